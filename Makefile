@@ -1,0 +1,24 @@
+# The two set-up commands of the README: `make run` and `make test`.
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8800
+PROFILE ?= small
+
+.PHONY: run test lint
+
+$(BIN)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+run: $(BIN)/.installed
+	$(BIN)/appgov-sim serve --host 127.0.0.1 --port $(PORT) --profile $(PROFILE) --seed 1 --state-file var/sim-state.json
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest -n 2

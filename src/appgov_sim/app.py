@@ -1,0 +1,65 @@
+"""The simulator's ASGI application: every surface on one host and port.
+
+| prefix | stands in for |
+|---|---|
+| ``/authorize``, ``/oauth/token`` | auth.atlassian.com |
+| ``/oauth/token/accessible-resources``, ``/me``, ``/ex/{jira,confluence}/{cloudId}`` | api.atlassian.com gateway |
+| ``/admin/...``, ``/users/{accountId}/manage/...`` | api.atlassian.com organization admin API |
+| ``/sites/{name}`` | https://{name}.atlassian.net (Jira, Confluence under /wiki, the plugin manager) |
+| ``/marketplace`` | marketplace.atlassian.com |
+| ``/_sim`` | the simulator's own control API |
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Mount
+
+from appgov_sim.http import JSONResponse, confluence_error, gateway_error, jira_error
+from appgov_sim.routes import authserver, confluence, control, edge, gateway, jira, marketplace, orgadmin, upm
+from appgov_sim.state import SimState
+
+
+def create_app(state: SimState) -> Any:
+    routes = [
+        Mount("/sites/{site}", routes=[*jira.ROUTES, *confluence.ROUTES, *upm.ROUTES, *edge.ROUTES]),
+        Mount("/ex/jira/{cloud_id}", routes=jira.ROUTES),
+        Mount("/ex/confluence/{cloud_id}", routes=[*confluence.ROUTES, *confluence.GATEWAY_ROUTES]),
+        Mount("/marketplace", routes=marketplace.ROUTES),
+        Mount("/_sim", routes=control.ROUTES),
+        *gateway.ROUTES,
+        *authserver.ROUTES,
+        *orgadmin.ROUTES,
+    ]
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})  # type: ignore[dict-item]
+    app.state.sim = state
+    control.register_operations(state)
+
+    async def asgi(scope: Any, receive: Any, send: Any) -> None:
+        # the raw server `send` lets a fault abort the TCP connection (appgov_sim.endpoint)
+        scope["sim.raw_send"] = send
+        await app(scope, receive, send)
+
+    return asgi
+
+
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    """Unknown paths and methods, answered in the shape of the surface they fell under."""
+    path = request.url.path
+    status = exc.status_code
+    message = "Not Found" if status == 404 else "Method Not Allowed"
+    headers = dict(exc.headers or {})
+    if path.startswith("/sites/") and "/wiki/" in path or path.startswith("/ex/confluence/"):
+        return confluence_error(status, message, headers)
+    if path.startswith(("/sites/", "/ex/jira/")) and "/rest/" in path:
+        return jira_error(status, f"null for uri: {request.url}" if status == 404 else message, headers=headers)
+    if path.startswith(("/ex/", "/admin/", "/users/", "/oauth/", "/me")):
+        return gateway_error(status, message, headers)
+    if path.startswith(("/marketplace", "/_sim")):
+        return JSONResponse({"message": message, "status": status}, status, headers)
+    return PlainTextResponse(message, status, headers)

@@ -1,0 +1,82 @@
+"""Faults the control API switches on, per site and endpoint: what a real tenant does on a bad day.
+
+A fault matches requests by site name (or any site) and by a glob on the site-relative path
+(``/rest/api/3/users/search``, ``/wiki/rest/api/group*``, ``*``). ``times`` bounds how many
+requests it hits (``-1``: until cleared). Transport faults (latency, 429, 5xx, resets, truncated
+or oversized bodies) are applied by ``appgov_sim.endpoint``; pagination quirks by
+``appgov_sim.paging``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+TRANSPORT_KINDS = ("latency", "rate_limit", "server_error", "reset", "truncate", "oversize")
+PAGING_KINDS = ("wrong_total", "empty_page", "duplicates", "short_page", "insert_while_paging",
+                "remove_while_paging")
+KINDS = TRANSPORT_KINDS + PAGING_KINDS
+
+
+@dataclass(slots=True)
+class Fault:
+    """One switched-on fault. ``params`` per kind:
+
+    - latency: ``ms``
+    - rate_limit: ``retry_after`` (seconds) and ``retry_after_format`` (``seconds`` | ``date``)
+    - server_error: ``status`` (500, 502, 503, 504), optional ``retry_after``
+    - reset, truncate: none; oversize: ``bytes`` of padding added to the JSON body
+    - wrong_total: ``delta``; empty_page and duplicates and insert/remove_while_paging: ``page``
+      (0-based page index at which it happens, default 1); short_page: ``size``
+    """
+
+    fault_id: int
+    kind: str
+    site: str | None = None
+    path: str = "*"
+    times: int = -1
+    params: dict[str, Any] = field(default_factory=dict)
+    hits: int = 0
+
+    def matches(self, site: str | None, path: str) -> bool:
+        return (self.site is None or self.site == site) and fnmatch.fnmatchcase(path, self.path)
+
+    def spend(self) -> bool:
+        """Count one hit; False once the fault is exhausted."""
+        if self.times != -1 and self.hits >= self.times:
+            return False
+        self.hits += 1
+        return True
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class FaultBook:
+    def __init__(self) -> None:
+        self.faults: list[Fault] = []
+        self._ids = itertools.count(1)
+
+    def add(self, kind: str, *, site: str | None = None, path: str = "*", times: int = -1,
+            params: dict[str, Any] | None = None) -> Fault:
+        if kind not in KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; known: {', '.join(KINDS)}")
+        fault = Fault(next(self._ids), kind, site, path or "*", times, dict(params or {}))
+        self.faults.append(fault)
+        return fault
+
+    def remove(self, fault_id: int) -> bool:
+        before = len(self.faults)
+        self.faults = [f for f in self.faults if f.fault_id != fault_id]
+        return len(self.faults) != before
+
+    def clear(self) -> None:
+        self.faults.clear()
+
+    def matching(self, site: str | None, path: str) -> list[Fault]:
+        """Faults that apply to this request (the caller spends them)."""
+        if not self.faults:
+            return []
+        return [f for f in self.faults if f.matches(site, path) and (f.times == -1 or f.hits < f.times)]

@@ -1,0 +1,57 @@
+"""Ground truth: per site and product, the count and digest of every data set.
+
+The digest is sha256 over the sorted natural keys (one per line), so a connector's copy can be
+compared without shipping the data. Memberships count inactive users too (a connector reads them
+with ``includeInactiveUsers=true``); apps are the user-installed ones of the plugin manager.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from appgov_sim.tenant.generate import natural_digest
+from appgov_sim.tenant.model import Site, Tenant
+
+
+def _entry(keys: list[str]) -> dict[str, Any]:
+    return {"count": len(keys), "digest": natural_digest(keys)}
+
+
+def jira_sets(site: Site) -> dict[str, list[str]]:
+    return {
+        "users": list(site.user_ids),
+        "groups": [g.group_id for g in site.groups],
+        "memberships": [f"{g.group_id}:{m}" for g in site.groups for m in g.members],
+        "application_roles": [r.key for r in site.application_roles],
+        "permission_schemes": [str(s.scheme_id) for s in site.permission_schemes],
+        "permission_grants": [f"{s.scheme_id}:{g.grant_id}" for s in site.permission_schemes for g in s.grants],
+        "project_roles": [str(r.role_id) for r in site.project_roles],
+        "project_role_actors": [f"{p.project_id}:{role_id}:{kind}:{value}"
+                                for p in site.projects for role_id, actors in p.role_actors.items()
+                                for kind, value in actors],
+        "projects": [p.project_id for p in site.projects],
+        "fields": [f.field_id for f in site.fields],
+        "audit_records": [str(r.record_id) for r in site.jira_audit],
+        "apps": [a.key for a in site.apps_for("jira") if a.user_installed],
+    }
+
+
+def confluence_sets(site: Site) -> dict[str, list[str]]:
+    return {
+        "groups": [g.group_id for g in site.groups],
+        "group_members": [f"{g.group_id}:{m}" for g in site.groups for m in g.members],
+        "audit_records": [str(r.record_id) for r in site.confluence_audit],
+        "apps": [a.key for a in site.apps_for("confluence") if a.user_installed],
+    }
+
+
+def ground_truth(tenant: Tenant) -> dict[str, Any]:
+    sites: dict[str, Any] = {}
+    for site in tenant.sites:
+        products: dict[str, Any] = {}
+        if site.has("jira"):
+            products["jira"] = {name: _entry(keys) for name, keys in jira_sets(site).items()}
+        if site.has("confluence"):
+            products["confluence"] = {name: _entry(keys) for name, keys in confluence_sets(site).items()}
+        sites[site.name] = {"cloud_id": site.cloud_id, "products": products}
+    return {"profile": tenant.profile, "seed": tenant.seed, "hostile": tenant.hostile, "sites": sites}

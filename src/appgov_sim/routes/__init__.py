@@ -1,0 +1,1 @@
+"""HTTP routes, one module per Atlassian surface; each exports ``ROUTES``."""

@@ -1,0 +1,5 @@
+"""(filled in by its surface's work)"""
+
+from starlette.routing import BaseRoute
+
+ROUTES: list[BaseRoute] = []

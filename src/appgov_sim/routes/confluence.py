@@ -1,0 +1,6 @@
+"""(filled in by its surface's work)"""
+
+from starlette.routing import BaseRoute
+
+ROUTES: list[BaseRoute] = []
+GATEWAY_ROUTES: list[BaseRoute] = []

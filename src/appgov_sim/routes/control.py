@@ -1,0 +1,145 @@
+"""The simulator's control API under ``/_sim``, protected by the control token.
+
+Documented in ``src/appgov_sim/README.md``. Every mutation goes through ``SimState.apply`` so that a
+``--data-dir`` restart replays it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from appgov_sim.groundtruth import ground_truth
+from appgov_sim.http import JSONResponse
+from appgov_sim.state import SimState
+
+ControlHandler = Callable[[Request, SimState], Awaitable[Response]]
+
+
+def control(handler: ControlHandler) -> Callable[[Request], Awaitable[Response]]:
+    """Require the control token (``Authorization: Bearer`` or ``X-Sim-Control-Token``)."""
+
+    async def endpoint(request: Request) -> Response:
+        state: SimState = request.app.state.sim
+        header = request.headers.get("authorization", "")
+        token = header[7:] if header.lower().startswith("bearer ") else request.headers.get("x-sim-control-token", "")
+        if not secrets.compare_digest(token.encode(), state.control_token.encode()):
+            return JSONResponse({"message": "control token required"}, 401)
+        try:
+            return await handler(request, state)
+        except (KeyError, ValueError, TypeError) as err:
+            return JSONResponse({"message": f"bad request: {err}"}, 400)
+
+    endpoint.__name__ = handler.__name__
+    return endpoint
+
+
+async def body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    data = orjson.loads(raw) if raw else {}
+    if not isinstance(data, dict):
+        raise ValueError("body must be a JSON object")
+    return data
+
+
+@control
+async def add_fault(request: Request, state: SimState) -> Response:
+    data = await body(request)
+    fault = state.faults.add(data["kind"], site=data.get("site"), path=data.get("path", "*"),
+                             times=int(data.get("times", -1)), params=data.get("params"))
+    return JSONResponse(fault.to_json(), 201)
+
+
+@control
+async def list_faults(request: Request, state: SimState) -> Response:
+    return JSONResponse([f.to_json() for f in state.faults.faults])
+
+
+@control
+async def clear_faults(request: Request, state: SimState) -> Response:
+    fault_id = request.path_params.get("fault_id")
+    if fault_id is None:
+        state.faults.clear()
+    elif not state.faults.remove(int(fault_id)):
+        return JSONResponse({"message": "no such fault"}, 404)
+    return Response(status_code=204)
+
+
+@control
+async def advance_clock(request: Request, state: SimState) -> Response:
+    data = await body(request)
+    state.apply("advance_clock", {"seconds": float(data["seconds"])})
+    return JSONResponse({"now": state.clock.now().isoformat(), "offset_seconds": state.clock.offset_seconds})
+
+
+@control
+async def mint_grant(request: Request, state: SimState) -> Response:
+    """Consent without a browser: a grant for an account and sites, returning its tokens."""
+    data = await body(request)
+    account = state.tenant.account_by_email(data["email"])
+    if account is None:
+        return JSONResponse({"message": "no such account"}, 404)
+    cloud_ids = [site.cloud_id for site in state.tenant.sites if site.name in data["sites"]]
+    if len(cloud_ids) != len(data["sites"]):
+        return JSONResponse({"message": "unknown site"}, 404)
+    tokens = state.oauth.consent(state.client.client_id, account.account_id, cloud_ids, list(data["scopes"]))
+    state.save()
+    grant = state.oauth.grant_for(state.client.client_id, account.account_id)
+    assert grant is not None
+    return JSONResponse({**tokens, "grant_id": grant.grant_id}, 201)
+
+
+@control
+async def read_counters(request: Request, state: SimState) -> Response:
+    return JSONResponse({"counters": dict(state.counters), "refresh_requests": state.oauth.refresh_requests,
+                         "faults": [f.to_json() for f in state.faults.faults]})
+
+
+@control
+async def read_log(request: Request, state: SimState) -> Response:
+    limit = int(request.query_params.get("limit", "1000"))
+    entries = list(state.request_log)[-limit:]
+    return JSONResponse([{"time": e.time, "method": e.method, "path": e.path, "query": e.query, "status": e.status,
+                          "surface": e.surface, "site": e.site, "auth": e.auth} for e in entries])
+
+
+@control
+async def reset_log(request: Request, state: SimState) -> Response:
+    state.request_log.clear()
+    state.counters.clear()
+    state.oauth.refresh_requests = 0
+    return Response(status_code=204)
+
+
+@control
+async def read_ground_truth(request: Request, state: SimState) -> Response:
+    return JSONResponse(ground_truth(state.tenant))
+
+
+def _advance_clock(state: SimState, args: dict[str, Any]) -> None:
+    state.clock.advance(args["seconds"])
+
+
+def register_operations(state: SimState) -> None:
+    """The journaled mutations, by name (replayed by ``SimState.load``)."""
+    state.operations.update({"advance_clock": _advance_clock})
+
+
+ROUTES: list[BaseRoute] = [
+    Route("/faults", add_fault, methods=["POST"]),
+    Route("/faults", list_faults, methods=["GET"]),
+    Route("/faults", clear_faults, methods=["DELETE"]),
+    Route("/faults/{fault_id:int}", clear_faults, methods=["DELETE"]),
+    Route("/clock", advance_clock, methods=["POST"]),
+    Route("/grants", mint_grant, methods=["POST"]),
+    Route("/counters", read_counters, methods=["GET"]),
+    Route("/log", read_log, methods=["GET"]),
+    Route("/log", reset_log, methods=["DELETE"]),
+    Route("/ground-truth", read_ground_truth, methods=["GET"]),
+]

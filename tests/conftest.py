@@ -1,0 +1,64 @@
+"""Shared fixtures: simulators over real HTTP, and the external services some tests need.
+
+A test that needs PostgreSQL or Redis skips with the reason when the service is not there, except
+under ``CI=true``, where a missing service fails the run instead of hiding it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+
+import pytest
+from support.simulator import Simulator
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _require_service(name: str, host: str, port: int) -> None:
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return
+    except OSError as err:
+        reason = f"{name} is not reachable at {host}:{port} ({err})"
+        if IN_CI:
+            pytest.fail(f"{reason}; under CI=true every service must be up")
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    url = os.environ.get("APPGOV_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    _require_service("PostgreSQL", "127.0.0.1", 5432)
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    _require_service("Redis", "127.0.0.1", 6379)
+    return os.environ.get("APPGOV_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture(scope="session")
+def sim() -> Iterator[Simulator]:
+    """A shared tiny simulator: for tests that read, and never switch faults or change the tenant."""
+    simulator = Simulator("tiny")
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture(scope="session")
+def sim_small() -> Iterator[Simulator]:
+    """A shared small simulator, where every paginated endpoint spans at least three pages."""
+    simulator = Simulator("small")
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture
+def fresh_sim() -> Iterator[Simulator]:
+    """A private tiny simulator, for tests that switch faults, move the clock or change the tenant."""
+    simulator = Simulator("tiny")
+    yield simulator
+    simulator.stop()
