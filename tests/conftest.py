@@ -11,6 +11,7 @@ import socket
 from collections.abc import Iterator
 
 import pytest
+
 from support.simulator import Simulator
 
 IN_CI = os.environ.get("CI", "").lower() == "true"

@@ -9,7 +9,9 @@ def test_users_search_pages_through_every_user_with_the_1000_cap(sim_small: Simu
     start = 0
     pages = 0
     while True:
-        response = sim_small.site_get("/rest/api/3/users/search", params={"startAt": start, "maxResults": 5000})
+        response = sim_small.site_get(
+            "/rest/api/3/users/search", params={"startAt": start, "maxResults": 5000}
+        )
         assert response.status_code == 200
         page = response.json()
         assert isinstance(page, list)
@@ -27,7 +29,10 @@ def test_users_search_without_credentials_is_401_with_the_seraph_header(sim: Sim
     response = sim.get(sim.site_url() + "/rest/api/3/users/search")
     assert response.status_code == 401
     assert response.headers["X-Seraph-LoginReason"] == "AUTHENTICATED_FAILED"
-    assert response.json() == {"message": "Client must be authenticated to access this resource.", "status-code": 401}
+    assert response.json() == {
+        "message": "Client must be authenticated to access this resource.",
+        "status-code": 401,
+    }
 
 
 def test_garbage_start_at_is_a_400_error_collection(sim: Simulator) -> None:

@@ -3,7 +3,7 @@
 | prefix | stands in for |
 |---|---|
 | ``/authorize``, ``/oauth/token`` | auth.atlassian.com |
-| ``/oauth/token/accessible-resources``, ``/me``, ``/ex/{jira,confluence}/{cloudId}`` | api.atlassian.com gateway |
+| ``/oauth/token/accessible-resources``, ``/me``, ``/ex/{product}/{cloudId}`` | the API gateway |
 | ``/admin/...``, ``/users/{accountId}/manage/...`` | api.atlassian.com organization admin API |
 | ``/sites/{name}`` | https://{name}.atlassian.net (Jira, Confluence under /wiki, the plugin manager) |
 | ``/marketplace`` | marketplace.atlassian.com |
@@ -54,10 +54,12 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
     status = exc.status_code
     message = "Not Found" if status == 404 else "Method Not Allowed"
     headers = dict(exc.headers or {})
-    if path.startswith("/sites/") and "/wiki/" in path or path.startswith("/ex/confluence/"):
+    if (path.startswith("/sites/") and "/wiki/" in path) or path.startswith("/ex/confluence/"):
         return confluence_error(status, message, headers)
     if path.startswith(("/sites/", "/ex/jira/")) and "/rest/" in path:
-        return jira_error(status, f"null for uri: {request.url}" if status == 404 else message, headers=headers)
+        return jira_error(
+            status, f"null for uri: {request.url}" if status == 404 else message, headers=headers
+        )
     if path.startswith(("/ex/", "/admin/", "/users/", "/oauth/", "/me")):
         return gateway_error(status, message, headers)
     if path.startswith(("/marketplace", "/_sim")):

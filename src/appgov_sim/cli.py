@@ -53,7 +53,9 @@ def serve(
     https: Annotated[bool, typer.Option(help="serve TLS with a self-signed certificate")] = False,
     hostile: Annotated[bool, typer.Option(help="fill vendor-controlled text with hostile strings")] = False,
     data_dir: Annotated[Path | None, typer.Option(help="keep tenant changes, grants and tokens here")] = None,
-    state_file: Annotated[Path | None, typer.Option(help="write URLs, accounts and secrets here as JSON")] = None,
+    state_file: Annotated[
+        Path | None, typer.Option(help="write URLs, accounts and secrets here as JSON")
+    ] = None,
     redirect_uri: Annotated[list[str] | None, typer.Option(help="registered OAuth redirect URIs")] = None,
 ) -> None:
     """Serve the simulated Atlassian Cloud tenant."""
@@ -62,25 +64,46 @@ def serve(
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
-    config = SimConfig(host=host, port=sock.getsockname()[1], profile=profile, seed=seed, hostile=hostile,
-                       https=https, latency_ms=latency_ms, data_dir=data_dir, state_file=state_file)
+    config = SimConfig(
+        host=host,
+        port=sock.getsockname()[1],
+        profile=profile,
+        seed=seed,
+        hostile=hostile,
+        https=https,
+        latency_ms=latency_ms,
+        data_dir=data_dir,
+        state_file=state_file,
+    )
     if redirect_uri:
         config.redirect_uris = list(redirect_uri)
     state = SimState(config)
     asgi = create_app(state)
     state.load()
     state.save()
-    ssl: dict[str, str] = {}
+    cert = key = None
     if https:
         cert, key = ensure_certificate(data_dir or Path(tempfile.mkdtemp(prefix="appgov-sim-tls-")))
         config.cert_path = cert
-        ssl = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
-    server = uvicorn.Server(uvicorn.Config(asgi, loop="uvloop", http="httptools", access_log=False,
-                                           log_level="warning", lifespan="off", **ssl))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            asgi,
+            loop="uvloop",
+            http="httptools",
+            access_log=False,
+            log_level="warning",
+            lifespan="off",
+            ssl_certfile=str(cert) if cert else None,
+            ssl_keyfile=str(key) if key else None,
+        )
+    )
     if state_file:
         write_json_atomically(state_file, state.state_file_body())
-    typer.echo(f"appgov-sim {profile}/{seed} serving at {config.base_url} (sites: "
-               f"{', '.join(s.name for s in state.tenant.sites)})", err=True)
+    typer.echo(
+        f"appgov-sim {profile}/{seed} serving at {config.base_url} (sites: "
+        f"{', '.join(s.name for s in state.tenant.sites)})",
+        err=True,
+    )
     server.run(sockets=[sock])
 
 
@@ -89,13 +112,19 @@ def ground_truth_command(
     profile: Annotated[str, typer.Option(callback=_check_profile)] = "small",
     seed: int = 1,
     hostile: bool = False,
-    url: Annotated[str | None, typer.Option(help="ask a running simulator (after control-API changes)")] = None,
+    url: Annotated[
+        str | None, typer.Option(help="ask a running simulator (after control-API changes)")
+    ] = None,
     control_token: str | None = None,
 ) -> None:
     """Print, per site and product, the count and digest of every data set."""
     if url:
-        response = httpx.get(f"{url.rstrip('/')}/_sim/ground-truth", verify=False,  # noqa: S501 - self-signed
-                             headers={"Authorization": f"Bearer {control_token or ''}"}, timeout=60)
+        response = httpx.get(
+            f"{url.rstrip('/')}/_sim/ground-truth",
+            verify=False,  # noqa: S501 - self-signed
+            headers={"Authorization": f"Bearer {control_token or ''}"},
+            timeout=60,
+        )
         response.raise_for_status()
         typer.echo(json.dumps(response.json(), indent=2))
         return

@@ -84,8 +84,14 @@ def site_endpoint(requirement: Requirement) -> Callable[[Handler], Callable[[Req
     return wrap
 
 
-def error_response(surface: str, status: int, message: str, headers: dict[str, str] | None = None,
-                   sub_code: str | None = None, errors: dict[str, str] | None = None) -> Response:
+def error_response(
+    surface: str,
+    status: int,
+    message: str,
+    headers: dict[str, str] | None = None,
+    sub_code: str | None = None,
+    errors: dict[str, str] | None = None,
+) -> Response:
     if surface == "confluence":
         return confluence_error(status, message, headers)
     if surface == "upm":
@@ -97,10 +103,13 @@ async def _serve(request: Request, req: Requirement, handler: Handler) -> Respon
     state: SimState = request.app.state.sim
     params = request.path_params
     via_gateway = "cloud_id" in params
-    site = (state.tenant.site_by_cloud_id(params["cloud_id"]) if via_gateway
-            else state.tenant.site(params.get("site", "")))
+    site = (
+        state.tenant.site_by_cloud_id(params["cloud_id"])
+        if via_gateway
+        else state.tenant.site(params.get("site", ""))
+    )
     prefix = request.scope.get("root_path", "")
-    path = request.url.path[len(prefix):] or "/"
+    path = request.url.path[len(prefix) :] or "/"
     auth_kind = "none"
     status = 500
     limiter = state.limiters.get(site.name) if site else None
@@ -110,7 +119,9 @@ async def _serve(request: Request, req: Requirement, handler: Handler) -> Respon
             response = _no_site(via_gateway)
             status = response.status_code
             return response
-        product = req.surface if req.surface != "upm" else ("confluence" if path.startswith("/wiki") else "jira")
+        product = (
+            req.surface if req.surface != "upm" else ("confluence" if path.startswith("/wiki") else "jira")
+        )
         if not site.has(product):
             # the real host has no such product: Atlassian's own 404 page
             response = PlainTextResponse("Not Found", 404)
@@ -133,15 +144,21 @@ async def _serve(request: Request, req: Requirement, handler: Handler) -> Respon
             return injected
         if req.admin and not site.is_admin(account.account_id if account else ""):
             status = 403
-            return error_response(req.surface, 403, req.admin_message,
-                                  sub_code="upm.permission.denied" if req.surface == "upm" else None)
+            return error_response(
+                req.surface,
+                403,
+                req.admin_message,
+                sub_code="upm.permission.denied" if req.surface == "upm" else None,
+            )
         base = f"{state.base_url}{prefix}"
         quirks = [f for f in faults if f.kind in PAGING_KINDS]
         ctx = SiteContext(request, state, site, account, via_gateway, base, path, quirks)
         try:
             response = await handler(ctx)
         except ApiError as err:
-            response = error_response(req.surface, err.status, err.message, err.headers, err.sub_code, err.errors)
+            response = error_response(
+                req.surface, err.status, err.message, err.headers, err.sub_code, err.errors
+            )
         if account is not None and req.surface == "jira":
             response.headers["X-AAccountId"] = account.account_id
         response = await _body_faults(request, faults, response)
@@ -150,8 +167,18 @@ async def _serve(request: Request, req: Requirement, handler: Handler) -> Respon
     finally:
         if admitted and limiter is not None:
             limiter.release()
-        state.record(LoggedRequest(time.time(), request.method, request.url.path, request.url.query, status,
-                                   "gateway" if via_gateway else "site", site.name if site else None, auth_kind))
+        state.record(
+            LoggedRequest(
+                time.time(),
+                request.method,
+                request.url.path,
+                request.url.query,
+                status,
+                "gateway" if via_gateway else "site",
+                site.name if site else None,
+                auth_kind,
+            )
+        )
 
 
 def _no_site(via_gateway: bool) -> Response:
@@ -160,8 +187,9 @@ def _no_site(via_gateway: bool) -> Response:
     return PlainTextResponse("Site not found", 404)
 
 
-def _authenticate(request: Request, state: SimState, site: Site, req: Requirement,
-                  via_gateway: bool) -> tuple[Account | None, str, Response | None]:
+def _authenticate(
+    request: Request, state: SimState, site: Site, req: Requirement, via_gateway: bool
+) -> tuple[Account | None, str, Response | None]:
     header = request.headers.get("authorization", "")
     scheme, _, credentials = header.partition(" ")
     scheme = scheme.lower()
@@ -181,10 +209,16 @@ def _authenticate(request: Request, state: SimState, site: Site, req: Requiremen
     if account is None or account.account_id not in site.user_ids or not account.active:
         return None, "basic", _site_unauthenticated(req)
     if account.password and secret == account.password:
-        return None, "basic", PlainTextResponse(
-            "Basic authentication with passwords is deprecated. For more information, see: "
-            "https://developer.atlassian.com/cloud/confluence/deprecation-notice-basic-auth/", 401,
-            headers={"X-Seraph-LoginReason": "AUTHENTICATED_FAILED"})
+        return (
+            None,
+            "basic",
+            PlainTextResponse(
+                "Basic authentication with passwords is deprecated. For more information, see: "
+                "https://developer.atlassian.com/cloud/confluence/deprecation-notice-basic-auth/",
+                401,
+                headers={"X-Seraph-LoginReason": "AUTHENTICATED_FAILED"},
+            ),
+        )
     now_ms = int(state.clock.time() * 1000)
     token = next((t for t in account.api_tokens if t.secret == secret and not t.revoked), None)
     if token is None or token.expires_ms < now_ms:
@@ -194,14 +228,18 @@ def _authenticate(request: Request, state: SimState, site: Site, req: Requiremen
 
 
 def _site_unauthenticated(req: Requirement) -> Response:
-    headers = {"X-Seraph-LoginReason": "AUTHENTICATED_FAILED", "WWW-Authenticate": 'Basic realm="protected-area"'}
+    headers = {
+        "X-Seraph-LoginReason": "AUTHENTICATED_FAILED",
+        "WWW-Authenticate": 'Basic realm="protected-area"',
+    }
     if req.surface == "confluence":
         return confluence_error(401, "This request requires authentication.", headers)
     return JSONResponse({"message": UNAUTHENTICATED, "status-code": 401}, 401, headers)
 
 
-def _authenticate_bearer(state: SimState, site: Site, req: Requirement, scheme: str,
-                         token: str) -> tuple[Account | None, str, Response | None]:
+def _authenticate_bearer(
+    state: SimState, site: Site, req: Requirement, scheme: str, token: str
+) -> tuple[Account | None, str, Response | None]:
     if not req.gateway:
         return None, scheme or "none", gateway_error(404, "Not Found")
     live = state.oauth.access(token) if scheme == "bearer" and token else None
@@ -245,8 +283,13 @@ def _retry_after(state: SimState, fault: Fault) -> dict[str, str]:
     else:
         value = str(int(seconds))
     reset = datetime.fromtimestamp(state.clock.time() + seconds, tz=UTC).strftime("%Y-%m-%dT%H:%MZ")
-    return {"Retry-After": value, "X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "0",
-            "X-RateLimit-Reset": reset, "RateLimit-Reason": "jira-burst-based"}
+    return {
+        "Retry-After": value,
+        "X-RateLimit-Limit": "100",
+        "X-RateLimit-Remaining": "0",
+        "X-RateLimit-Reset": reset,
+        "RateLimit-Reason": "jira-burst-based",
+    }
 
 
 def _reset_connection(request: Request) -> None:
@@ -284,7 +327,12 @@ class TruncatedResponse(Response):
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         body = self.original.body
-        await send({"type": "http.response.start", "status": self.original.status_code,
-                    "headers": self.original.raw_headers})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": self.original.status_code,
+                "headers": self.original.raw_headers,
+            }
+        )
         await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
         # returning without completing: the server closes the connection mid-body

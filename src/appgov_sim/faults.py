@@ -15,8 +15,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 TRANSPORT_KINDS = ("latency", "rate_limit", "server_error", "reset", "truncate", "oversize")
-PAGING_KINDS = ("wrong_total", "empty_page", "duplicates", "short_page", "insert_while_paging",
-                "remove_while_paging")
+PAGING_KINDS = (
+    "wrong_total",
+    "empty_page",
+    "duplicates",
+    "short_page",
+    "insert_while_paging",
+    "remove_while_paging",
+)
 KINDS = TRANSPORT_KINDS + PAGING_KINDS
 
 
@@ -59,8 +65,15 @@ class FaultBook:
         self.faults: list[Fault] = []
         self._ids = itertools.count(1)
 
-    def add(self, kind: str, *, site: str | None = None, path: str = "*", times: int = -1,
-            params: dict[str, Any] | None = None) -> Fault:
+    def add(
+        self,
+        kind: str,
+        *,
+        site: str | None = None,
+        path: str = "*",
+        times: int = -1,
+        params: dict[str, Any] | None = None,
+    ) -> Fault:
         if kind not in KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; known: {', '.join(KINDS)}")
         fault = Fault(next(self._ids), kind, site, path or "*", times, dict(params or {}))

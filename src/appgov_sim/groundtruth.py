@@ -24,11 +24,16 @@ def jira_sets(site: Site) -> dict[str, list[str]]:
         "memberships": [f"{g.group_id}:{m}" for g in site.groups for m in g.members],
         "application_roles": [r.key for r in site.application_roles],
         "permission_schemes": [str(s.scheme_id) for s in site.permission_schemes],
-        "permission_grants": [f"{s.scheme_id}:{g.grant_id}" for s in site.permission_schemes for g in s.grants],
+        "permission_grants": [
+            f"{s.scheme_id}:{g.grant_id}" for s in site.permission_schemes for g in s.grants
+        ],
         "project_roles": [str(r.role_id) for r in site.project_roles],
-        "project_role_actors": [f"{p.project_id}:{role_id}:{kind}:{value}"
-                                for p in site.projects for role_id, actors in p.role_actors.items()
-                                for kind, value in actors],
+        "project_role_actors": [
+            f"{p.project_id}:{role_id}:{kind}:{value}"
+            for p in site.projects
+            for role_id, actors in p.role_actors.items()
+            for kind, value in actors
+        ],
         "projects": [p.project_id for p in site.projects],
         "fields": [f.field_id for f in site.fields],
         "audit_records": [str(r.record_id) for r in site.jira_audit],

@@ -13,8 +13,13 @@ class JSONResponse(Response):
 
     media_type = "application/json;charset=UTF-8"
 
-    def __init__(self, content: Any, status_code: int = 200, headers: dict[str, str] | None = None,
-                 media_type: str | None = None) -> None:
+    def __init__(
+        self,
+        content: Any,
+        status_code: int = 200,
+        headers: dict[str, str] | None = None,
+        media_type: str | None = None,
+    ) -> None:
         super().__init__(content, status_code, headers, media_type)
 
     def render(self, content: Any) -> bytes:
@@ -24,8 +29,15 @@ class JSONResponse(Response):
 class ApiError(Exception):
     """Raised by a handler; the endpoint wrapper renders it in the caller's surface's shape."""
 
-    def __init__(self, status: int, message: str, *, errors: dict[str, str] | None = None,
-                 headers: dict[str, str] | None = None, sub_code: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        errors: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        sub_code: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
@@ -34,13 +46,24 @@ class ApiError(Exception):
         self.sub_code = sub_code
 
 
-REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-           405: "Method Not Allowed", 409: "Conflict", 429: "Too Many Requests", 500: "Internal Server Error",
-           502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
+REASONS = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
 
 
-def jira_error(status: int, message: str, errors: dict[str, str] | None = None,
-               headers: dict[str, str] | None = None) -> JSONResponse:
+def jira_error(
+    status: int, message: str, errors: dict[str, str] | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     """Jira's ErrorCollection (api-facts §4)."""
     body = {"errorMessages": [message] if message else [], "errors": errors or {}}
     return JSONResponse(body, status, headers)
@@ -50,15 +73,22 @@ def confluence_error(status: int, message: str, headers: dict[str, str] | None =
     """Confluence v1's error body (api-facts §5)."""
     body = {
         "statusCode": status,
-        "data": {"authorized": status not in (401, 403), "valid": True, "allowedInReadOnlyMode": True,
-                 "errors": [], "successful": False},
+        "data": {
+            "authorized": status not in (401, 403),
+            "valid": True,
+            "allowedInReadOnlyMode": True,
+            "errors": [],
+            "successful": False,
+        },
         "message": message,
         "reason": REASONS.get(status, "Error"),
     }
     return JSONResponse(body, status, headers)
 
 
-def upm_error(status: int, message: str, sub_code: str | None, headers: dict[str, str] | None = None) -> JSONResponse:
+def upm_error(
+    status: int, message: str, sub_code: str | None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     """The plugin manager's error body: a ``subCode`` and a message (api-facts §3.3, shape [I])."""
     body: dict[str, Any] = {"message": message}
     if sub_code:
@@ -71,11 +101,23 @@ def gateway_error(status: int, message: str, headers: dict[str, str] | None = No
     return JSONResponse({"code": status, "message": message}, status, headers)
 
 
-def admin_error(status: int, message: str, path: str, request_id: str,
-                timestamp: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def admin_error(
+    status: int,
+    message: str,
+    path: str,
+    request_id: str,
+    timestamp: str,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     """The organization admin API's body (api-facts §7.2)."""
-    body = {"timestamp": timestamp, "path": path, "status": status, "error": REASONS.get(status, "Error"),
-            "message": message, "requestId": request_id}
+    body = {
+        "timestamp": timestamp,
+        "path": path,
+        "status": status,
+        "error": REASONS.get(status, "Error"),
+        "message": message,
+        "requestId": request_id,
+    }
     return JSONResponse(body, status, headers)
 
 
@@ -87,14 +129,23 @@ def int_param(params: Any, name: str, default: int, *, minimum: int = 0, maximum
     try:
         value = int(raw)
     except ValueError:
-        raise ApiError(400, f"The value '{raw[:100]}' is invalid for the '{name}' parameter.",
-                       errors={name: "must be an integer"}) from None
+        raise ApiError(
+            400,
+            f"The value '{raw[:100]}' is invalid for the '{name}' parameter.",
+            errors={name: "must be an integer"},
+        ) from None
     if value < minimum:
-        raise ApiError(400, f"The '{name}' parameter must be greater than or equal to {minimum}.",
-                       errors={name: f"must be >= {minimum}"})
+        raise ApiError(
+            400,
+            f"The '{name}' parameter must be greater than or equal to {minimum}.",
+            errors={name: f"must be >= {minimum}"},
+        )
     if value > 2**31 - 1:
-        raise ApiError(400, f"The value '{raw[:100]}' is invalid for the '{name}' parameter.",
-                       errors={name: "out of range"})
+        raise ApiError(
+            400,
+            f"The value '{raw[:100]}' is invalid for the '{name}' parameter.",
+            errors={name: "out of range"},
+        )
     return min(value, maximum) if maximum is not None else value
 
 

@@ -95,13 +95,18 @@ class OAuthStore:
 
     # --- consent and minting -------------------------------------------------------------------
 
-    def issue_code(self, client_id: str, account_id: str, cloud_id: str, scopes: list[str], redirect_uri: str) -> str:
+    def issue_code(
+        self, client_id: str, account_id: str, cloud_id: str, scopes: list[str], redirect_uri: str
+    ) -> str:
         code = secrets.token_urlsafe(24)
-        self.codes[code] = AuthCode(code, client_id, account_id, cloud_id, scopes, redirect_uri,
-                                    self.clock.time() + CODE_TTL)
+        self.codes[code] = AuthCode(
+            code, client_id, account_id, cloud_id, scopes, redirect_uri, self.clock.time() + CODE_TTL
+        )
         return code
 
-    def consent(self, client_id: str, account_id: str, cloud_ids: list[str], scopes: list[str]) -> dict[str, Any]:
+    def consent(
+        self, client_id: str, account_id: str, cloud_ids: list[str], scopes: list[str]
+    ) -> dict[str, Any]:
         """Record a consent (or a minted grant) and issue a fresh token pair from a new family."""
         grant = self.grant_for(client_id, account_id)
         now = self.clock.time()
@@ -117,15 +122,25 @@ class OAuthStore:
         return self._issue(grant)
 
     def grant_for(self, client_id: str, account_id: str) -> Grant | None:
-        return next((g for g in self.grants.values()
-                     if g.client_id == client_id and g.account_id == account_id and not g.revoked), None)
+        return next(
+            (
+                g
+                for g in self.grants.values()
+                if g.client_id == client_id and g.account_id == account_id and not g.revoked
+            ),
+            None,
+        )
 
     def _issue(self, grant: Grant) -> dict[str, Any]:
         now = self.clock.time()
         access = AccessToken("eyJ" + secrets.token_urlsafe(32), grant.grant_id, now + ACCESS_TTL)
         self.access_tokens[access.token] = access
-        body: dict[str, Any] = {"access_token": access.token, "expires_in": ACCESS_TTL, "token_type": "Bearer",
-                                "scope": " ".join(grant.scopes)}
+        body: dict[str, Any] = {
+            "access_token": access.token,
+            "expires_in": ACCESS_TTL,
+            "token_type": "Bearer",
+            "scope": " ".join(grant.scopes),
+        }
         if "offline_access" in grant.scopes:
             refresh = RefreshToken("v1." + secrets.token_urlsafe(40), grant.grant_id, grant.family, now)
             self.refresh_tokens[refresh.token] = refresh

@@ -80,7 +80,9 @@ def window(seq: Sequence[T], start: int, size: int, quirks: list[Fault]) -> Wind
     return Window(items, start, length, reported, is_last)
 
 
-def page_params(params: Any, cap_key: str, start_name: str = "startAt", size_name: str = "maxResults") -> tuple[int, int]:
+def page_params(
+    params: Any, cap_key: str, start_name: str = "startAt", size_name: str = "maxResults"
+) -> tuple[int, int]:
     default, maximum = CAPS[cap_key]
     start = int_param(params, start_name, 0)
     size = int_param(params, size_name, default, maximum=maximum)
@@ -109,8 +111,11 @@ def page_bean(base_url: str, params: Any, win: Window, render: Callable[[Any], A
         next_start = win.start if not win.items else win.start + win.size
         body["nextPage"] = with_query(base_url, params, startAt=next_start, maxResults=win.size)
         # keep key order as Jira sends it: self, nextPage, maxResults...
-        body = {"self": body["self"], "nextPage": body["nextPage"],
-                **{k: v for k, v in body.items() if k not in ("self", "nextPage")}}
+        body = {
+            "self": body["self"],
+            "nextPage": body["nextPage"],
+            **{k: v for k, v in body.items() if k not in ("self", "nextPage")},
+        }
     return body
 
 

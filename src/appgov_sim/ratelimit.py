@@ -26,7 +26,9 @@ class BurstLimiter:
     def _refill(self) -> None:
         now = self.clock.time()
         elapsed = max(0.0, now - self.updated)
-        self.tokens = min(self.limit.requests_per_second, self.tokens + elapsed * self.limit.requests_per_second)
+        self.tokens = min(
+            self.limit.requests_per_second, self.tokens + elapsed * self.limit.requests_per_second
+        )
         self.updated = now
 
     def acquire(self) -> dict[str, str] | None:

@@ -50,7 +50,9 @@ class SimConfig:
     data_dir: Path | None = None
     state_file: Path | None = None
     cert_path: Path | None = None
-    redirect_uris: list[str] = field(default_factory=lambda: ["http://127.0.0.1:8000/integrations/atlassian/callback"])
+    redirect_uris: list[str] = field(
+        default_factory=lambda: ["http://127.0.0.1:8000/integrations/atlassian/callback"]
+    )
 
     @property
     def base_url(self) -> str:
@@ -64,13 +66,16 @@ class SimState:
         self.tenant: Tenant = generate(config.profile, config.seed, config.hostile)
         self.oauth = OAuthStore(self.clock)
         self.faults = FaultBook()
-        self.limiters: dict[str, BurstLimiter] = {s.name: BurstLimiter(s.burst, self.clock) for s in self.tenant.sites}
+        self.limiters: dict[str, BurstLimiter] = {
+            s.name: BurstLimiter(s.burst, self.clock) for s in self.tenant.sites
+        }
         self.request_log: collections.deque[LoggedRequest] = collections.deque(maxlen=REQUEST_LOG_SIZE)
         self.counters: collections.Counter[str] = collections.Counter()
         self.journal: list[dict[str, Any]] = []
         self.control_token = secrets.token_urlsafe(24)
-        self.oauth.clients["appgov"] = Client("appgov-" + secrets.token_hex(8), secrets.token_urlsafe(32),
-                                              "appgov", list(config.redirect_uris))
+        self.oauth.clients["appgov"] = Client(
+            "appgov-" + secrets.token_hex(8), secrets.token_urlsafe(32), "appgov", list(config.redirect_uris)
+        )
         # control-API operations by name, registered by appgov_sim.routes.control; replayed on load
         self.operations: dict[str, Callable[[SimState, dict[str, Any]], Any]] = {}
 
@@ -107,7 +112,11 @@ class SimState:
         if path is None:
             return
         data = {
-            "tenant": {"profile": self.config.profile, "seed": self.config.seed, "hostile": self.config.hostile},
+            "tenant": {
+                "profile": self.config.profile,
+                "seed": self.config.seed,
+                "hostile": self.config.hostile,
+            },
             "clock_offset": self.clock.offset_seconds,
             "control_token": self.control_token,
             "oauth": self.oauth.to_json(),
@@ -137,8 +146,13 @@ class SimState:
         admin, ordinary, expired = (tenant.accounts[i] for i in tenant.sites[0].user_ids[:3])
 
         def person(acc: Any) -> dict[str, Any]:
-            return {"account_id": acc.account_id, "email": acc.email, "password": acc.password,
-                    "display_name": acc.display_name, "api_token": acc.api_tokens[0].secret}
+            return {
+                "account_id": acc.account_id,
+                "email": acc.email,
+                "password": acc.password,
+                "display_name": acc.display_name,
+                "api_token": acc.api_tokens[0].secret,
+            }
 
         return {
             "base_url": base,
@@ -150,11 +164,25 @@ class SimState:
             "profile": self.config.profile,
             "seed": self.config.seed,
             "hostile": self.config.hostile,
-            "sites": [{"name": s.name, "base_url": self.site_base(s), "cloud_id": s.cloud_id, "products": list(s.products)}
-                      for s in tenant.sites],
-            "oauth_client": {"client_id": self.client.client_id, "client_secret": self.client.client_secret,
-                             "redirect_uris": self.client.redirect_uris},
-            "accounts": {"site_admin": person(admin), "ordinary": person(ordinary), "expired_token_admin": person(expired)},
+            "sites": [
+                {
+                    "name": s.name,
+                    "base_url": self.site_base(s),
+                    "cloud_id": s.cloud_id,
+                    "products": list(s.products),
+                }
+                for s in tenant.sites
+            ],
+            "oauth_client": {
+                "client_id": self.client.client_id,
+                "client_secret": self.client.client_secret,
+                "redirect_uris": self.client.redirect_uris,
+            },
+            "accounts": {
+                "site_admin": person(admin),
+                "ordinary": person(ordinary),
+                "expired_token_admin": person(expired),
+            },
             "org": {"org_id": tenant.org.org_id, "api_key": tenant.org.api_key},
             "certificate": str(self.config.cert_path) if self.config.cert_path else None,
         }

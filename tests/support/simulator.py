@@ -18,12 +18,32 @@ STARTUP_TIMEOUT = 120.0
 
 
 class Simulator:
-    def __init__(self, profile: str = "tiny", seed: int = 1, *, hostile: bool = False, https: bool = False,
-                 data_dir: Path | None = None, extra: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        profile: str = "tiny",
+        seed: int = 1,
+        *,
+        hostile: bool = False,
+        https: bool = False,
+        data_dir: Path | None = None,
+        extra: list[str] | None = None,
+    ) -> None:
         self.workdir = Path(tempfile.mkdtemp(prefix="appgov-sim-test-"))
         self.state_file = self.workdir / "state.json"
-        args = [sys.executable, "-m", "appgov_sim", "serve", "--port", "0", "--profile", profile, "--seed", str(seed),
-                "--state-file", str(self.state_file)]
+        args = [
+            sys.executable,
+            "-m",
+            "appgov_sim",
+            "serve",
+            "--port",
+            "0",
+            "--profile",
+            profile,
+            "--seed",
+            str(seed),
+            "--state-file",
+            str(self.state_file),
+        ]
         if hostile:
             args.append("--hostile")
         if https:
@@ -32,7 +52,9 @@ class Simulator:
             args += ["--data-dir", str(data_dir)]
         args += extra or []
         self.log = (self.workdir / "sim.log").open("wb")
-        self.process = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=os.environ.copy())
+        self.process = subprocess.Popen(
+            args, stdout=self.log, stderr=subprocess.STDOUT, env=os.environ.copy()
+        )
         self.state: dict[str, Any] = self._wait_for_state()
         self.url: str = self.state["base_url"]
         self.verify: str | bool = self.state["certificate"] or False
@@ -64,24 +86,36 @@ class Simulator:
     def get(self, url: str, **kwargs: Any) -> httpx.Response:
         return self.http.get(url if url.startswith("http") else self.url + url, **kwargs)
 
-    def site_get(self, path: str, site: str = "acme", who: str = "site_admin", **kwargs: Any) -> httpx.Response:
+    def site_get(
+        self, path: str, site: str = "acme", who: str = "site_admin", **kwargs: Any
+    ) -> httpx.Response:
         headers = {**self.basic(who), **kwargs.pop("headers", {})}
         return self.http.get(self.site_url(site) + path, headers=headers, **kwargs)
 
     # --- the control API ---------------------------------------------------------------------
 
     def control(self, method: str, path: str, json_body: Any = None) -> httpx.Response:
-        response = self.http.request(method, f"{self.url}/_sim{path}", json=json_body,
-                                     headers={"Authorization": f"Bearer {self.state['control_token']}"})
+        response = self.http.request(
+            method,
+            f"{self.url}/_sim{path}",
+            json=json_body,
+            headers={"Authorization": f"Bearer {self.state['control_token']}"},
+        )
         response.raise_for_status()
         return response
 
     def fault(self, kind: str, **spec: Any) -> dict[str, Any]:
         return dict(self.control("POST", "/faults", {"kind": kind, **spec}).json())
 
-    def mint_grant(self, scopes: list[str], sites: list[str] | None = None, who: str = "site_admin") -> dict[str, Any]:
+    def mint_grant(
+        self, scopes: list[str], sites: list[str] | None = None, who: str = "site_admin"
+    ) -> dict[str, Any]:
         email = self.state["accounts"][who]["email"]
-        return dict(self.control("POST", "/grants", {"email": email, "sites": sites or ["acme"], "scopes": scopes}).json())
+        return dict(
+            self.control(
+                "POST", "/grants", {"email": email, "sites": sites or ["acme"], "scopes": scopes}
+            ).json()
+        )
 
     def ground_truth(self) -> dict[str, Any]:
         return dict(self.control("GET", "/ground-truth").json())

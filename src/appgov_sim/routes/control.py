@@ -28,7 +28,11 @@ def control(handler: ControlHandler) -> Callable[[Request], Awaitable[Response]]
     async def endpoint(request: Request) -> Response:
         state: SimState = request.app.state.sim
         header = request.headers.get("authorization", "")
-        token = header[7:] if header.lower().startswith("bearer ") else request.headers.get("x-sim-control-token", "")
+        token = (
+            header[7:]
+            if header.lower().startswith("bearer ")
+            else request.headers.get("x-sim-control-token", "")
+        )
         if not secrets.compare_digest(token.encode(), state.control_token.encode()):
             return JSONResponse({"message": "control token required"}, 401)
         try:
@@ -51,8 +55,13 @@ async def body(request: Request) -> dict[str, Any]:
 @control
 async def add_fault(request: Request, state: SimState) -> Response:
     data = await body(request)
-    fault = state.faults.add(data["kind"], site=data.get("site"), path=data.get("path", "*"),
-                             times=int(data.get("times", -1)), params=data.get("params"))
+    fault = state.faults.add(
+        data["kind"],
+        site=data.get("site"),
+        path=data.get("path", "*"),
+        times=int(data.get("times", -1)),
+        params=data.get("params"),
+    )
     return JSONResponse(fault.to_json(), 201)
 
 
@@ -97,16 +106,34 @@ async def mint_grant(request: Request, state: SimState) -> Response:
 
 @control
 async def read_counters(request: Request, state: SimState) -> Response:
-    return JSONResponse({"counters": dict(state.counters), "refresh_requests": state.oauth.refresh_requests,
-                         "faults": [f.to_json() for f in state.faults.faults]})
+    return JSONResponse(
+        {
+            "counters": dict(state.counters),
+            "refresh_requests": state.oauth.refresh_requests,
+            "faults": [f.to_json() for f in state.faults.faults],
+        }
+    )
 
 
 @control
 async def read_log(request: Request, state: SimState) -> Response:
     limit = int(request.query_params.get("limit", "1000"))
     entries = list(state.request_log)[-limit:]
-    return JSONResponse([{"time": e.time, "method": e.method, "path": e.path, "query": e.query, "status": e.status,
-                          "surface": e.surface, "site": e.site, "auth": e.auth} for e in entries])
+    return JSONResponse(
+        [
+            {
+                "time": e.time,
+                "method": e.method,
+                "path": e.path,
+                "query": e.query,
+                "status": e.status,
+                "surface": e.surface,
+                "site": e.site,
+                "auth": e.auth,
+            }
+            for e in entries
+        ]
+    )
 
 
 @control

@@ -39,8 +39,15 @@ def render_user(ctx: SiteContext, account: Account) -> dict[str, Any]:
     }
     if account.account_type != "app" and account.email:
         body["emailAddress"] = account.email
-    body.update({"avatarUrls": avatar_urls(account.account_id), "displayName": account.display_name,
-                 "active": account.active, "timeZone": account.time_zone, "locale": account.locale})
+    body.update(
+        {
+            "avatarUrls": avatar_urls(account.account_id),
+            "displayName": account.display_name,
+            "active": account.active,
+            "timeZone": account.time_zone,
+            "locale": account.locale,
+        }
+    )
     return body
 
 
@@ -48,18 +55,31 @@ def render_user(ctx: SiteContext, account: Account) -> dict[str, Any]:
 async def server_info(ctx: SiteContext) -> Response:
     """GET /rest/api/3/serverInfo: anonymous; the popular clients branch on deploymentType."""
     site_url = ctx.state.site_base(ctx.site)
-    return JSONResponse({
-        "baseUrl": site_url, "displayUrl": site_url, "version": "1001.0.0-SNAPSHOT",
-        "versionNumbers": [1001, 0, 0], "deploymentType": "Cloud", "buildNumber": 100300,
-        "buildDate": "2025-11-20T00:00:00.000+0000",
-        "serverTime": jira_time(int(ctx.state.clock.time() * 1000)),
-        "scmInfo": "57a0ca5b3c1b4e9a8c1d2e3f4a5b6c7d8e9f0a1b", "serverTitle": ctx.site.title,
-        "defaultLocale": {"locale": "en_US"}, "serverTimeZone": "Etc/UTC",
-    })
+    return JSONResponse(
+        {
+            "baseUrl": site_url,
+            "displayUrl": site_url,
+            "version": "1001.0.0-SNAPSHOT",
+            "versionNumbers": [1001, 0, 0],
+            "deploymentType": "Cloud",
+            "buildNumber": 100300,
+            "buildDate": "2025-11-20T00:00:00.000+0000",
+            "serverTime": jira_time(int(ctx.state.clock.time() * 1000)),
+            "scmInfo": "57a0ca5b3c1b4e9a8c1d2e3f4a5b6c7d8e9f0a1b",
+            "serverTitle": ctx.site.title,
+            "defaultLocale": {"locale": "en_US"},
+            "serverTimeZone": "Etc/UTC",
+        }
+    )
 
 
-@site_endpoint(Requirement("jira", "read:jira-user",
-                           ("read:user:jira", "read:application-role:jira", "read:avatar:jira", "read:group:jira")))
+@site_endpoint(
+    Requirement(
+        "jira",
+        "read:jira-user",
+        ("read:user:jira", "read:application-role:jira", "read:avatar:jira", "read:group:jira"),
+    )
+)
 async def users_search(ctx: SiteContext) -> Response:
     """GET /rest/api/3/users/search: a bare array; clients page until a short page."""
     start, size = page_params(ctx.params, "users/search")

@@ -7,6 +7,7 @@ inputs always give the same tenant and the same ground truth.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import random
 import uuid
 
@@ -15,8 +16,8 @@ from appgov_sim.tenant.hostile import hostile_link, hostile_name
 from appgov_sim.tenant.model import (
     Account,
     ApiToken,
-    AppListing,
     ApplicationRole,
+    AppListing,
     AppVersion,
     AuditRecord,
     Field,
@@ -41,19 +42,98 @@ DAY_MS = 86_400_000
 YEAR_MS = 365 * DAY_MS
 ORG_DOMAIN = "acme.example.com"
 
-FIRST_NAMES = (
-    "Ada Alan Grace Linus Margaret Dennis Barbara Ken Radia Edsger Frances Donald Hedy Tim Katherine "
-    "Guido Anita Brian Shafi Leslie Mary Niklaus Sophie John Karen Vint Lynn Whitfield Joan Bjarne"
-).split()
-LAST_NAMES = (
-    "Lovelace Turing Hopper Torvalds Hamilton Ritchie Liskov Thompson Perlman Dijkstra Allen Knuth Lamarr "
-    "Berners-Lee Johnson Rossum Borg Kernighan Goldwasser Lamport Shaw Wirth Wilson Backus Jones Cerf "
-    "Conway Diffie Clarke Stroustrup"
-).split()
-WORDS = (
-    "atlas beacon comet delta ember falcon galaxy harbor iris juniper kepler lotus meridian nova orbit "
-    "prism quartz raven sierra tundra umbra vertex willow xenon yonder zephyr"
-).split()
+FIRST_NAMES = [
+    "Ada",
+    "Alan",
+    "Grace",
+    "Linus",
+    "Margaret",
+    "Dennis",
+    "Barbara",
+    "Ken",
+    "Radia",
+    "Edsger",
+    "Frances",
+    "Donald",
+    "Hedy",
+    "Tim",
+    "Katherine",
+    "Guido",
+    "Anita",
+    "Brian",
+    "Shafi",
+    "Leslie",
+    "Mary",
+    "Niklaus",
+    "Sophie",
+    "John",
+    "Karen",
+    "Vint",
+    "Lynn",
+    "Whitfield",
+    "Joan",
+    "Bjarne",
+]
+LAST_NAMES = [
+    "Lovelace",
+    "Turing",
+    "Hopper",
+    "Torvalds",
+    "Hamilton",
+    "Ritchie",
+    "Liskov",
+    "Thompson",
+    "Perlman",
+    "Dijkstra",
+    "Allen",
+    "Knuth",
+    "Lamarr",
+    "Berners-Lee",
+    "Johnson",
+    "Rossum",
+    "Borg",
+    "Kernighan",
+    "Goldwasser",
+    "Lamport",
+    "Shaw",
+    "Wirth",
+    "Wilson",
+    "Backus",
+    "Jones",
+    "Cerf",
+    "Conway",
+    "Diffie",
+    "Clarke",
+    "Stroustrup",
+]
+WORDS = [
+    "atlas",
+    "beacon",
+    "comet",
+    "delta",
+    "ember",
+    "falcon",
+    "galaxy",
+    "harbor",
+    "iris",
+    "juniper",
+    "kepler",
+    "lotus",
+    "meridian",
+    "nova",
+    "orbit",
+    "prism",
+    "quartz",
+    "raven",
+    "sierra",
+    "tundra",
+    "umbra",
+    "vertex",
+    "willow",
+    "xenon",
+    "yonder",
+    "zephyr",
+]
 
 
 def account_id(rng: random.Random) -> str:
@@ -77,13 +157,19 @@ def generate(profile_name: str, seed: int, hostile: bool = False) -> Tenant:
     vendors = _vendors(rng, hostile)
     listings = _listings(rng, profile, vendors, hostile)
     specs = (
-        ("acme", ("jira", "confluence"), profile, {"jira-software": "PAID", "jira-servicedesk": "FREE", "confluence": "PAID"}),
+        (
+            "acme",
+            ("jira", "confluence"),
+            profile,
+            {"jira-software": "PAID", "jira-servicedesk": "FREE", "confluence": "PAID"},
+        ),
         ("acme-eng", ("jira",), SECONDARY, {"jira-software": "FREE"}),
         ("acme-wiki", ("confluence",), SECONDARY, {"confluence": "PAID"}),
     )
     sites = [
-        SiteBuilder(random.Random(f"site:{profile_name}:{seed}:{hostile}:{name}"), accounts, people, listings)
-        .build(name, products, size, plans)
+        SiteBuilder(
+            random.Random(f"site:{profile_name}:{seed}:{hostile}:{name}"), accounts, people, listings
+        ).build(name, products, size, plans)
         for name, products, size, plans in specs
     ]
     org = _organization(rng, profile, accounts)
@@ -99,7 +185,9 @@ def _fixed_accounts(rng: random.Random, accounts: dict[str, Account]) -> list[st
     )
     ids = []
     for name, local, token_life in fixed:
-        acc = Account(account_id(rng), name, f"{local}@{ORG_DOMAIN}", time_zone="Europe/London", locale="en_GB")
+        acc = Account(
+            account_id(rng), name, f"{local}@{ORG_DOMAIN}", time_zone="Europe/London", locale="en_GB"
+        )
         acc.password = secret(rng, "pw-", 16)
         created = ANCHOR_MS - 30 * DAY_MS
         acc.api_tokens.append(
@@ -112,9 +200,26 @@ def _fixed_accounts(rng: random.Random, accounts: dict[str, Account]) -> list[st
 
 def _vendors(rng: random.Random, hostile: bool) -> dict[int, Vendor]:
     names = (
-        "Atlassian", "Tempo Software", "Adaptavist", "Appfire", "Elements", "Midori", "resolution",
-        "Deiser", "Old Street Solutions", "Herzum", "Seibert Media", "Refined", "K15t", "Gliffy",
-        "Easy Agile", "Comala", "Draw.io Labs", "Xpand IT", "Botron", "Decadis",
+        "Atlassian",
+        "Tempo Software",
+        "Adaptavist",
+        "Appfire",
+        "Elements",
+        "Midori",
+        "resolution",
+        "Deiser",
+        "Old Street Solutions",
+        "Herzum",
+        "Seibert Media",
+        "Refined",
+        "K15t",
+        "Gliffy",
+        "Easy Agile",
+        "Comala",
+        "Draw.io Labs",
+        "Xpand IT",
+        "Botron",
+        "Decadis",
     )
     vendors = {}
     for i, name in enumerate(names):
@@ -133,7 +238,9 @@ def _vendors(rng: random.Random, hostile: bool) -> dict[int, Vendor]:
     return vendors
 
 
-def _listings(rng: random.Random, profile: Profile, vendors: dict[int, Vendor], hostile: bool) -> dict[str, AppListing]:
+def _listings(
+    rng: random.Random, profile: Profile, vendors: dict[int, Vendor], hostile: bool
+) -> dict[str, AppListing]:
     """Every app of the tenant: Connect and Forge apps (some private), plus OAuth 2.0 integrations."""
     listings: dict[str, AppListing] = {}
     vendor_list = list(vendors.values())
@@ -156,7 +263,9 @@ def _listings(rng: random.Random, profile: Profile, vendors: dict[int, Vendor], 
             key=key,
             name=name,
             summary=hostile_name(rng, summary) if hostile and i % 4 == 0 else summary,
-            description=hostile_name(rng, f"<p>{base} helps you.</p>") if hostile else f"<p>{base} helps you.</p>",
+            description=hostile_name(rng, f"<p>{base} helps you.</p>")
+            if hostile
+            else f"<p>{base} helps you.</p>",
             vendor=vendor,
             products=["jira"] if i % 5 < 3 else ["confluence"],
             versions=versions,
@@ -169,7 +278,9 @@ def _listings(rng: random.Random, profile: Profile, vendors: dict[int, Vendor], 
             rating=round(rng.uniform(2.5, 4.9), 1),
             rating_count=rng.randint(0, 900),
             marketplace_id=1_210_000 + i,
-            icon_link=hostile_link(rng) if hostile and i % 5 == 0 else f"https://marketplace.example/icons/{i}.png",
+            icon_link=hostile_link(rng)
+            if hostile and i % 5 == 0
+            else f"https://marketplace.example/icons/{i}.png",
         )
     return listings
 
@@ -201,16 +312,30 @@ def _versions(rng: random.Random, framework: str, index: int) -> list[AppVersion
 
 
 def _organization(rng: random.Random, profile: Profile, accounts: dict[str, Account]) -> Organization:
-    org = Organization(uuid4(rng), "Acme", [ORG_DOMAIN, "acme-labs.example.com"], secret(rng, "ATCOAPIKEY", 40))
+    org = Organization(
+        uuid4(rng), "Acme", [ORG_DOMAIN, "acme-labs.example.com"], secret(rng, "ATCOAPIKEY", 40)
+    )
     humans = [a.account_id for a in accounts.values() if a.account_type == "atlassian"]
-    actions = ("api_token_created", "api_token_revoked", "user_added_to_group", "user_invited", "site_admin_granted")
+    actions = (
+        "api_token_created",
+        "api_token_revoked",
+        "user_added_to_group",
+        "user_invited",
+        "site_admin_granted",
+    )
     span = YEAR_MS // max(1, profile.org_events)
     for i in range(profile.org_events):
         actor = accounts[rng.choice(humans)]
         action = actions[i % len(actions)]
         org.events.append(
-            OrgEvent(uuid4(rng), ANCHOR_MS - YEAR_MS + i * span + rng.randint(0, span - 1), action,
-                     actor.account_id, f"{actor.display_name} {action.replace('_', ' ')}", rng.choice(humans))
+            OrgEvent(
+                uuid4(rng),
+                ANCHOR_MS - YEAR_MS + i * span + rng.randint(0, span - 1),
+                action,
+                actor.account_id,
+                f"{actor.display_name} {action.replace('_', ' ')}",
+                rng.choice(humans),
+            )
         )
     return org
 
@@ -218,8 +343,13 @@ def _organization(rng: random.Random, profile: Profile, accounts: dict[str, Acco
 class SiteBuilder:
     """Builds one site's directory, Jira configuration, apps and audit history."""
 
-    def __init__(self, rng: random.Random, accounts: dict[str, Account], people: list[str],
-                 listings: dict[str, AppListing]) -> None:
+    def __init__(
+        self,
+        rng: random.Random,
+        accounts: dict[str, Account],
+        people: list[str],
+        listings: dict[str, AppListing],
+    ) -> None:
         self.rng = rng
         self.accounts = accounts
         self.admin, self.ordinary, self.expired = people
@@ -228,8 +358,15 @@ class SiteBuilder:
 
     def build(self, name: str, products: tuple[str, ...], size: Profile, plans: dict[str, str]) -> Site:
         rng = self.rng
-        site = Site(name, uuid4(rng), f"Acme {name}", products, plans,
-                    edition="standard", created_ms=ANCHOR_MS - 2 * YEAR_MS)
+        site = Site(
+            name,
+            uuid4(rng),
+            f"Acme {name}",
+            products,
+            plans,
+            edition="standard",
+            created_ms=ANCHOR_MS - 2 * YEAR_MS,
+        )
         humans = self._humans(size)
         site.user_ids = [self.admin, self.ordinary, self.expired, *humans]
         self._groups(site, size, humans)
@@ -248,13 +385,25 @@ class SiteBuilder:
         for i in range(size.users):
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
             kind = "customer" if i % 97 == 96 else "atlassian"
-            acc = Account(account_id(rng), f"{first} {last}", f"{first}.{last}.{i}@{ORG_DOMAIN}".lower(),
-                          account_type=kind, active=i % 19 != 7,
-                          last_active_ms=ANCHOR_MS - rng.randint(0, 200) * DAY_MS)
+            acc = Account(
+                account_id(rng),
+                f"{first} {last}",
+                f"{first}.{last}.{i}@{ORG_DOMAIN}".lower(),
+                account_type=kind,
+                active=i % 19 != 7,
+                last_active_ms=ANCHOR_MS - rng.randint(0, 200) * DAY_MS,
+            )
             if i % 20 == 0 and i < 10_000:
-                acc.api_tokens.append(ApiToken(uuid4(rng), f"token-{i}", secret(rng, "ATATT3x", 48),
-                                               ANCHOR_MS - rng.randint(1, 300) * DAY_MS, ANCHOR_MS + YEAR_MS,
-                                               last_access_ms=ANCHOR_MS - rng.randint(0, 30) * DAY_MS))
+                acc.api_tokens.append(
+                    ApiToken(
+                        uuid4(rng),
+                        f"token-{i}",
+                        secret(rng, "ATATT3x", 48),
+                        ANCHOR_MS - rng.randint(1, 300) * DAY_MS,
+                        ANCHOR_MS + YEAR_MS,
+                        last_access_ms=ANCHOR_MS - rng.randint(0, 30) * DAY_MS,
+                    )
+                )
             self.accounts[acc.account_id] = acc
             ids.append(acc.account_id)
         return ids
@@ -272,11 +421,18 @@ class SiteBuilder:
         generated = size.groups - len(site.groups)
         weights = [rng.paretovariate(1.2) for _ in range(generated - 1)]
         budget = max(0, remaining - size.big_group)
-        sizes = [size.big_group] + [min(len(humans), max(1, round(budget * w / sum(weights)))) for w in weights]
-        for i, members in enumerate(sizes):
+        scale = budget / sum(weights) if weights else 0.0
+        sizes = [size.big_group] + [min(len(humans) // 2, max(1, round(w * scale))) for w in weights]
+        for i, count in enumerate(sizes):
             group_name = f"team-{rng.choice(WORDS)}-{i}" if i else "engineering-all"
-            site.groups.append(Group(uuid4(rng), group_name, rng.sample(humans, min(members, len(humans))),
-                                     usage_type="TEAM_COLLABORATION" if i % 5 == 4 else "USERBASE_GROUP"))
+            site.groups.append(
+                Group(
+                    uuid4(rng),
+                    group_name,
+                    rng.sample(humans, min(count, len(humans))),
+                    usage_type="TEAM_COLLABORATION" if i % 5 == 4 else "USERBASE_GROUP",
+                )
+            )
             self._audit("jira", "group_created", self.admin, site.groups[-1].group_id, group_name)
             self._audit("confluence", "group_created", self.admin, site.groups[-1].group_id, group_name)
 
@@ -286,8 +442,22 @@ class SiteBuilder:
         oauth_apps = [k for k, v in self.listings.items() if v.versions[0].framework == "oauth"]
         for product in site.products:
             for key, name in catalog.SYSTEM_PLUGINS[product]:
-                site.apps.append(InstalledApp(key, product, name, "1.0.0", "Atlassian", "https://www.atlassian.com",
-                                              f"{name} (bundled)", True, False, site.created_ms, self.admin, "system"))
+                site.apps.append(
+                    InstalledApp(
+                        key,
+                        product,
+                        name,
+                        "1.0.0",
+                        "Atlassian",
+                        "https://www.atlassian.com",
+                        f"{name} (bundled)",
+                        True,
+                        False,
+                        site.created_ms,
+                        self.admin,
+                        "system",
+                    )
+                )
         chosen = rng.sample(plugin_apps, min(size.connect_forge_apps, len(plugin_apps)))
         for key in chosen:
             listing = self.listings[key]
@@ -296,8 +466,11 @@ class SiteBuilder:
         for key in rng.sample(oauth_apps, min(size.oauth_integrations, len(oauth_apps))):
             listing = self.listings[key]
             when = ANCHOR_MS - rng.randint(10, 300) * DAY_MS
-            site.oauth_integrations.append(OAuthIntegration(key, listing.name, listing.vendor.name,
-                                                            listing.latest.scopes, self.admin, when))
+            site.oauth_integrations.append(
+                OAuthIntegration(
+                    key, listing.name, listing.vendor.name, listing.latest.scopes, self.admin, when
+                )
+            )
             self._audit(site.products[0], "oauth_authorized", self.admin, key, listing.name, when=when)
 
     def _install(self, site: Site, listing: AppListing, product: str) -> None:
@@ -308,54 +481,118 @@ class SiteBuilder:
         bot = Account(account_id(rng), listing.name[:200], "", account_type="app", app_type="service")
         self.accounts[bot.account_id] = bot
         site.user_ids.append(bot.account_id)
-        app = InstalledApp(listing.key, product, listing.name, history[-1].name, listing.vendor.name,
-                           listing.vendor.link, listing.summary, enabled=rng.random() > 0.1, user_installed=True,
-                           installed_ms=when, installed_by=self.admin, framework=history[0].framework,
-                           bot_account_id=bot.account_id, modules=["general-page", "web-panel"])
+        app = InstalledApp(
+            listing.key,
+            product,
+            listing.name,
+            history[-1].name,
+            listing.vendor.name,
+            listing.vendor.link,
+            listing.summary,
+            enabled=rng.random() > 0.1,
+            user_installed=True,
+            installed_ms=when,
+            installed_by=self.admin,
+            framework=history[0].framework,
+            bot_account_id=bot.account_id,
+            modules=["general-page", "web-panel"],
+        )
         site.apps.append(app)
-        self._audit(product, "app_installed", self.admin, listing.key, listing.name, history[0].name, when=when)
-        for previous, version in zip(history, history[1:], strict=False):
+        self._audit(
+            product, "app_installed", self.admin, listing.key, listing.name, history[0].name, when=when
+        )
+        for previous, version in itertools.pairwise(history):
             upgraded = max(version.release_ms, when + DAY_MS)
-            self._audit(product, "app_upgraded", self.admin, listing.key, listing.name, version.name,
-                        previous.name, when=upgraded)
+            self._audit(
+                product,
+                "app_upgraded",
+                self.admin,
+                listing.key,
+                listing.name,
+                version.name,
+                previous.name,
+                when=upgraded,
+            )
         if not app.enabled:
-            self._audit(product, "app_disabled", self.admin, listing.key, listing.name, when=ANCHOR_MS - DAY_MS)
+            self._audit(
+                product, "app_disabled", self.admin, listing.key, listing.name, when=ANCHOR_MS - DAY_MS
+            )
 
     def _jira_configuration(self, site: Site, size: Profile, humans: list[str]) -> None:
         rng = self.rng
         admins, users = site.group_by_name("jira-admins"), site.group_by_name("jira-software-users")
-        assert admins and users
+        assert admins is not None
+        assert users is not None
         site.application_roles = [
-            ApplicationRole("jira-software", "Jira Software", [users.group_id, admins.group_id], [users.group_id],
-                            35_000, len(users.members)),
-            ApplicationRole("jira-servicedesk", "Jira Service Management", [admins.group_id], [admins.group_id],
-                            3, len(admins.members)),
+            ApplicationRole(
+                "jira-software",
+                "Jira Software",
+                [users.group_id, admins.group_id],
+                [users.group_id],
+                35_000,
+                len(users.members),
+            ),
+            ApplicationRole(
+                "jira-servicedesk",
+                "Jira Service Management",
+                [admins.group_id],
+                [admins.group_id],
+                3,
+                len(admins.members),
+            ),
         ]
         bots = [a.bot_account_id for a in site.apps if a.product == "jira" and a.bot_account_id]
         site.project_roles = [
-            ProjectRole(10002, "Administrators", "Admins of the project", [("atlassian-group-role-actor", admins.group_id)]),
+            ProjectRole(
+                10002,
+                "Administrators",
+                "Admins of the project",
+                [("atlassian-group-role-actor", admins.group_id)],
+            ),
             ProjectRole(10100, "Member", "Contributors to the project", []),
-            ProjectRole(10101, "Viewer", "Can browse the project", [("atlassian-group-role-actor", users.group_id)]),
-            ProjectRole(10000, "atlassian-addons-project-access",
-                        "A project role that represents Connect add-ons declaring access to projects",
-                        [("atlassian-user-role-actor", b) for b in bots]),
+            ProjectRole(
+                10101, "Viewer", "Can browse the project", [("atlassian-group-role-actor", users.group_id)]
+            ),
+            ProjectRole(
+                10000,
+                "atlassian-addons-project-access",
+                "A project role that represents Connect add-ons declaring access to projects",
+                [("atlassian-user-role-actor", b) for b in bots],
+            ),
         ]
         site.permission_schemes = [self._scheme(i, site) for i in range(size.permission_schemes)]
         site.fields = [Field(fid, fname, False, ftype, fid) for fid, fname, ftype in catalog.SYSTEM_FIELDS]
         for i in range(size.custom_fields):
             ctype, schema_type = catalog.CUSTOM_FIELD_TYPES[i % len(catalog.CUSTOM_FIELD_TYPES)]
-            site.fields.append(Field(f"customfield_{10_000 + i}", f"{rng.choice(WORDS).title()} {i}", True,
-                                     schema_type, custom_type=ctype, custom_id=10_000 + i))
-        categories = [ProjectCategory(str(10_000 + i), w.title(), f"{w} projects") for i, w in enumerate(WORDS[:5])]
-        team_groups = [g.group_id for g in site.groups[len(site.groups) // 2:]] or [users.group_id]
+            site.fields.append(
+                Field(
+                    f"customfield_{10_000 + i}",
+                    f"{rng.choice(WORDS).title()} {i}",
+                    True,
+                    schema_type,
+                    custom_type=ctype,
+                    custom_id=10_000 + i,
+                )
+            )
+        categories = [
+            ProjectCategory(str(10_000 + i), w.title(), f"{w} projects") for i, w in enumerate(WORDS[:5])
+        ]
+        team_groups = [g.group_id for g in site.groups[len(site.groups) // 2 :]] or [users.group_id]
         for i in range(size.projects):
             key = _project_key(i)
             lead = rng.choice(humans)
-            project = Project(str(10_000 + i), key, f"{rng.choice(WORDS).title()} {key}", lead,
-                              rng.choice([*categories, None]), rng.choice(("classic", "classic", "next-gen")),
-                              rng.choice(("software", "software", "business", "service_desk")),
-                              rng.randint(0, 20_000), ANCHOR_MS - rng.randint(0, 300) * DAY_MS,
-                              site.permission_schemes[i % len(site.permission_schemes)].scheme_id)
+            project = Project(
+                str(10_000 + i),
+                key,
+                f"{rng.choice(WORDS).title()} {key}",
+                lead,
+                rng.choice([*categories, None]),
+                rng.choice(("classic", "classic", "next-gen")),
+                rng.choice(("software", "software", "business", "service_desk")),
+                rng.randint(0, 20_000),
+                ANCHOR_MS - rng.randint(0, 300) * DAY_MS,
+                site.permission_schemes[i % len(site.permission_schemes)].scheme_id,
+            )
             project.role_actors = {
                 10002: [("atlassian-group-role-actor", admins.group_id), ("atlassian-user-role-actor", lead)],
                 10100: [("atlassian-user-role-actor", u) for u in rng.sample(humans, min(3, len(humans)))]
@@ -367,11 +604,16 @@ class SiteBuilder:
             self._audit("jira", "project_created", lead, project.project_id, project.name)
 
     def _scheme(self, index: int, site: Site) -> PermissionScheme:
-        name = "Default Permission Scheme" if index == 0 else f"{self.rng.choice(WORDS).title()} scheme {index}"
+        name = (
+            "Default Permission Scheme" if index == 0 else f"{self.rng.choice(WORDS).title()} scheme {index}"
+        )
         scheme = PermissionScheme(10_000 + index, name, f"Permissions for {name}")
         holders: list[tuple[str, str | None]] = [
-            ("projectRole", "10002"), ("projectRole", "10100"), ("group", "jira-admins"),
-            ("applicationRole", "jira-software"), ("projectLead", None),
+            ("projectRole", "10002"),
+            ("projectRole", "10100"),
+            ("group", "jira-admins"),
+            ("applicationRole", "jira-software"),
+            ("projectLead", None),
         ]
         if index % 3 == 2:
             holders.append(("anyone", None))  # a risky scheme: anonymous access
@@ -384,7 +626,11 @@ class SiteBuilder:
 
     def _fill_audit(self, site: Site, product: str, count: int, humans: list[str]) -> None:
         rng = self.rng
-        kinds = ("member_added", "user_created", "scheme_updated" if product == "jira" else "permission_changed")
+        kinds = (
+            "member_added",
+            "user_created",
+            "scheme_updated" if product == "jira" else "permission_changed",
+        )
         while len(self.audit[product]) < count:
             user = rng.choice(humans)
             group = rng.choice(site.groups)
@@ -392,11 +638,21 @@ class SiteBuilder:
             self._audit(product, kind, self.admin, user, self.accounts[user].display_name, group.name)
         del self.audit[product][count:]
 
-    def _audit(self, product: str, kind: str, author: str, object_id: str, object_name: str,
-               detail: str = "", extra: str = "", when: int | None = None) -> None:
+    def _audit(
+        self,
+        product: str,
+        kind: str,
+        author: str,
+        object_id: str,
+        object_name: str,
+        detail: str = "",
+        extra: str = "",
+        when: int | None = None,
+    ) -> None:
         created = when if when is not None else ANCHOR_MS - self.rng.randint(0, YEAR_MS)
-        self.audit[product].append(AuditRecord(0, min(created, ANCHOR_MS), kind, author, object_id, object_name,
-                                               detail, extra))
+        self.audit[product].append(
+            AuditRecord(0, min(created, ANCHOR_MS), kind, author, object_id, object_name, detail, extra)
+        )
 
     def _sorted_audit(self, product: str, first_id: int) -> list[AuditRecord]:
         records = sorted(self.audit[product], key=lambda r: r.created_ms)
@@ -423,4 +679,3 @@ def natural_digest(keys: list[str]) -> str:
         h.update(key.encode("utf-8", "surrogatepass"))
         h.update(b"\n")
     return h.hexdigest()
-

@@ -13,7 +13,7 @@ HOSTILE_NAMES: tuple[str, ...] = (
     "\u202eexe.stroper\u202c Reports",
     "Z\u0337\u0322a\u0336\u0317l\u0338\u0321g\u0335\u031fo\u0334 Planner",
     "Null\x00Byte\x07Bell\x1b[31mAnsi",
-    "=HYPERLINK(\"https://evil.example/x\",\"Click\")",
+    '=HYPERLINK("https://evil.example/x","Click")',
     "'; DROP TABLE apps; --",
     "\u200b\u200d\ufeffInvisible\u2060App",
     "\U0001f4a3\U0001f525 Emoji \U0001f9e8 App \U0001f480",
