@@ -64,6 +64,7 @@ def serve(
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
+    sock.listen(2048)  # listening before the state file appears: early clients wait in the backlog
     config = SimConfig(
         host=host,
         port=sock.getsockname()[1],
