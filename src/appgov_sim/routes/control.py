@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 
 from appgov_sim.groundtruth import ground_truth
 from appgov_sim.http import JSONResponse
+from appgov_sim.routes import control_oauth, control_tenant
 from appgov_sim.state import SimState
 
 ControlHandler = Callable[[Request, SimState], Awaitable[Response]]
@@ -155,7 +156,9 @@ def _advance_clock(state: SimState, args: dict[str, Any]) -> None:
 
 def register_operations(state: SimState) -> None:
     """The journaled mutations, by name (replayed by ``SimState.load``)."""
-    state.operations.update({"advance_clock": _advance_clock})
+    state.operations.update(
+        {"advance_clock": _advance_clock, **control_oauth.OPERATIONS, **control_tenant.OPERATIONS}
+    )
 
 
 ROUTES: list[BaseRoute] = [
@@ -169,4 +172,6 @@ ROUTES: list[BaseRoute] = [
     Route("/log", read_log, methods=["GET"]),
     Route("/log", reset_log, methods=["DELETE"]),
     Route("/ground-truth", read_ground_truth, methods=["GET"]),
+    *control_oauth.ROUTES,
+    *control_tenant.ROUTES,
 ]
