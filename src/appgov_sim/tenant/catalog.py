@@ -240,3 +240,105 @@ PERMISSIONS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 PROJECT_PERMISSIONS: tuple[str, ...] = tuple(p[0] for p in PERMISSIONS if p[2] == "PROJECT")
+
+# Jira's numeric permission ids, as mypermissions reports them [I]: from Jira's permission constants.
+PERMISSION_IDS: dict[str, str] = {
+    "ADMINISTER": "0",
+    "SYSTEM_ADMIN": "44",
+    "USER_PICKER": "27",
+    "CREATE_SHARED_OBJECTS": "22",
+    "MANAGE_GROUP_FILTER_SUBSCRIPTIONS": "24",
+    "BULK_CHANGE": "33",
+    "ADMINISTER_PROJECTS": "23",
+    "BROWSE_PROJECTS": "10",
+    "VIEW_DEV_TOOLS": "29",
+    "VIEW_READONLY_WORKFLOW": "45",
+    "CREATE_ISSUES": "11",
+    "EDIT_ISSUES": "12",
+    "TRANSITION_ISSUES": "46",
+    "SCHEDULE_ISSUES": "28",
+    "MOVE_ISSUES": "25",
+    "ASSIGN_ISSUES": "13",
+    "ASSIGNABLE_USER": "17",
+    "RESOLVE_ISSUES": "14",
+    "CLOSE_ISSUES": "18",
+    "MODIFY_REPORTER": "30",
+    "DELETE_ISSUES": "16",
+    "LINK_ISSUES": "21",
+    "SET_ISSUE_SECURITY": "26",
+    "VIEW_VOTERS_AND_WATCHERS": "31",
+    "MANAGE_WATCHERS": "32",
+    "ADD_COMMENTS": "15",
+    "EDIT_ALL_COMMENTS": "34",
+    "DELETE_ALL_COMMENTS": "36",
+    "CREATE_ATTACHMENTS": "19",
+    "DELETE_ALL_ATTACHMENTS": "38",
+    "WORK_ON_ISSUES": "20",
+    "DELETE_ALL_WORKLOGS": "43",
+}
+
+# Global permissions by who holds them [I]: administrators hold every one; anyone with product
+# access (a member of an application role's group) holds the everyday ones, as Jira's defaults grant.
+ADMIN_ONLY_GLOBAL_PERMISSIONS = frozenset({"ADMINISTER", "SYSTEM_ADMIN"})
+
+# GET /rest/api/3/configuration: the fact sheet's example (api-facts §4).
+JIRA_CONFIGURATION = {
+    "votingEnabled": True,
+    "watchingEnabled": True,
+    "unassignedIssuesAllowed": False,
+    "subTasksEnabled": True,
+    "issueLinkingEnabled": True,
+    "timeTrackingEnabled": True,
+    "attachmentsEnabled": True,
+    "timeTrackingConfiguration": {
+        "workingHoursPerDay": 8.0,
+        "workingDaysPerWeek": 5.0,
+        "timeFormat": "pretty",
+        "defaultUnit": "minute",
+    },
+}
+
+# GET /rest/api/3/mypreferences?key=: the documented keys and their defaults (S1 narrative).
+USER_PREFERENCES: dict[str, str] = {
+    "user.notifications.mimetype": "html",
+    "user.default.share.private": "true",
+    "user.keyboard.shortcuts.disabled": "false",
+    "user.notify.own.changes": "false",
+    "user.notifications.watcher": "true",
+    "user.notifications.assignee": "true",
+    "user.notifications.reporter": "true",
+    "user.notifications.mentions": "true",
+}
+
+# GET /rest/api/3/avatar/{type}/system: the first system avatar id of each owner type, and how many [I].
+SYSTEM_AVATARS: dict[str, tuple[int, int]] = {
+    "issuetype": (10300, 24),
+    "project": (10400, 26),
+    "user": (10070, 24),
+    "priority": (10600, 6),
+}
+AVATAR_SIZES: tuple[tuple[str, str], ...] = (
+    ("16x16", "xsmall"),
+    ("24x24", "small"),
+    ("32x32", "medium"),
+    ("48x48", "large"),
+)
+
+# How each Jira audit record kind reads [I] (api-facts §9: Atlassian's strings for app events are
+# unverified): summary, category, and the objectItem's typeName. Every app event is in category
+# "apps", so ``filter=app`` finds them all.
+AUDIT_KINDS: dict[str, tuple[str, str, str]] = {
+    "group_created": ("Group created", "group management", "GROUP"),
+    "member_added": ("User added to group", "group management", "USER"),
+    "user_created": ("User created", "user management", "USER"),
+    "scheme_updated": ("Permission scheme updated", "permissions", "PERMISSION_SCHEME"),
+    "project_created": ("Project created", "projects", "PROJECT"),
+    "app_installed": ("App installed", "apps", "APP"),
+    "app_upgraded": ("App upgraded", "apps", "APP"),
+    "app_disabled": ("App disabled", "apps", "APP"),
+    "app_enabled": ("App enabled", "apps", "APP"),
+    "app_uninstalled": ("App uninstalled", "apps", "APP"),
+    "oauth_authorized": ("OAuth 2.0 app authorized", "apps", "OAUTH_2_APP"),
+}
+# The parent of users and groups in Jira Cloud's audit log (api-facts §4 example).
+IDENTITY_DIRECTORY = ("1", "com.atlassian.crowd.directory.IdentityPlatformRemoteDirectory")
