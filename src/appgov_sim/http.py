@@ -121,8 +121,19 @@ def admin_error(
     return JSONResponse(body, status, headers)
 
 
-def int_param(params: Any, name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
-    """An integer query parameter, validated as Atlassian does: garbage is a 400, too large is capped."""
+def int_param(
+    params: Any,
+    name: str,
+    default: int,
+    *,
+    minimum: int = 0,
+    maximum: int | None = None,
+    largest: int = 2**31 - 1,
+) -> int:
+    """An integer query parameter, validated as Atlassian does: garbage is a 400, too large is capped.
+
+    ``largest`` is what the parameter's type holds (Jira's int32; the org API's epoch ms are int64).
+    """
     raw = params.get(name)
     if raw is None or raw == "":
         return default
@@ -140,7 +151,7 @@ def int_param(params: Any, name: str, default: int, *, minimum: int = 0, maximum
             f"The '{name}' parameter must be greater than or equal to {minimum}.",
             errors={name: f"must be >= {minimum}"},
         )
-    if value > 2**31 - 1:
+    if value > largest:
         raise ApiError(
             400,
             f"The value '{raw[:100]}' is invalid for the '{name}' parameter.",

@@ -145,3 +145,31 @@ def decode_cursor(cursor: str | None) -> int:
         return offset
     except (binascii.Error, ValueError, KeyError, TypeError, orjson.JSONDecodeError):
         raise ApiError(400, "Invalid page cursor", errors={"cursor": "invalid"}) from None
+
+
+@dataclass(slots=True)
+class CursorPage:
+    """One page of a cursor-paged list (organization API, Marketplace)."""
+
+    items: list[Any]
+    next_cursor: str | None
+    prev_cursor: str | None
+
+
+def cursor_page(seq: Sequence[T], cursor: str | None, size: int) -> CursorPage:
+    offset = decode_cursor(cursor)
+    more = offset + size < len(seq)
+    return CursorPage(
+        list(seq[offset : offset + size]),
+        encode_cursor(offset + size) if more else None,
+        encode_cursor(max(0, offset - size)) if offset else None,
+    )
+
+
+def cursor_links(url: str, params: Any, page: CursorPage) -> dict[str, str | None]:
+    """``links.self/prev/next`` as full URLs; ``next`` is null on the last page."""
+
+    def at(cursor: str | None) -> str | None:
+        return with_query(url, params, cursor=cursor) if cursor else None
+
+    return {"self": with_query(url, params), "prev": at(page.prev_cursor), "next": at(page.next_cursor)}

@@ -6,6 +6,7 @@ Past either, the site answers 429 with ``Retry-After`` and the ``X-RateLimit-*``
 
 from __future__ import annotations
 
+import collections
 import math
 from datetime import UTC, datetime
 
@@ -54,3 +55,28 @@ class BurstLimiter:
             "X-RateLimit-NearLimit": "true",
             "RateLimit-Reason": "jira-burst-based",
         }
+
+
+class WindowLimiter:
+    """At most ``limit`` requests per ``seconds`` for each key, as a sliding log on the simulator clock.
+
+    The organization API's ``/events`` allows 10 requests a minute (api-facts §6); being on the
+    simulator clock, a test moves time with the control API instead of waiting.
+    """
+
+    def __init__(self, limit: int, seconds: float, clock: SimClock) -> None:
+        self.limit = limit
+        self.seconds = seconds
+        self.clock = clock
+        self.hits: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
+
+    def acquire(self, key: str) -> int | None:
+        """Admit one request (None), or return the whole seconds until the oldest hit leaves the window."""
+        now = self.clock.time()
+        hits = self.hits[key]
+        while hits and hits[0] <= now - self.seconds:
+            hits.popleft()
+        if len(hits) >= self.limit:
+            return max(1, math.ceil(hits[0] + self.seconds - now))
+        hits.append(now)
+        return None

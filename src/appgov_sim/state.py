@@ -19,7 +19,7 @@ from typing import Any
 from appgov_sim.clock import SimClock
 from appgov_sim.faults import FaultBook
 from appgov_sim.oauth import Client, OAuthStore
-from appgov_sim.ratelimit import BurstLimiter
+from appgov_sim.ratelimit import BurstLimiter, WindowLimiter
 from appgov_sim.tenant.generate import generate
 from appgov_sim.tenant.model import Site, Tenant
 
@@ -69,6 +69,7 @@ class SimState:
         self.limiters: dict[str, BurstLimiter] = {
             s.name: BurstLimiter(s.burst, self.clock) for s in self.tenant.sites
         }
+        self.org_events_limiter = WindowLimiter(10, 60, self.clock)  # api-facts §6: 10 a minute
         self.request_log: collections.deque[LoggedRequest] = collections.deque(maxlen=REQUEST_LOG_SIZE)
         self.counters: collections.Counter[str] = collections.Counter()
         self.journal: list[dict[str, Any]] = []

@@ -17,8 +17,10 @@ from starlette.routing import BaseRoute, Route
 
 from appgov_sim.groundtruth import ground_truth
 from appgov_sim.http import JSONResponse
-from appgov_sim.routes import control_oauth, control_tenant
+from appgov_sim.ratelimit import BurstLimiter
+from appgov_sim.routes import control_oauth, control_tenant, orgadmin
 from appgov_sim.state import SimState
+from appgov_sim.tenant.model import BurstLimit
 
 ControlHandler = Callable[[Request, SimState], Awaitable[Response]]
 
@@ -106,6 +108,23 @@ async def mint_grant(request: Request, state: SimState) -> Response:
 
 
 @control
+async def set_burst_limit(request: Request, state: SimState) -> Response:
+    """PUT /_sim/sites/{site}/burst-limit ``{"concurrency": n, "requests_per_second": r}``."""
+    data = await body(request)
+    args = {
+        "site": request.path_params["site"],
+        "concurrency": int(data["concurrency"]),
+        "requests_per_second": float(data["requests_per_second"]),
+    }
+    if state.tenant.site(args["site"]) is None:
+        return JSONResponse({"message": "no such site"}, 404)
+    if args["concurrency"] < 1 or args["requests_per_second"] <= 0:
+        raise ValueError("concurrency must be >= 1 and requests_per_second > 0")
+    state.apply("set_burst_limit", args)
+    return JSONResponse({k: v for k, v in args.items() if k != "site"})
+
+
+@control
 async def read_counters(request: Request, state: SimState) -> Response:
     return JSONResponse(
         {
@@ -154,10 +173,23 @@ def _advance_clock(state: SimState, args: dict[str, Any]) -> None:
     state.clock.advance(args["seconds"])
 
 
+def _set_burst_limit(state: SimState, args: dict[str, Any]) -> None:
+    site = state.tenant.site(args["site"])
+    assert site is not None  # checked before journaling
+    site.burst = BurstLimit(args["concurrency"], args["requests_per_second"])
+    state.limiters[site.name] = BurstLimiter(site.burst, state.clock)
+
+
 def register_operations(state: SimState) -> None:
     """The journaled mutations, by name (replayed by ``SimState.load``)."""
     state.operations.update(
-        {"advance_clock": _advance_clock, **control_oauth.OPERATIONS, **control_tenant.OPERATIONS}
+        {
+            "advance_clock": _advance_clock,
+            "set_burst_limit": _set_burst_limit,
+            **control_oauth.OPERATIONS,
+            **control_tenant.OPERATIONS,
+            **orgadmin.OPERATIONS,
+        }
     )
 
 
@@ -167,6 +199,7 @@ ROUTES: list[BaseRoute] = [
     Route("/faults", clear_faults, methods=["DELETE"]),
     Route("/faults/{fault_id:int}", clear_faults, methods=["DELETE"]),
     Route("/clock", advance_clock, methods=["POST"]),
+    Route("/sites/{site}/burst-limit", set_burst_limit, methods=["PUT"]),
     Route("/grants", mint_grant, methods=["POST"]),
     Route("/counters", read_counters, methods=["GET"]),
     Route("/log", read_log, methods=["GET"]),
