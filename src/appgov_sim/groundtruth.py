@@ -3,6 +3,7 @@
 The digest is sha256 over the sorted natural keys (one per line), so a connector's copy can be
 compared without shipping the data. Memberships count inactive users too (a connector reads them
 with ``includeInactiveUsers=true``); apps are the user-installed ones of the plugin manager.
+Confluence audit records have no id on the wire, so their key is ``creationDate`` (distinct per site).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def confluence_sets(site: Site) -> dict[str, list[str]]:
     return {
         "groups": [g.group_id for g in site.groups],
         "group_members": [f"{g.group_id}:{m}" for g in site.groups for m in g.members],
-        "audit_records": [str(r.record_id) for r in site.confluence_audit],
+        "audit_records": [str(r.created_ms) for r in site.confluence_audit],  # no id on the wire
         "apps": [a.key for a in site.apps_for("confluence") if a.user_installed],
     }
 

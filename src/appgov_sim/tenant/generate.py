@@ -656,8 +656,11 @@ class SiteBuilder:
 
     def _sorted_audit(self, product: str, first_id: int) -> list[AuditRecord]:
         records = sorted(self.audit[product], key=lambda r: r.created_ms)
+        previous = 0
         for i, record in enumerate(records):
             record.record_id = first_id + i
+            # distinct creation times: Confluence audit records carry no id, so time is their key
+            record.created_ms = previous = max(record.created_ms, previous + 1)
         return records
 
 
