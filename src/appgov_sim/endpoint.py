@@ -307,15 +307,21 @@ def _reset_connection(request: Request) -> None:
 async def _body_faults(request: Request, faults: list[Fault], response: Response) -> Response:
     for fault in faults:
         if fault.kind == "oversize" and fault.spend() and response.body:
-            padding = int(fault.params.get("bytes", 10_000_000))
-            data = orjson.loads(response.body)
-            if isinstance(data, dict):
-                data["_padding"] = "x" * padding
-            response.body = orjson.dumps(data)
+            response.body = _padded(bytes(response.body), int(fault.params.get("bytes", 10_000_000)))
             response.headers["content-length"] = str(len(response.body))
         if fault.kind == "truncate" and fault.spend():
             return TruncatedResponse(response)
     return response
+
+
+def _padded(body: bytes, padding: int) -> bytes:
+    """A JSON object grows a huge ``_padding`` field; any other body (an array, text) trailing
+    whitespace, which keeps a JSON array valid."""
+    if body.startswith(b"{"):
+        data = orjson.loads(body)
+        data["_padding"] = "x" * padding
+        return orjson.dumps(data)
+    return body + b" " * padding
 
 
 class TruncatedResponse(Response):
