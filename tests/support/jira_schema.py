@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import json
 import os
 import re
@@ -114,3 +115,18 @@ def violations(path: str, body: Any, method: str = "get", status: str = "200") -
     """Every way ``body`` breaks the operation's response schema, as readable lines."""
     errors = validator(path, method, status).iter_errors(body)
     return [f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message[:300]}" for e in errors]
+
+
+# --- ground truth -----------------------------------------------------------------------------------
+
+
+def truth_of(keys: list[str]) -> dict[str, Any]:
+    """A data set as ``/_sim/ground-truth`` reports it: the count and sha256 of the sorted keys."""
+    digest = hashlib.sha256()
+    for key in sorted(keys):
+        digest.update(key.encode("utf-8", "surrogatepass") + b"\n")
+    return {"count": len(keys), "digest": digest.hexdigest()}
+
+
+def jira_truth(sim: Any, site: str = "acme") -> dict[str, Any]:
+    return dict(sim.ground_truth()["sites"][site]["products"]["jira"])
