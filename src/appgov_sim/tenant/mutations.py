@@ -352,8 +352,12 @@ def _audit(
     site: Site, app: InstalledApp, kind: str, actor: str, at_ms: int, detail: str = "", extra: str = ""
 ) -> None:
     records = site.jira_audit if app.product == "jira" else site.confluence_audit
-    next_id = records[-1].record_id + 1 if records else FIRST_AUDIT_ID[app.product]
-    records.append(AuditRecord(next_id, at_ms, kind, actor, app.key, app.name, detail, extra))
+    last = records[-1] if records else None
+    next_id = last.record_id + 1 if last else FIRST_AUDIT_ID[app.product]
+    # strictly after the last record: the log stays oldest first, and Confluence's records, which
+    # carry no id on the wire, stay told apart by their creation time
+    created = max(at_ms, last.created_ms + 1) if last else at_ms
+    records.append(AuditRecord(next_id, created, kind, actor, app.key, app.name, detail, extra))
 
 
 # --- the journal ------------------------------------------------------------------------------
