@@ -60,6 +60,19 @@ class Fault:
         return asdict(self)
 
 
+NUMERIC_PARAMS = ("ms", "retry_after", "status", "bytes", "delta", "page", "size")
+
+
+def _check_params(params: dict[str, Any]) -> None:
+    """Refuse a bad fault when it is switched on, not with a 500 on the request it hits."""
+    for name in NUMERIC_PARAMS:
+        value = params.get(name, 0)
+        if isinstance(value, bool) or not isinstance(value, int | float) or abs(value) > 10**9:
+            raise ValueError(f"fault parameter {name!r} must be a number of at most 1e9")
+    if "status" in params and not 500 <= params["status"] <= 599:
+        raise ValueError("fault parameter 'status' must be a 5xx status")
+
+
 class FaultBook:
     def __init__(self) -> None:
         self.faults: list[Fault] = []
@@ -76,7 +89,11 @@ class FaultBook:
     ) -> Fault:
         if kind not in KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; known: {', '.join(KINDS)}")
-        fault = Fault(next(self._ids), kind, site, path or "*", times, dict(params or {}))
+        if not isinstance(path, str) or not isinstance(site, str | None):
+            raise ValueError("a fault's site and path must be strings")
+        checked = dict(params or {})
+        _check_params(checked)
+        fault = Fault(next(self._ids), kind, site, path or "*", times, checked)
         self.faults.append(fault)
         return fault
 

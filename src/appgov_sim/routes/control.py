@@ -138,7 +138,9 @@ async def read_counters(request: Request, state: SimState) -> Response:
 @control
 async def read_log(request: Request, state: SimState) -> Response:
     limit = int(request.query_params.get("limit", "1000"))
-    entries = list(state.request_log)[-limit:]
+    if limit < 0:
+        raise ValueError("limit must be >= 0")
+    entries = list(state.request_log)[-limit:] if limit else []  # [-0:] would be everything
     return JSONResponse(
         [
             {
