@@ -2,30 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
-from support.oauth_browser import DEFAULT_SCOPES, Browser, callback_params, pkce_pair, the_form
+from support.oauth_browser import (
+    DEFAULT_SCOPES,
+    Browser,
+    callback_params,
+    clean_browser,
+    pkce_pair,
+    private_simulator,
+    the_form,
+)
 from support.simulator import Simulator
 
 
-@pytest.fixture
-def browser(sim: Simulator) -> Browser:
-    """A browser on the shared simulator: for pages that end before any grant is made."""
-    return Browser(sim)
+@pytest.fixture(scope="module")
+def oauth_sim() -> Iterator[Simulator]:
+    yield from private_simulator()
 
 
 @pytest.fixture
-def fresh_browser(fresh_sim: Simulator) -> Browser:
-    """A browser on a private simulator: for flows that make grants."""
-    return Browser(fresh_sim)
+def browser(oauth_sim: Simulator) -> Iterator[Browser]:
+    yield from clean_browser(oauth_sim)
 
 
-def test_full_flow_from_sign_in_to_a_jira_call_through_the_gateway(fresh_browser: Browser) -> None:
-    sim = fresh_browser.sim
-    sign_in = fresh_browser.authorize(state="st-123")
+def test_full_flow_from_sign_in_to_a_jira_call_through_the_gateway(browser: Browser) -> None:
+    sim = browser.sim
+    sign_in = browser.authorize(state="st-123")
     assert sign_in.status_code == 200
     assert "sim_session" in sign_in.headers["set-cookie"]
-    consent = fresh_browser.sign_in(sign_in)
+    consent = browser.sign_in(sign_in)
     assert consent.status_code == 200
     for scope in DEFAULT_SCOPES.split():
         assert scope in consent.text
@@ -33,9 +41,9 @@ def test_full_flow_from_sign_in_to_a_jira_call_through_the_gateway(fresh_browser
     picker = the_form(consent.text).options["site"]
     assert picker == [sim.site("acme")["cloud_id"], sim.site("acme-eng")["cloud_id"]]  # Jira sites only
 
-    callback = callback_params(fresh_browser.decide(consent, "allow", "acme"))
+    callback = callback_params(browser.decide(consent, "allow", "acme"))
     assert callback["state"] == "st-123"
-    tokens = fresh_browser.exchange(callback["code"])
+    tokens = browser.exchange(callback["code"])
     assert tokens.status_code == 200
     body = tokens.json()
     assert body["expires_in"] == 3600
@@ -44,15 +52,15 @@ def test_full_flow_from_sign_in_to_a_jira_call_through_the_gateway(fresh_browser
     assert set(body["scope"].split()) == set(DEFAULT_SCOPES.split())
     access = body["access_token"]
 
-    resources = fresh_browser.bearer_get("/oauth/token/accessible-resources", access).json()
+    resources = browser.bearer_get("/oauth/token/accessible-resources", access).json()
     assert [(r["id"], r["url"], r["name"]) for r in resources] == [
         (sim.site("acme")["cloud_id"], sim.site_url("acme"), "acme")
     ]
     jira = f"/ex/jira/{resources[0]['id']}/rest/api/3"
-    server_info = fresh_browser.bearer_get(f"{jira}/serverInfo", access)
+    server_info = browser.bearer_get(f"{jira}/serverInfo", access)
     assert server_info.status_code == 200
     assert server_info.json()["deploymentType"] == "Cloud"
-    users = fresh_browser.bearer_get(f"{jira}/users/search", access)
+    users = browser.bearer_get(f"{jira}/users/search", access)
     assert users.status_code == 200
     assert users.headers["X-AAccountId"] == sim.state["accounts"]["site_admin"]["account_id"]
     assert len(users.json()) > 0
@@ -91,10 +99,10 @@ def test_a_form_posted_without_the_sessions_csrf_token_is_refused(browser: Brows
     assert "anti-CSRF" in forged.text
 
 
-def test_a_consent_form_cannot_be_submitted_twice(fresh_browser: Browser) -> None:
-    consent = fresh_browser.sign_in(fresh_browser.authorize())
-    assert fresh_browser.decide(consent, "allow").status_code == 302
-    replay = fresh_browser.decide(consent, "allow")
+def test_a_consent_form_cannot_be_submitted_twice(browser: Browser) -> None:
+    consent = browser.sign_in(browser.authorize())
+    assert browser.decide(consent, "allow").status_code == 302
+    replay = browser.decide(consent, "allow")
     assert replay.status_code == 400
     assert "location" not in replay.headers
 
@@ -111,9 +119,9 @@ def test_an_account_that_administers_no_site_gets_a_page_saying_so(browser: Brow
     }
 
 
-def test_confluence_scopes_offer_only_the_sites_with_confluence(fresh_browser: Browser) -> None:
-    sim = fresh_browser.sim
-    consent = fresh_browser.sign_in(fresh_browser.authorize(scope="read:confluence-groups"))
+def test_confluence_scopes_offer_only_the_sites_with_confluence(browser: Browser) -> None:
+    sim = browser.sim
+    consent = browser.sign_in(browser.authorize(scope="read:confluence-groups"))
     assert the_form(consent.text).options["site"] == [
         sim.site("acme")["cloud_id"],
         sim.site("acme-wiki")["cloud_id"],

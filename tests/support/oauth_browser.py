@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
@@ -160,3 +161,22 @@ class Browser:
 
     def close(self) -> None:
         self.http.close()
+
+
+def private_simulator() -> Iterator[Simulator]:
+    """A simulator for one test module's OAuth flows. Grants are one per (client, account), so on
+    the session's shared simulator another module's grant would replace ours."""
+    simulator = Simulator("tiny")
+    yield simulator
+    simulator.stop()
+
+
+def clean_browser(sim: Simulator) -> Iterator[Browser]:
+    """A new browser (no cookies); every grant is revoked afterwards, so the next test starts with
+    none, and a test that moves the clock forward cannot touch another's tokens."""
+    opened = Browser(sim)
+    yield opened
+    opened.close()
+    for grant in sim.control("GET", "/grants").json():
+        if not grant["revoked"]:
+            sim.control("DELETE", f"/grants/{grant['grant_id']}")
