@@ -134,12 +134,13 @@ class SimState:
         wanted = {"profile": self.config.profile, "seed": self.config.seed, "hostile": self.config.hostile}
         if data["tenant"] != wanted:
             raise SystemExit(f"{path} holds tenant {data['tenant']}, not {wanted}: use another --data-dir")
-        self.clock.offset_seconds = data["clock_offset"]
         self.control_token = data["control_token"]
         self.oauth.load_json(data["oauth"])
         for entry in data["journal"]:
             self.operations[entry["op"]](self, entry["args"])
         self.journal = list(data["journal"])
+        # after the replay: the saved offset already holds every journaled clock move
+        self.clock.offset_seconds = data["clock_offset"]
 
     def state_file_body(self) -> dict[str, Any]:
         """What ``--state-file`` receives: everything a test or the demo needs to talk to us."""
