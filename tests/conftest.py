@@ -63,3 +63,22 @@ def fresh_sim() -> Iterator[Simulator]:
     simulator = Simulator("tiny")
     yield simulator
     simulator.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Every storage test runs on SQLite and on PostgreSQL (a throwaway database per test)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'appgov.db'}"
+        return
+    base = request.getfixturevalue("postgres_url")
+    import uuid
+
+    import psycopg
+
+    name = f"appgov_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield base.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(base, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

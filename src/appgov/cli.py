@@ -1,18 +1,174 @@
-"""The ``appgov`` command line."""
+"""The ``appgov`` command line: connect domains, sync them, export the app inventory."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+from pathlib import Path
+from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.progress import Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import select
 
 from appgov import __version__
+from appgov.connectors.atlassian.sites import SiteURLError
+from appgov.integrations.domains import DomainError, add_domain, client_for, find_domain, last_run
+from appgov.integrations.status import domain_status
+from appgov.inventory.export import app_rows, to_csv, to_json
+from appgov.runtime import Runtime
+from appgov.security.secrets import mask
+from appgov.storage.models import ApiToken, Domain, SyncRun
+from appgov.sync.engine import AlreadyRunning, SyncEngine
 
 app = typer.Typer(help="appgov: third-party app governance for Atlassian Cloud.", no_args_is_help=True)
+domains_app = typer.Typer(help="Connect and list Atlassian sites.", no_args_is_help=True)
+export_app = typer.Typer(help="Export the inventory.", no_args_is_help=True)
+app.add_typer(domains_app, name="domains")
+app.add_typer(export_app, name="export")
+console = Console(stderr=True)
 
 
-@app.callback()
-def main() -> None:
-    """appgov: third-party app governance for Atlassian Cloud."""
+def fail(message: str) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+    return typer.Exit(1)
 
 
 @app.command()
 def version() -> None:
     """Print appgov's version."""
     typer.echo(__version__)
+
+
+@domains_app.command("add")
+def domains_add(
+    site_url: str,
+    email: Annotated[str, typer.Option(help="the API token owner's Atlassian email (a site admin)")],
+    api_token_stdin: Annotated[
+        bool, typer.Option("--api-token-stdin", help="read the API token from stdin")
+    ] = False,
+) -> None:
+    """Connect a site with an API token, validated against the site before it is stored (encrypted)."""
+    if not api_token_stdin:
+        raise fail("pass the API token on standard input with --api-token-stdin (never on the command line)")
+    token = sys.stdin.readline().strip()
+    runtime = Runtime.start()
+    try:
+        domain = asyncio.run(add_domain(runtime, site_url, email, token, added_by=getpass.getuser()))
+    except (SiteURLError, DomainError) as err:
+        raise fail(str(err)) from None
+    console.print(f"Connected [bold]{domain.name}[/bold] ({domain.site_url}): {', '.join(domain.products)}")
+
+
+@domains_app.command("list")
+def domains_list() -> None:
+    """Connected domains with their masked key, first connection, last sync and status."""
+    runtime = Runtime.start()
+    table = Table("Domain", "Site", "Products", "API key", "First connected", "Last synced", "Status")
+    with runtime.sessions() as session:
+        for domain in session.scalars(select(Domain).order_by(Domain.name)):
+            token = session.scalar(select(ApiToken).where(ApiToken.domain_id == domain.id))
+            run = last_run(session, domain.id)
+            status = domain_status(run)
+            finished = run.finished_at if run else None
+            table.add_row(
+                domain.name,
+                domain.site_url,
+                ", ".join(domain.products),
+                mask("x" * 12 + token.last4) if token else "-",
+                f"{domain.created_at:%Y-%m-%d %H:%M} by {domain.created_by}",
+                f"{finished:%Y-%m-%d %H:%M}" if finished else "N/A",
+                status.label + (f": {status.reason}" if status.reason else ""),
+            )
+    Console().print(table)
+
+
+@app.command()
+def sync(
+    site: Annotated[str | None, typer.Argument(help="the site URL or the name `domains list` shows")] = None,
+    all_domains: Annotated[bool, typer.Option("--all", help="sync every connected domain")] = False,
+    full: Annotated[bool, typer.Option(help="ignore audit-log bookmarks and read everything again")] = False,
+) -> None:
+    """Sync domains now, resuming an interrupted or deferred run from its checkpoint."""
+    if not site and not all_domains:
+        raise fail("name a site, or pass --all")
+    runtime = Runtime.start()
+    with runtime.sessions() as session:
+        try:
+            targets = (
+                list(session.scalars(select(Domain))) if all_domains else [find_domain(session, site or "")]
+            )
+        except DomainError as err:
+            raise fail(str(err)) from None
+    worst = 0
+    for domain in targets:
+        run = asyncio.run(_sync_one(runtime, domain, full))
+        worst = max(worst, _report(domain, run))
+    raise typer.Exit(worst)
+
+
+async def _sync_one(runtime: Runtime, domain: Domain, full: bool) -> SyncRun | None:
+    with Progress(
+        TextColumn("{task.description:<32}"),
+        TextColumn("{task.completed:>9,} rows"),
+        TextColumn("{task.fields[rate]:>10}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bars:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(dataset: str, added: int, total: int | None) -> None:
+            if dataset not in tasks:
+                tasks[dataset] = bars.add_task(f"{domain.name} {dataset}", total=total, rate="")
+            bars.advance(tasks[dataset], added)
+            task = bars.tasks[tasks[dataset]]
+            bars.update(tasks[dataset], rate=f"{task.speed or 0:,.0f}/s" if task.speed else "")
+
+        engine = SyncEngine(runtime.sessions, progress=progress)
+        with runtime.sessions() as session:
+            client = client_for(runtime, session, domain)
+        async with client:
+            try:
+                return await engine.sync(domain.id, client, full=full)
+            except AlreadyRunning as err:
+                console.print(f"[yellow]{err}[/yellow]")
+                return None
+
+
+def _report(domain: Domain, run: SyncRun | None) -> int:
+    if run is None:
+        return 1
+    status = domain_status(run)
+    duration = (run.finished_at - run.started_at).total_seconds() if run.finished_at else 0.0
+    line = f"{domain.name}: {run.status} in {duration:.1f}s, {run.requests} requests, {run.retries} retries"
+    if run.status == "deferred":
+        console.print(
+            f"[yellow]{line}; {status.reason}. Run `appgov sync {domain.name}` again to resume.[/yellow]"
+        )
+        return 75  # EX_TEMPFAIL
+    unavailable = {k: v for k, v in (run.counts or {}).items() if not isinstance(v, int)}
+    console.print(line + (f"; unavailable: {', '.join(sorted(unavailable))}" if unavailable else ""))
+    if run.status in ("failed", "partial"):
+        console.print(f"[red]{status.reason}[/red]")
+        return 1
+    return 0
+
+
+@export_app.command("apps")
+def export_apps(
+    format: Annotated[str, typer.Option(help="json or csv")] = "json",
+    output: Annotated[Path | None, typer.Option(help="write here instead of standard output")] = None,
+) -> None:
+    """Every app on every domain: one row per app per domain."""
+    if format not in ("json", "csv"):
+        raise fail("--format is json or csv")
+    runtime = Runtime.start()
+    with runtime.sessions() as session:
+        text = (to_json if format == "json" else to_csv)(app_rows(session))
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")

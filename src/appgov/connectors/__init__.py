@@ -1,0 +1,1 @@
+"""Connectors: one subpackage per SaaS platform, each speaking that platform's APIs."""

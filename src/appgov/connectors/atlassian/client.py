@@ -1,0 +1,195 @@
+"""``AtlassianClient``: every HTTP call appgov makes to an Atlassian site goes through here.
+
+It sends only to the site's own host (links Atlassian returns are checked before they are
+followed; redirects are never followed), applies the one retry policy, bounds concurrency per
+domain, and counts requests and retries for the run record. Secrets never reach a log line: errors
+carry the method, URL and status only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import random
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import orjson
+
+from appgov import __version__
+from appgov.clock import Clock, SystemClock
+from appgov.connectors.atlassian.retry import (
+    RETRYABLE_STATUS,
+    Deferred,
+    RetryPolicy,
+    parse_retry_after,
+    resume_time,
+)
+from appgov.connectors.atlassian.sites import host_of
+
+USER_AGENT = f"appgov/{__version__} (+https://github.com/appgov/appgov)"
+
+
+class AtlassianError(Exception):
+    """A call failed for good; ``status`` is None for transport failures."""
+
+    def __init__(self, message: str, status: int | None = None, url: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.url = url
+
+
+class OffSiteURL(AtlassianError):
+    """Atlassian (or something in between) pointed us at another host: refused (SSRF guard)."""
+
+
+@dataclass
+class CallStats:
+    requests: int = 0
+    retries: int = 0
+
+
+@dataclass(frozen=True)
+class BasicCredentials:
+    email: str
+    api_token: str
+
+    def header(self) -> str:
+        raw = f"{self.email}:{self.api_token}".encode()
+        return "Basic " + base64.b64encode(raw).decode()
+
+
+class AtlassianClient:
+    def __init__(
+        self,
+        base_url: str,
+        credentials: BasicCredentials,
+        *,
+        policy: RetryPolicy | None = None,
+        clock: Clock | None = None,
+        concurrency: int = 8,
+        verify: str | bool = True,
+        timeout: float = 60.0,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.host = host_of(self.base_url)
+        self.policy = policy or RetryPolicy()
+        self.clock = clock or SystemClock()
+        self.stats = CallStats()
+        self._rng = rng or random.Random()
+        self._slots = asyncio.Semaphore(concurrency)
+        self._http = httpx.AsyncClient(
+            headers={
+                "Authorization": credentials.header(),
+                "Accept": "application/json",
+                "User-Agent": USER_AGENT,
+            },
+            follow_redirects=False,
+            verify=verify,
+            timeout=timeout,
+            trust_env=True,  # the standard proxy variables are honoured
+        )
+
+    async def __aenter__(self) -> AtlassianClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def url(self, path_or_url: str) -> str:
+        """Absolute URL on the site; a link to another host or scheme is refused."""
+        if path_or_url.startswith(("http://", "https://")):
+            url = path_or_url
+        else:
+            url = f"{self.base_url}/{path_or_url.lstrip('/')}"
+        if host_of(url) != self.host or not url.startswith(self.base_url.split("://")[0] + "://"):
+            raise OffSiteURL(f"refusing to follow a link off the site ({host_of(url)})", url=url)
+        return url
+
+    async def get(
+        self, path_or_url: str, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> Reply:
+        """GET with retries; returns the final reply (2xx or a non-retryable 4xx) or raises."""
+        return await self.request("GET", path_or_url, params=params, headers=headers)
+
+    async def request(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        json: Any = None,
+    ) -> Reply:
+        url = self.url(path_or_url)
+        attempt = 0
+        while True:
+            attempt += 1
+            retry_after: float | None = None
+            async with self._slots:
+                self.stats.requests += 1
+                try:
+                    response = await self._http.request(
+                        method, url, params=params, headers=headers, json=json
+                    )
+                    failure = (
+                        None
+                        if response.status_code not in RETRYABLE_STATUS
+                        else f"HTTP {response.status_code}"
+                    )
+                    if failure is None and 300 <= response.status_code < 400:
+                        raise OffSiteURL(
+                            f"{method} {url} answered a redirect, which appgov does not follow",
+                            response.status_code,
+                            url,
+                        )
+                    if failure is None:
+                        reply = Reply(
+                            response.status_code, response.headers, _parse(response), str(response.url)
+                        )
+                        if reply.data is not MALFORMED:
+                            return reply
+                        failure = "a malformed JSON body"
+                    retry_after = parse_retry_after(response.headers.get("retry-after"), self.clock.now())
+                except httpx.TransportError as err:
+                    failure = type(err).__name__
+            await self._wait_before_retry(method, url, attempt, failure, retry_after)
+
+    async def _wait_before_retry(
+        self, method: str, url: str, attempt: int, failure: str, retry_after: float | None
+    ) -> None:
+        if attempt >= self.policy.max_attempts:
+            raise AtlassianError(f"{method} {url} failed {attempt} times, last with {failure}", url=url)
+        delay = self.policy.delay(attempt, retry_after, self._rng)
+        if delay > self.policy.defer_after:
+            raise Deferred(
+                resume_time(self.clock.now(), delay), f"{url} asked to wait {delay:.0f}s ({failure})"
+            )
+        self.stats.retries += 1
+        await asyncio.sleep(delay)
+
+
+MALFORMED = object()
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: httpx.Headers
+    data: Any  # the parsed JSON body, or None when there is none
+    url: str
+
+
+def _parse(response: httpx.Response) -> Any:
+    """The JSON body; a 2xx whose JSON is truncated or garbage is ``MALFORMED`` (transient)."""
+    if not response.content or "json" not in response.headers.get("content-type", ""):
+        return None
+    try:
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return MALFORMED if response.status_code < 300 else None

@@ -1,0 +1,134 @@
+"""The one pagination module: every style Atlassian uses, resumable from a JSON cursor.
+
+A ``Cursor`` is the next request to make (path or absolute URL, and its query) plus what a style
+needs to decide when to stop; the sync engine stores it as the checkpoint after each page, so a run
+killed anywhere resumes at the page it had not yet committed.
+
+Stopping rules are chosen to survive what busy tenants do (reliability SY-08): a page shorter than
+asked is not the end (servers cap silently); an empty page in the middle is not the end when the
+server says more follows; duplicates are harmless (rows are upserted by natural key); a hard page
+limit fails the stream loudly instead of truncating it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from appgov.connectors.atlassian.client import AtlassianClient, AtlassianError, Reply
+
+Cursor = dict[str, Any]
+MAX_PAGES = 100_000
+
+
+class PageLimitExceeded(AtlassianError):
+    """The stream kept paging past the hard limit: almost certainly a server loop, so fail loudly."""
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    next: Cursor | None  # None: the stream is complete
+    total: int | None = None
+
+
+class Style(Protocol):
+    def parse(self, reply: Reply, cursor: Cursor) -> Page: ...
+
+
+def start(path: str, params: dict[str, Any] | None = None) -> Cursor:
+    return {"url": path, "params": dict(params or {})}
+
+
+def _advance(cursor: Cursor, **params: Any) -> Cursor:
+    return {**cursor, "url": cursor["url"], "params": {**cursor["params"], **params}}
+
+
+def _items(data: Any, key: str | None) -> list[Any]:
+    items = data if key is None else (data or {}).get(key)
+    if not isinstance(items, list):
+        raise AtlassianError(f"expected a list{' under ' + repr(key) if key else ''} in the response")
+    return items
+
+
+class PageBean:
+    """Jira's ``startAt``/``maxResults``/``isLast``/``values`` envelope, following ``nextPage``."""
+
+    def parse(self, reply: Reply, cursor: Cursor) -> Page:
+        data = reply.data or {}
+        values = _items(data, "values")
+        total = data.get("total")
+        if data.get("isLast") is True or (data.get("isLast") is None and not values):
+            return Page(values, None, total)
+        if isinstance(data.get("nextPage"), str):
+            return Page(values, {**cursor, "url": data["nextPage"], "params": {}}, total)
+        step = len(values) or int(data.get("maxResults") or 0)
+        return Page(values, _advance(cursor, startAt=int(data.get("startAt", 0)) + step), total)
+
+
+class BareArray:
+    """A bare JSON array paged by ``startAt``/``maxResults``: the end is an empty page after a short
+    one, or two empty pages in a row (a full last page is followed by one empty page)."""
+
+    def __init__(self, size_param: str = "maxResults", start_param: str = "startAt") -> None:
+        self.size_param, self.start_param = size_param, start_param
+
+    def parse(self, reply: Reply, cursor: Cursor) -> Page:
+        values = _items(reply.data, None)
+        params = cursor["params"]
+        asked = int(params.get(self.size_param, 50))
+        if not values and (cursor.get("short") or cursor.get("empty")):
+            return Page(values, None)
+        following = _advance(cursor, **{self.start_param: int(params.get(self.start_param, 0)) + len(values)})
+        following["short"] = 0 < len(values) < asked
+        following["empty"] = not values
+        return Page(values, following)
+
+
+class OffsetLimit:
+    """Jira audit's ``offset``/``limit``/``total``/``records``."""
+
+    def __init__(self, items_key: str = "records") -> None:
+        self.items_key = items_key
+
+    def parse(self, reply: Reply, cursor: Cursor) -> Page:
+        data = reply.data or {}
+        records = _items(data, self.items_key)
+        offset = int(cursor["params"].get("offset", 0)) + len(records)
+        total = data.get("total")
+        if not records or (isinstance(total, int) and offset >= total):
+            return Page(records, None, total)
+        return Page(records, _advance(cursor, offset=offset), total)
+
+
+class StartLimitLinks:
+    """Confluence v1's ``start``/``limit``/``results`` with ``_links.next`` relative to ``_links.base``."""
+
+    def parse(self, reply: Reply, cursor: Cursor) -> Page:
+        data = reply.data or {}
+        results = _items(data, "results")
+        links = data.get("_links") or {}
+        following = links.get("next")
+        if not isinstance(following, str) or not following:
+            return Page(results, None, data.get("totalSize"))
+        base = str(links.get("base") or "").rstrip("/")
+        url = following if following.startswith("http") else base + following
+        return Page(results, {**cursor, "url": url, "params": {}}, data.get("totalSize"))
+
+
+async def pages(
+    client: AtlassianClient, style: Style, cursor: Cursor, max_pages: int = MAX_PAGES
+) -> AsyncIterator[tuple[Page, Reply]]:
+    """Every page from ``cursor`` on; the caller classifies non-2xx replies it gets back."""
+    for _ in range(max_pages):
+        reply = await client.get(cursor["url"], params=cursor["params"] or None)
+        if reply.status >= 300:
+            yield Page([], None), reply
+            return
+        page = style.parse(reply, cursor)
+        yield page, reply
+        if page.next is None:
+            return
+        cursor = page.next
+    raise PageLimitExceeded(f"{cursor['url']} kept paging past {max_pages} pages")

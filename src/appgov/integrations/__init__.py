@@ -1,0 +1,1 @@
+"""Integrations: connecting SaaS domains (today Atlassian sites), their credentials and their status."""

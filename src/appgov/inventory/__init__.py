@@ -1,0 +1,1 @@
+"""The app inventory across domains, and its exports."""

@@ -1,0 +1,205 @@
+"""The schema. One table per concept; every ingested data set lands in ``records`` keyed by its
+natural key (one declarative stream per data set needs no new table), and apps, which governance
+queries, also get a typed table."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC on every backend (SQLite hands back naive values otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("appgov stores aware datetimes only")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+        datetime: UTCDateTime(),
+    }
+
+
+class OAuthGrant(Base):
+    """An Atlassian account's 3LO grant to appgov; it may cover several domains."""
+
+    __tablename__ = "oauth_grants"
+    __table_args__ = (UniqueConstraint("client_id", "account_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(200))
+    account_id: Mapped[str] = mapped_column(String(128))
+    account_email: Mapped[str | None] = mapped_column(String(320))
+    scopes: Mapped[list[str]]
+    access_token: Mapped[bytes | None] = mapped_column(LargeBinary)  # encrypted
+    refresh_token: Mapped[bytes | None] = mapped_column(LargeBinary)  # encrypted
+    access_expires_at: Mapped[datetime | None]
+    refreshed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(32), default="active")  # active | expired | revoked
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    refresh_lock_owner: Mapped[str | None] = mapped_column(String(128))
+    refresh_lock_expires_at: Mapped[datetime | None]
+
+
+class Domain(Base):
+    """A connected Atlassian site."""
+
+    __tablename__ = "domains"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_url: Mapped[str] = mapped_column(String(500), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    cloud_id: Mapped[str | None] = mapped_column(String(64))
+    products: Mapped[list[str]]
+    oauth_grant_id: Mapped[int | None] = mapped_column(ForeignKey("oauth_grants.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(320))
+    # the sync lease: at most one run per domain; it expires when its holder dies
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_expires_at: Mapped[datetime | None]
+
+
+class ApiToken(Base):
+    """A domain's Atlassian API token (Basic auth), with its owner's email."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"), unique=True)
+    owner_email: Mapped[str] = mapped_column(String(320))
+    owner_account_id: Mapped[str | None] = mapped_column(String(128))
+    secret: Mapped[bytes] = mapped_column(LargeBinary)  # encrypted
+    last4: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime]
+    validated_at: Mapped[datetime]
+
+
+class SyncRun(Base):
+    __tablename__ = "sync_runs"
+    __table_args__ = (Index("ix_sync_runs_domain_started", "domain_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16))  # running | success | partial | failed | deferred
+    full: Mapped[bool] = mapped_column(default=False)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    resume_at: Mapped[datetime | None]
+    requests: Mapped[int] = mapped_column(default=0)
+    retries: Mapped[int] = mapped_column(default=0)
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    errors: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    message: Mapped[str | None] = mapped_column(Text)
+
+
+class DatasetState(Base):
+    """Per domain and data set: the resume checkpoint, the audit bookmark and availability."""
+
+    __tablename__ = "dataset_states"
+
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"), primary_key=True)
+    dataset: Mapped[str] = mapped_column(String(64), primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_runs.id", ondelete="SET NULL"))
+    checkpoint: Mapped[dict[str, Any] | None]
+    bookmark: Mapped[str | None] = mapped_column(String(64))
+    pass_started_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | ok | unavailable | error
+    reason: Mapped[str | None] = mapped_column(Text)
+    count: Mapped[int] = mapped_column(default=0)
+
+
+class Record(Base):
+    """One item of an ingested data set, by natural key, with soft deletion from complete passes."""
+
+    __tablename__ = "records"
+    __table_args__ = (
+        UniqueConstraint("domain_id", "dataset", "key"),
+        Index("ix_records_domain_dataset_seen", "domain_id", "dataset", "seen_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"))
+    dataset: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(512))
+    data: Mapped[dict[str, Any]]
+    first_seen_at: Mapped[datetime]
+    seen_at: Mapped[datetime]  # the start of the last pass that saw it
+    removed_at: Mapped[datetime | None]
+
+
+class App(Base):
+    """A third-party app installed on a domain's product."""
+
+    __tablename__ = "apps"
+    __table_args__ = (UniqueConstraint("domain_id", "product", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"))
+    product: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(512))
+    name: Mapped[str] = mapped_column(Text)
+    vendor: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[str | None] = mapped_column(String(128))
+    enabled: Mapped[bool]
+    framework: Mapped[str | None] = mapped_column(String(16))  # connect | forge | oauth
+    scopes: Mapped[list[str]] = mapped_column(default=list)
+    marketplace: Mapped[dict[str, Any] | None]  # listing, vendor trust signals; None when private
+    installed_by: Mapped[str | None] = mapped_column(String(128))
+    installed_at: Mapped[datetime | None]
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    removed_at: Mapped[datetime | None]
+
+
+class AppEvent(Base):
+    """The change log of apps: installed, removed, upgraded, scopes_changed, enabled, disabled."""
+
+    __tablename__ = "app_events"
+    __table_args__ = (Index("ix_app_events_domain_at", "domain_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"))
+    product: Mapped[str] = mapped_column(String(16))
+    app_key: Mapped[str] = mapped_column(String(512))
+    kind: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,0 +1,1 @@
+"""The sync engine: resumable runs of every stream of a domain into storage, and the app change log."""

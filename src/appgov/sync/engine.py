@@ -1,0 +1,349 @@
+"""The sync engine: runs every stream of a domain into storage, resumably.
+
+- **One run per domain**: a lease on the domain row, renewed as pages commit, expiring when its
+  holder dies, so a killed worker never wedges a domain (SY-03).
+- **Checkpoints**: each page's rows and the stream's next cursor commit in one transaction, so a run
+  killed at any point resumes at the first uncommitted page and ends with exactly the rows of an
+  uninterrupted run (SY-01, SY-02). A deferred or orphaned run is resumed, not restarted.
+- **Deletions only from complete passes** (SY-04); audit logs are incremental with an inclusive
+  bookmark (SY-12).
+- **Errors are classified**: 401 fails the run (credentials), 403 marks the data set *unavailable*
+  with Atlassian's reason (never empty data), a 404 under a parent means the parent is gone, and a
+  ``Deferred`` wait ends the run *deferred* with its resume time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from appgov.clock import Clock, SystemClock
+from appgov.connectors.atlassian.client import AtlassianClient, AtlassianError, Reply
+from appgov.connectors.atlassian.pagination import Cursor, pages, start
+from appgov.connectors.atlassian.retry import Deferred
+from appgov.connectors.atlassian.streams import STREAMS, Row, Single, Stream
+from appgov.storage import records
+from appgov.storage.models import DatasetState, Domain, SyncRun
+from appgov.sync import apps
+from appgov.sync.faults import fault_point
+
+Progress = Callable[[str, int, int | None], None]  # (data set, rows added, total if known)
+
+
+class AlreadyRunning(Exception):
+    """Another live worker holds this domain's lease."""
+
+
+class CredentialsRejected(AtlassianError):
+    """401: the API token (or grant) no longer works; the whole run fails with this reason."""
+
+
+class Unavailable(AtlassianError):
+    """403 or a missing endpoint: the data set is unavailable (permission or plan), not empty."""
+
+
+@dataclass
+class RunContext:
+    run: SyncRun
+    domain: Domain
+    client: AtlassianClient
+    full: bool
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class SyncEngine:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        clock: Clock | None = None,
+        owner: str | None = None,
+        lease_seconds: float = 300.0,
+        concurrency: int = 8,
+        progress: Progress | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock or SystemClock()
+        self.owner = owner or worker_id()
+        self.lease = timedelta(seconds=lease_seconds)
+        self.concurrency = concurrency
+        self.progress = progress or (lambda dataset, added, total: None)
+
+    # --- the run --------------------------------------------------------------------------------
+
+    async def sync(self, domain_id: int, client: AtlassianClient, full: bool = False) -> SyncRun:
+        ctx = self._begin(domain_id, client, full)
+        try:
+            for stream in self.streams_for(ctx.domain):
+                await self._run_stream(ctx, stream)
+            ctx.run.status = "partial" if ctx.errors else "success"
+        except Deferred as wait:
+            ctx.run.status, ctx.run.resume_at, ctx.run.message = "deferred", wait.resume_at, wait.reason
+        except CredentialsRejected as err:
+            ctx.run.status, ctx.run.message = "failed", str(err)
+        except AtlassianError as err:
+            ctx.run.status, ctx.run.message = "failed", str(err)
+        finally:
+            self._finish(ctx)
+        return ctx.run
+
+    def streams_for(self, domain: Domain) -> list[Stream]:
+        return [s for s in STREAMS if s.product in domain.products]
+
+    def _begin(self, domain_id: int, client: AtlassianClient, full: bool) -> RunContext:
+        now = self.clock.now()
+        with self.sessions.begin() as session:
+            taken = session.execute(
+                update(Domain)
+                .where(Domain.id == domain_id)
+                .where(
+                    (Domain.lease_owner.is_(None))
+                    | (Domain.lease_expires_at < now)
+                    | (Domain.lease_owner == self.owner)
+                )
+                .values(lease_owner=self.owner, lease_expires_at=now + self.lease)
+            )
+            if not getattr(taken, "rowcount", 0):
+                raise AlreadyRunning(f"domain {domain_id} is being synced by another worker")
+            domain = session.get_one(Domain, domain_id)
+            run = session.scalar(
+                select(SyncRun)
+                .where(SyncRun.domain_id == domain_id, SyncRun.status.in_(("running", "deferred")))
+                .order_by(SyncRun.id.desc())
+                .limit(1)
+            )
+            if run is None:
+                run = SyncRun(
+                    domain_id=domain_id, status="running", full=full, started_at=now, counts={}, errors={}
+                )
+                session.add(run)
+            else:  # an orphaned or deferred run: resume it from its checkpoints
+                run.status, run.resume_at, run.message = "running", None, None
+            session.flush()
+        return RunContext(run, domain, client, full or run.full, dict(run.errors or {}))
+
+    def _finish(self, ctx: RunContext) -> None:
+        now = self.clock.now()
+        with self.sessions.begin() as session:
+            run = session.get_one(SyncRun, ctx.run.id)
+            run.status = ctx.run.status if ctx.run.status != "running" else "failed"
+            run.resume_at, run.message = ctx.run.resume_at, ctx.run.message
+            run.finished_at = None if run.status == "deferred" else now
+            run.requests += ctx.client.stats.requests
+            run.retries += ctx.client.stats.retries
+            run.errors = ctx.errors
+            states = session.scalars(select(DatasetState).where(DatasetState.domain_id == ctx.domain.id))
+            run.counts = {s.dataset: (s.count if s.status == "ok" else s.status) for s in states}
+            session.execute(
+                update(Domain)
+                .where(Domain.id == ctx.domain.id, Domain.lease_owner == self.owner)
+                .values(lease_owner=None, lease_expires_at=None)
+            )
+            ctx.run = run
+
+    def _heartbeat(self, session: Session, domain_id: int) -> None:
+        session.execute(
+            update(Domain)
+            .where(Domain.id == domain_id, Domain.lease_owner == self.owner)
+            .values(lease_expires_at=self.clock.now() + self.lease)
+        )
+
+    # --- one stream -----------------------------------------------------------------------------
+
+    async def _run_stream(self, ctx: RunContext, stream: Stream) -> None:
+        state = self._state(ctx, stream)
+        if state.run_id == ctx.run.id and state.checkpoint is None and state.status != "pending":
+            return  # finished earlier in this (resumed) run
+        pass_started = state.pass_started_at if state.checkpoint is not None else self.clock.now()
+        assert pass_started is not None
+        checkpoint = dict(state.checkpoint or {})
+        try:
+            if stream.derive_from:
+                self._derive(ctx, stream, pass_started)
+            elif stream.parent:
+                await self._children(ctx, stream, pass_started, checkpoint)
+            else:
+                await self._pages(ctx, stream, pass_started, checkpoint, state.bookmark)
+        except Unavailable as err:
+            self._close_stream(ctx, stream, pass_started, status="unavailable", reason=str(err))
+            return
+        except (CredentialsRejected, Deferred):
+            raise
+        except AtlassianError as err:
+            ctx.errors[stream.name] = str(err)
+            self._close_stream(
+                ctx, stream, pass_started, status="error", reason=str(err), keep_checkpoint=True
+            )
+            return
+        self._close_stream(ctx, stream, pass_started, status="ok")
+
+    def _state(self, ctx: RunContext, stream: Stream) -> DatasetState:
+        with self.sessions.begin() as session:
+            state = session.get(DatasetState, (ctx.domain.id, stream.name))
+            if state is None:
+                state = DatasetState(domain_id=ctx.domain.id, dataset=stream.name, status="pending", count=0)
+                session.add(state)
+            return state
+
+    async def _pages(
+        self,
+        ctx: RunContext,
+        stream: Stream,
+        pass_started: datetime,
+        checkpoint: dict[str, Any],
+        bookmark: str | None,
+    ) -> None:
+        if isinstance(stream.style, Single):
+            reply = await ctx.client.get(stream.path, params=stream.params or None)
+            items = stream.style.items(_ok(reply, stream))
+            self._commit(ctx, stream, pass_started, items, {"done": True})
+            return
+        cursor: Cursor = checkpoint.get("cursor") or start(
+            stream.path, self._first_params(ctx, stream, bookmark)
+        )
+        newest = checkpoint.get("newest")
+        async for page, reply in pages(ctx.client, stream.style, cursor):
+            _ok(reply, stream)
+            if stream.bookmark_field:
+                newest = max([newest or "", *(str(r.get(stream.bookmark_field, "")) for r in page.items)])
+            self._commit(ctx, stream, pass_started, page.items, {"cursor": page.next, "newest": newest})
+            fault_point("after_page_commit")
+
+    def _first_params(self, ctx: RunContext, stream: Stream, bookmark: str | None) -> dict[str, Any]:
+        params = dict(stream.params)
+        if stream.bookmark_param and bookmark and not ctx.full:
+            params[stream.bookmark_param] = bookmark  # inclusive: the overlap de-duplicates by key
+        return params
+
+    async def _children(
+        self, ctx: RunContext, stream: Stream, pass_started: datetime, checkpoint: dict[str, Any]
+    ) -> None:
+        units = self._parent_units(ctx, stream, checkpoint.get("after"))
+        for first in range(0, len(units), self.concurrency):
+            chunk = units[first : first + self.concurrency]
+            results = await asyncio.gather(*(self._child(ctx, stream, context) for _, context in chunk))
+            rows = [row for result in results for row in result]
+            self._commit(ctx, stream, pass_started, rows, {"after": chunk[-1][0]})
+            fault_point("after_page_commit")
+
+    def _parent_units(
+        self, ctx: RunContext, stream: Stream, after: str | None
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """(progress key, context) per parent row (crossed with the fan-out rows), in key order."""
+        assert stream.parent is not None
+        with self.sessions() as session:
+            parents = [(r.key, r.data) for r in records.live(session, ctx.domain.id, stream.parent)]
+            others: list[tuple[str, Row | None]] = (
+                [(r.key, r.data) for r in records.live(session, ctx.domain.id, stream.fan_out)]
+                if stream.fan_out
+                else [("", None)]
+            )
+        units = [
+            (f"{pk}\x1f{ok}", stream.context(parent, other)) for pk, parent in parents for ok, other in others
+        ]
+        return [u for u in units if after is None or u[0] > after]
+
+    async def _child(self, ctx: RunContext, stream: Stream, context: dict[str, Any]) -> list[Row]:
+        params = {**stream.params, **{name: context[name] for name in stream.context_params}}
+        path = stream.path.format(**context)
+        rows: list[Row] = []
+        if isinstance(stream.style, Single):
+            reply = await ctx.client.get(path, params=params or None)
+            if reply.status == 404:
+                return rows  # the parent went away mid-sync
+            return [{**item, **context} for item in stream.style.items(_ok(reply, stream))]
+        async for page, reply in pages(ctx.client, stream.style, start(path, params)):
+            if reply.status == 404:
+                return rows
+            _ok(reply, stream)
+            rows += [{**item, **context} for item in page.items]
+        return rows
+
+    def _derive(self, ctx: RunContext, stream: Stream, pass_started: datetime) -> None:
+        assert stream.derive_from is not None
+        with self.sessions() as session:
+            derived = [
+                row
+                for r in records.live(session, ctx.domain.id, stream.derive_from)
+                for row in stream.derive(r.data)
+            ]
+        self._commit(ctx, stream, pass_started, derived, {"done": True})
+
+    # --- commits --------------------------------------------------------------------------------
+
+    def _commit(
+        self,
+        ctx: RunContext,
+        stream: Stream,
+        pass_started: datetime,
+        items: Sequence[Row],
+        checkpoint: dict[str, Any],
+    ) -> None:
+        rows = [(stream.key(item), stream.transform(item)) for item in items]
+        with self.sessions.begin() as session:
+            records.upsert(session, ctx.domain.id, stream.name, rows, pass_started)
+            fault_point("after_upsert_before_commit")
+            state = session.get_one(DatasetState, (ctx.domain.id, stream.name))
+            state.checkpoint, state.pass_started_at, state.run_id = checkpoint, pass_started, ctx.run.id
+            state.status, state.reason = "running", None
+            self._heartbeat(session, ctx.domain.id)
+        self.progress(stream.name, len(rows), None)
+
+    def _close_stream(
+        self,
+        ctx: RunContext,
+        stream: Stream,
+        pass_started: datetime,
+        *,
+        status: str,
+        reason: str | None = None,
+        keep_checkpoint: bool = False,
+    ) -> None:
+        now = self.clock.now()
+        with self.sessions.begin() as session:
+            state = session.get_one(DatasetState, (ctx.domain.id, stream.name))
+            newest = (state.checkpoint or {}).get("newest")
+            if status == "ok" and not stream.bookmark_field:
+                records.remove_unseen(session, ctx.domain.id, stream.name, pass_started, now)
+            if status == "ok" and newest:
+                state.bookmark = newest
+            if stream.name.endswith(".apps") and status == "ok":
+                apps.reconcile(session, ctx.domain.id, stream.product, now)
+            state.status, state.reason, state.run_id = status, reason, ctx.run.id
+            state.checkpoint = state.checkpoint if keep_checkpoint else None
+            state.pass_started_at = pass_started if keep_checkpoint else None
+            state.completed_at = now if status == "ok" else state.completed_at
+            state.count = records.count_live(session, ctx.domain.id, stream.name)
+
+
+def _ok(reply: Reply, stream: Stream) -> Any:
+    """The reply's data, or the classified error of a non-2xx reply."""
+    if reply.status < 300:
+        return reply.data
+    reason = _reason(reply)
+    if reply.status == 401:
+        raise CredentialsRejected(f"Atlassian rejected the credentials ({reason})", reply.status, reply.url)
+    if reply.status in (403, 404):
+        raise Unavailable(reason or f"HTTP {reply.status}", reply.status, reply.url)
+    raise AtlassianError(
+        f"{stream.name}: HTTP {reply.status} from {reply.url}: {reason}", reply.status, reply.url
+    )
+
+
+def _reason(reply: Reply) -> str:
+    """Atlassian's own words from any of its error shapes (api-facts §7.2)."""
+    data = reply.data if isinstance(reply.data, dict) else {}
+    messages = data.get("errorMessages") or [data.get("message") or data.get("error_description") or ""]
+    return "; ".join(str(m) for m in messages if m)[:500]
