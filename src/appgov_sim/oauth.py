@@ -232,6 +232,8 @@ class OAuthStore:
 
     def _issue(self, grant: Grant) -> dict[str, Any]:
         now = self.clock.time()
+        # expired access tokens can never work again: forget them so long refresh runs stay small
+        self.access_tokens = {t: a for t, a in self.access_tokens.items() if a.expires >= now}
         access = AccessToken("eyJ" + secrets.token_urlsafe(32), grant.grant_id, now + ACCESS_TTL)
         self.access_tokens[access.token] = access
         body: dict[str, Any] = {
