@@ -115,7 +115,7 @@ class SyncEngine:
                 )
                 .values(lease_owner=self.owner, lease_expires_at=now + self.lease)
             )
-            if not getattr(taken, "rowcount", 0):
+            if not getattr(taken, "rowcount", 0) and not self._take_from_dead_holder(session, domain_id):
                 raise AlreadyRunning(f"domain {domain_id} is being synced by another worker")
             domain = session.get_one(Domain, domain_id)
             run = session.scalar(
@@ -133,6 +133,19 @@ class SyncEngine:
                 run.status, run.resume_at, run.message = "running", None, None
             session.flush()
         return RunContext(run, domain, client, full or run.full, dict(run.errors or {}))
+
+    def _take_from_dead_holder(self, session: Session, domain_id: int) -> bool:
+        """A lease held by a process of this host that no longer exists is taken over at once."""
+        holder = session.scalar(select(Domain.lease_owner).where(Domain.id == domain_id))
+        host, _, pid = (holder or "").rpartition(":")
+        if host != socket.gethostname() or not pid.isdigit() or _alive(int(pid)):
+            return False
+        taken = session.execute(
+            update(Domain)
+            .where(Domain.id == domain_id, Domain.lease_owner == holder)
+            .values(lease_owner=self.owner, lease_expires_at=self.clock.now() + self.lease)
+        )
+        return bool(getattr(taken, "rowcount", 0))
 
     def _finish(self, ctx: RunContext) -> None:
         now = self.clock.now()
@@ -326,6 +339,16 @@ class SyncEngine:
             state.pass_started_at = pass_started if keep_checkpoint else None
             state.completed_at = now if status == "ok" else state.completed_at
             state.count = records.count_live(session, ctx.domain.id, stream.name)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _ok(reply: Reply, stream: Stream) -> Any:
