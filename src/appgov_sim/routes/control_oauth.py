@@ -15,7 +15,6 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from appgov_sim.http import JSONResponse
-from appgov_sim.routes import control as control_api  # partly loaded here: it imports this module
 from appgov_sim.state import SimState
 
 # journaled mutations by name (see SimState.apply): none, as OAuth state is snapshotted
@@ -30,11 +29,16 @@ TOKEN_ACTIONS: dict[str, TokenAction] = {
 }
 
 
-def _control(handler: control_api.ControlHandler) -> Callable[[Request], Awaitable[Response]]:
-    """``control_api.control``, applied per request: it is not defined yet when this module loads."""
+def _control(
+    handler: Callable[[Request, SimState], Awaitable[Response]],
+) -> Callable[[Request], Awaitable[Response]]:
+    """``routes.control.control``, applied per request: that module imports this one to mount its
+    routes, so importing it here at load time would be circular."""
 
     async def endpoint(request: Request) -> Response:
-        return await control_api.control(handler)(request)
+        from appgov_sim.routes.control import control
+
+        return await control(handler)(request)
 
     endpoint.__name__ = handler.__name__
     return endpoint
@@ -56,7 +60,9 @@ async def token_action(request: Request, state: SimState) -> Response:
     action = TOKEN_ACTIONS.get(f"{request.path_params['kind']}/{request.path_params['action']}")
     if action is None:
         return JSONResponse({"message": "no such token action"}, 404)
-    grant_id = (await control_api.body(request)).get("grant_id")
+    from appgov_sim.routes.control import body
+
+    grant_id = (await body(request)).get("grant_id")
     if grant_id is not None and grant_id not in state.oauth.grants:
         return JSONResponse({"message": "no such grant"}, 404)
     affected = action(state, grant_id)
