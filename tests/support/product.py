@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from appgov.config import Settings
+from appgov.connectors.atlassian.retry import RetryPolicy
 from appgov.integrations.domains import add_domain, client_for
 from appgov.runtime import Runtime
 from appgov.storage.models import Domain, SyncRun
@@ -32,10 +33,12 @@ def connect(runtime: Runtime, sim: Simulator, site: str = "acme", who: str = "si
     )
 
 
-def sync(runtime: Runtime, domain: Domain, **engine_options: Any) -> SyncRun:
+def sync(
+    runtime: Runtime, domain: Domain, policy: RetryPolicy | None = None, **engine_options: Any
+) -> SyncRun:
     async def run() -> SyncRun:
         with runtime.sessions() as session:
-            client = client_for(runtime, session, domain)
+            client = client_for(runtime, session, domain, policy=policy)
         async with client:
             return await SyncEngine(runtime.sessions, **engine_options).sync(domain.id, client)
 

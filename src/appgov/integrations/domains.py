@@ -119,7 +119,13 @@ def last_run(session: Session, domain_id: int) -> SyncRun | None:
     )
 
 
-def client_for(runtime: Runtime, session: Session, domain: Domain, concurrency: int = 8) -> AtlassianClient:
+def client_for(
+    runtime: Runtime,
+    session: Session,
+    domain: Domain,
+    concurrency: int = 8,
+    policy: RetryPolicy | None = None,
+) -> AtlassianClient:
     token = session.scalar(select(ApiToken).where(ApiToken.domain_id == domain.id))
     if token is None:
         raise DomainError(f"{domain.name} has no API token; the app inventory needs one")
