@@ -7,7 +7,7 @@ lives in ``appgov_sim.routes.control``.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from appgov_sim.http import JSONResponse
+from appgov_sim.routes.control_auth import body, control
 from appgov_sim.state import SimState
 
 # journaled mutations by name (see SimState.apply): none, as OAuth state is snapshotted
@@ -27,21 +28,6 @@ TOKEN_ACTIONS: dict[str, TokenAction] = {
     "refresh/expire": lambda state, grant_id: state.oauth.expire_refresh_tokens(grant_id),
     "refresh/revoke": lambda state, grant_id: state.oauth.revoke_refresh_tokens(grant_id),
 }
-
-
-def _control(
-    handler: Callable[[Request, SimState], Awaitable[Response]],
-) -> Callable[[Request], Awaitable[Response]]:
-    """``routes.control.control``, applied per request: that module imports this one to mount its
-    routes, so importing it here at load time would be circular."""
-
-    async def endpoint(request: Request) -> Response:
-        from appgov_sim.routes.control import control
-
-        return await control(handler)(request)
-
-    endpoint.__name__ = handler.__name__
-    return endpoint
 
 
 async def list_grants(request: Request, state: SimState) -> Response:
@@ -60,8 +46,6 @@ async def token_action(request: Request, state: SimState) -> Response:
     action = TOKEN_ACTIONS.get(f"{request.path_params['kind']}/{request.path_params['action']}")
     if action is None:
         return JSONResponse({"message": "no such token action"}, 404)
-    from appgov_sim.routes.control import body
-
     grant_id = (await body(request)).get("grant_id")
     if grant_id is not None and grant_id not in state.oauth.grants:
         return JSONResponse({"message": "no such grant"}, 404)
@@ -71,7 +55,7 @@ async def token_action(request: Request, state: SimState) -> Response:
 
 
 ROUTES: list[BaseRoute] = [
-    Route("/grants", _control(list_grants), methods=["GET"]),
-    Route("/grants/{grant_id}", _control(revoke_grant), methods=["DELETE"]),
-    Route("/tokens/{kind}/{action}", _control(token_action), methods=["POST"]),
+    Route("/grants", control(list_grants), methods=["GET"]),
+    Route("/grants/{grant_id}", control(revoke_grant), methods=["DELETE"]),
+    Route("/tokens/{kind}/{action}", control(token_action), methods=["POST"]),
 ]

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from appgov_sim.http import JSONResponse
-from appgov_sim.routes import control as core  # still loading while it imports this module: see guarded
+from appgov_sim.routes.control_auth import body, control
 from appgov_sim.state import SimState
 from appgov_sim.tenant import mutations
 from appgov_sim.tenant.model import Account, Group, InstalledApp
@@ -27,10 +27,7 @@ Handler = Callable[[Request, SimState], Awaitable[Response]]
 
 
 def guarded(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """Behind ``control.control`` (the control token), with a refused change answered by its status.
-
-    The decorator is looked up per request: control.py imports this module before defining it.
-    """
+    """Behind the control token, with a refused change answered by its status."""
 
     async def attempt(request: Request, state: SimState) -> Response:
         try:
@@ -38,11 +35,8 @@ def guarded(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         except MutationError as err:
             return JSONResponse({"message": err.message}, err.status)
 
-    async def endpoint(request: Request) -> Response:
-        return await core.control(attempt)(request)
-
-    endpoint.__name__ = handler.__name__
-    return endpoint
+    attempt.__name__ = handler.__name__
+    return control(attempt)
 
 
 def _change(state: SimState, request: Request, change: Callable[..., Any], **args: Any) -> Any:
@@ -92,7 +86,7 @@ def group_json(group: Group) -> dict[str, Any]:
 
 async def install_app(request: Request, state: SimState) -> Response:
     """POST /sites/{site}/apps ``{"product", "key", "version"?, "actor"?}``."""
-    data = await core.body(request)
+    data = await body(request)
     app = _app_change(
         state,
         request,
@@ -114,7 +108,7 @@ async def uninstall_app(request: Request, state: SimState) -> Response:
 
 async def upgrade_app(request: Request, state: SimState) -> Response:
     """POST .../upgrade ``{"version"?}`` or ``{"scopes": [...]}`` (publishes a new version)."""
-    data = await core.body(request)
+    data = await body(request)
     scopes = data.get("scopes")
     if scopes is not None and not (isinstance(scopes, list) and all(isinstance(s, str) for s in scopes)):
         raise ValueError("scopes must be a list of strings")
@@ -139,7 +133,7 @@ async def disable_app(request: Request, state: SimState) -> Response:
 
 
 async def _set_enabled(request: Request, state: SimState, enabled: bool) -> Response:
-    data = await core.body(request)
+    data = await body(request)
     app = _app_change(state, request, data, mutations.set_app_enabled, enabled=enabled, **_app_path(request))
     return JSONResponse(app_json(app))
 
@@ -153,7 +147,7 @@ def _app_path(request: Request) -> dict[str, str]:
 
 async def add_user(request: Request, state: SimState) -> Response:
     """POST /sites/{site}/users ``{"email", "display_name", "account_type"?, "active"?}``."""
-    data = await core.body(request)
+    data = await body(request)
     account = _change(
         state,
         request,
@@ -175,7 +169,7 @@ async def remove_user(request: Request, state: SimState) -> Response:
 
 async def add_group(request: Request, state: SimState) -> Response:
     """POST /sites/{site}/groups ``{"name"}``."""
-    data = await core.body(request)
+    data = await body(request)
     group = _change(
         state, request, mutations.add_group, group_id=mutations.new_group_id(), name=str(data["name"])
     )
@@ -190,7 +184,7 @@ async def remove_group(request: Request, state: SimState) -> Response:
 
 async def add_membership(request: Request, state: SimState) -> Response:
     """POST /sites/{site}/groups/{group}/members ``{"account_id"}``."""
-    data = await core.body(request)
+    data = await body(request)
     group = _change(
         state,
         request,
