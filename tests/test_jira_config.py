@@ -14,9 +14,9 @@ def test_application_roles_have_every_field_of_the_fact_sheet(sim: Simulator) ->
     assert truth_of([r["key"] for r in roles]) == jira_truth(sim)["application_roles"]
     software = next(r for r in roles if r["key"] == "jira-software")
     assert set(software) == {
-        "key", "name", "groups", "groupDetails", "defaultGroups", "defaultGroupsDetails", "selectedByDefault",
-        "defined", "numberOfSeats", "remainingSeats", "userCount", "userCountDescription", "hasUnlimitedSeats",
-        "platform",
+        "key", "name", "groups", "groupDetails", "defaultGroups", "defaultGroupsDetails",
+        "selectedByDefault", "defined", "numberOfSeats", "remainingSeats", "userCount",
+        "userCountDescription", "hasUnlimitedSeats", "platform",
     }  # fmt: skip
     assert software["groups"] == [g["name"] for g in software["groupDetails"]]
     assert software["remainingSeats"] == software["numberOfSeats"] - software["userCount"]
