@@ -4,7 +4,7 @@ snapshots. The first snapshot of a product is the baseline and records no events
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -50,6 +50,47 @@ def reconcile(session: Session, domain_id: int, product: str, now: datetime) -> 
         if key not in live and app.removed_at is None:
             app.removed_at = now
             event(key, "removed", version=app.version)
+    _installed_from_audit(
+        session,
+        domain_id,
+        product,
+        [a for a in existing.values() if a.installed_at is None]
+        + [a for a in session.new if isinstance(a, App)],
+    )
+
+
+def _installed_from_audit(session: Session, domain_id: int, product: str, apps: list[App]) -> None:
+    """Who installed each app and when: the latest install record of the product's audit log.
+
+    Jira's records name the app by key in ``objectItem``, Confluence's by name in ``affectedObject``.
+    """
+    wanted = {a.key: a for a in apps} | {a.name: a for a in apps}
+    if not wanted:
+        return
+    for record in records.live(session, domain_id, f"{product}.audit_records"):
+        data = record.data
+        if (
+            "install" not in str(data.get("summary", "")).lower()
+            or "uninstall" in str(data.get("summary")).lower()
+        ):
+            continue
+        subject = (data.get("objectItem") or {}).get("id") or (data.get("affectedObject") or {}).get("name")
+        app = wanted.get(str(subject))
+        if app is None:
+            continue
+        when = _audit_time(data)
+        if when is not None and (app.installed_at is None or when > app.installed_at):
+            app.installed_at = when
+            app.installed_by = data.get("authorAccountId") or (data.get("author") or {}).get("accountId")
+
+
+def _audit_time(data: dict[str, Any]) -> datetime | None:
+    if isinstance(data.get("creationDate"), int):
+        return datetime.fromtimestamp(data["creationDate"] / 1000, tz=UTC)
+    try:
+        return datetime.strptime(str(data.get("created")), "%Y-%m-%dT%H:%M:%S.%f%z")
+    except ValueError:
+        return None
 
 
 def _refresh(app: App, plugin: dict[str, Any], now: datetime) -> None:
