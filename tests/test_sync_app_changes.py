@@ -24,10 +24,11 @@ def test_changes_between_syncs_become_exactly_these_events(fresh_sim: Simulator,
     sync(runtime, domain)
     with runtime.sessions() as session:
         assert list(session.scalars(select(AppEvent))) == []  # the first snapshot is the baseline
-        jira_apps = {a.key: a.enabled for a in session.scalars(select(App).where(App.product == "jira"))}
+        jira_apps = {a.key: a for a in session.scalars(select(App).where(App.product == "jira"))}
     new_key = next(k for k in marketplace_keys(fresh_sim) if k not in jira_apps)
-    disabled_key = next(key for key, enabled in jira_apps.items() if enabled)
-    removed_key, upgraded_key = [key for key in sorted(jira_apps) if key != disabled_key][:2]
+    upgraded_key = next(key for key, app in sorted(jira_apps.items()) if app.marketplace is not None)
+    disabled_key = next(key for key, app in jira_apps.items() if app.enabled and key != upgraded_key)
+    removed_key = next(key for key in sorted(jira_apps) if key not in (upgraded_key, disabled_key))
 
     app_path = "/sites/acme/apps/jira/{}"
     fresh_sim.control("POST", "/sites/acme/apps", {"product": "jira", "key": new_key})
@@ -52,3 +53,23 @@ def test_changes_between_syncs_become_exactly_these_events(fresh_sim: Simulator,
     assert new_app is not None
     assert new_app.installed_by == fresh_sim.state["accounts"]["site_admin"]["account_id"]
     assert new_app.installed_at is not None
+
+
+def test_apps_are_enriched_from_the_marketplace_and_private_apps_say_so(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    runtime = runtime_for(sim, tmp_path)
+    sync(runtime, connect(runtime, sim))
+    with runtime.sessions() as session:
+        apps = list(session.scalars(select(App)))
+    listed = [a for a in apps if a.marketplace is not None]
+    private = [a for a in apps if a.marketplace is None]
+    assert listed
+    assert private
+    assert all(a.framework in ("connect", "forge") for a in apps)
+    connect_apps = [a for a in listed if a.framework == "connect"]
+    forge_apps = [a for a in listed if a.framework == "forge"]
+    assert connect_apps
+    assert all(a.scopes for a in connect_apps)
+    assert all(a.key.startswith("ari:cloud:ecosystem::app/") for a in forge_apps)
+    assert all(a.scopes for a in forge_apps)

@@ -16,7 +16,14 @@ from sqlalchemy import select
 
 from appgov import __version__
 from appgov.connectors.atlassian.sites import SiteURLError
-from appgov.integrations.domains import DomainError, add_domain, client_for, find_domain, last_run
+from appgov.integrations.domains import (
+    DomainError,
+    add_domain,
+    client_for,
+    find_domain,
+    last_run,
+    marketplace_for,
+)
 from appgov.integrations.status import domain_status
 from appgov.inventory.export import app_rows, to_csv, to_json
 from appgov.runtime import Runtime
@@ -127,10 +134,11 @@ async def _sync_one(runtime: Runtime, domain: Domain, full: bool) -> SyncRun | N
             task = bars.tasks[tasks[dataset]]
             bars.update(tasks[dataset], rate=f"{task.speed or 0:,.0f}/s" if task.speed else "")
 
-        engine = SyncEngine(runtime.sessions, progress=progress)
+        marketplace = marketplace_for(runtime)
+        engine = SyncEngine(runtime.sessions, progress=progress, marketplace=marketplace)
         with runtime.sessions() as session:
             client = client_for(runtime, session, domain)
-        async with client:
+        async with client, marketplace.client:
             try:
                 return await engine.sync(domain.id, client, full=full)
             except AlreadyRunning as err:

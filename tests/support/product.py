@@ -8,7 +8,7 @@ from typing import Any
 
 from appgov.config import Settings
 from appgov.connectors.atlassian.retry import RetryPolicy
-from appgov.integrations.domains import add_domain, client_for
+from appgov.integrations.domains import add_domain, client_for, marketplace_for
 from appgov.runtime import Runtime
 from appgov.storage.models import Domain, SyncRun
 from appgov.sync.engine import SyncEngine
@@ -22,6 +22,7 @@ def runtime_for(sim: Simulator, data_dir: Path, database_url: str | None = None)
         database_url=database_url or f"sqlite:///{data_dir / 'appgov.db'}",
         allowed_hosts=(host,),
         ca_bundle=sim.state["certificate"],
+        marketplace_url=sim.state["marketplace_url"],
     )
     return Runtime.start(settings)
 
@@ -39,7 +40,9 @@ def sync(
     async def run() -> SyncRun:
         with runtime.sessions() as session:
             client = client_for(runtime, session, domain, policy=policy)
-        async with client:
-            return await SyncEngine(runtime.sessions, **engine_options).sync(domain.id, client)
+        marketplace = marketplace_for(runtime)
+        async with client, marketplace.client:
+            engine = SyncEngine(runtime.sessions, marketplace=marketplace, **engine_options)
+            return await engine.sync(domain.id, client)
 
     return asyncio.run(run())

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from appgov.connectors.atlassian.client import AtlassianClient, AtlassianError, BasicCredentials
+from appgov.connectors.atlassian.marketplace import MarketplaceEnricher
 from appgov.connectors.atlassian.retry import RetryPolicy
 from appgov.connectors.atlassian.sites import normalize_site_url
 from appgov.runtime import Runtime
@@ -136,3 +137,9 @@ def client_for(
         concurrency=concurrency,
         verify=runtime.verify,
     )
+
+
+def marketplace_for(runtime: Runtime) -> MarketplaceEnricher:
+    """The Marketplace client (public, no credentials) that enriches the app inventory."""
+    client = AtlassianClient(runtime.settings.marketplace_url, None, verify=runtime.verify, timeout=30)
+    return MarketplaceEnricher(client)

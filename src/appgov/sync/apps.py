@@ -43,6 +43,9 @@ def reconcile(session: Session, domain_id: int, product: str, now: datetime) -> 
         else:
             if app.version != plugin.get("version"):
                 event(key, "upgraded", previous=app.version, version=plugin.get("version"))
+                scopes = (plugin.get("marketplace") or {}).get("scopes")
+                if scopes is not None and app.scopes is not None and sorted(scopes) != sorted(app.scopes):
+                    event(key, "scopes_changed", previous=app.scopes, scopes=scopes)
             if app.enabled != bool(plugin.get("enabled")):
                 event(key, "enabled" if plugin.get("enabled") else "disabled")
         _refresh(app, plugin, now)
@@ -94,10 +97,13 @@ def _audit_time(data: dict[str, Any]) -> datetime | None:
 
 
 def _refresh(app: App, plugin: dict[str, Any], now: datetime) -> None:
+    listing = plugin.get("marketplace") or {}
     app.name = str(plugin.get("name") or app.key)
     app.vendor = (plugin.get("vendor") or {}).get("name")
     app.version = plugin.get("version")
     app.enabled = bool(plugin.get("enabled"))
-    app.framework = framework_of(app.key)
+    app.framework = listing.get("framework") or framework_of(app.key)
+    app.scopes = listing.get("scopes") or []
+    app.marketplace = listing if listing.get("listed") else None
     app.last_seen_at = now
     app.removed_at = None

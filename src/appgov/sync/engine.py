@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from appgov.clock import Clock, SystemClock
 from appgov.connectors.atlassian.client import AtlassianClient, AtlassianError, Reply
+from appgov.connectors.atlassian.marketplace import MarketplaceEnricher
 from appgov.connectors.atlassian.pagination import Cursor, pages, start
 from appgov.connectors.atlassian.retry import Deferred
 from appgov.connectors.atlassian.streams import STREAMS, Row, Single, Stream
@@ -73,6 +74,7 @@ class SyncEngine:
         lease_seconds: float = 300.0,
         concurrency: int = 8,
         progress: Progress | None = None,
+        marketplace: MarketplaceEnricher | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock or SystemClock()
@@ -80,6 +82,7 @@ class SyncEngine:
         self.lease = timedelta(seconds=lease_seconds)
         self.concurrency = concurrency
         self.progress = progress or (lambda dataset, added, total: None)
+        self.marketplace = marketplace
 
     # --- the run --------------------------------------------------------------------------------
 
@@ -221,6 +224,8 @@ class SyncEngine:
         if isinstance(stream.style, Single):
             reply = await ctx.client.get(stream.path, params=stream.params or None)
             items = stream.style.items(_ok(reply, stream))
+            if stream.marketplace and self.marketplace is not None:
+                items = await self.marketplace.enrich(items)
             self._commit(ctx, stream, pass_started, items, {"done": True})
             return
         cursor: Cursor = checkpoint.get("cursor") or start(

@@ -64,7 +64,7 @@ class AtlassianClient:
     def __init__(
         self,
         base_url: str,
-        credentials: BasicCredentials,
+        credentials: BasicCredentials | None,
         *,
         policy: RetryPolicy | None = None,
         clock: Clock | None = None,
@@ -81,11 +81,8 @@ class AtlassianClient:
         self._rng = rng or random.Random()
         self._slots = asyncio.Semaphore(concurrency)
         self._http = httpx.AsyncClient(
-            headers={
-                "Authorization": credentials.header(),
-                "Accept": "application/json",
-                "User-Agent": USER_AGENT,
-            },
+            headers={"Accept": "application/json", "User-Agent": USER_AGENT}
+            | ({"Authorization": credentials.header()} if credentials else {}),
             follow_redirects=False,
             verify=verify,
             timeout=timeout,

@@ -64,6 +64,7 @@ class Stream:
     bookmark_field: str = ""
     bookmark_param: str = ""
     scope: str = ""  # the classic scope this data set needs over OAuth (api-facts §1.7)
+    marketplace: bool = False  # enrich each row from the Marketplace (apps)
 
 
 def _drop(*names: str) -> Callable[[Row], Row]:
@@ -242,7 +243,9 @@ STREAMS: tuple[Stream, ...] = (
         bookmark_param="from",
         scope="manage:jira-configuration",
     ),
-    Stream("jira.apps", "jira", "/rest/plugins/1.0/", lambda r: str(r["key"]), Single(_plugins)),
+    Stream(
+        "jira.apps", "jira", "/rest/plugins/1.0/", lambda r: str(r["key"]), Single(_plugins), marketplace=True
+    ),
     Stream(
         "confluence.settings",
         "confluence",
@@ -290,7 +293,12 @@ STREAMS: tuple[Stream, ...] = (
         bookmark_param="startDate",
     ),
     Stream(
-        "confluence.apps", "confluence", "/wiki/rest/plugins/1.0/", lambda r: str(r["key"]), Single(_plugins)
+        "confluence.apps",
+        "confluence",
+        "/wiki/rest/plugins/1.0/",
+        lambda r: str(r["key"]),
+        Single(_plugins),
+        marketplace=True,
     ),
 )
 
