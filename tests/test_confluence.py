@@ -322,6 +322,17 @@ def test_unknown_paths_and_methods_answer_in_confluence_shape(sim: Simulator) ->
     assert wrong_method.json()["statusCode"] == 405
 
 
+def test_a_switched_on_rate_limit_is_a_confluence_429_with_retry_after(fresh_sim: Simulator) -> None:
+    fresh_sim.fault(
+        "rate_limit", site="acme", path="/wiki/rest/api/group*", times=1, params={"retry_after": 3}
+    )
+    limited = fresh_sim.site_get(f"{WIKI}/group")
+    assert limited.status_code == 429
+    assert limited.headers["Retry-After"] == "3"
+    assert limited.json()["statusCode"] == 429
+    assert fresh_sim.site_get(f"{WIKI}/group").status_code == 200
+
+
 def test_a_jira_only_site_has_no_wiki(sim: Simulator) -> None:
     assert sim.site_get(f"{WIKI}/group", site="acme-eng").status_code == 404
 

@@ -7,6 +7,8 @@ choices where the facts are inferred are written down in docs/simulator/confluen
 
 from __future__ import annotations
 
+import bisect
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -179,7 +181,7 @@ def audit_event(record: AuditRecord) -> tuple[str, str, dict[str, str], list[Any
     return kind.replace("_", " ").capitalize(), "Other", named(record.object_name, ""), [], []
 
 
-def render_audit(ctx: SiteContext, record: AuditRecord) -> dict[str, Any]:
+def render_audit(ctx: SiteContext, record: AuditRecord, is_admin: Callable[[str], bool]) -> dict[str, Any]:
     summary, category, affected, values, associated = audit_event(record)
     return {
         "author": audit_author(ctx, record.author_account_id),
@@ -188,7 +190,7 @@ def render_audit(ctx: SiteContext, record: AuditRecord) -> dict[str, Any]:
         "summary": summary,
         "description": "",
         "category": category,
-        "sysAdmin": ctx.site.is_admin(record.author_account_id),
+        "sysAdmin": is_admin(record.author_account_id),
         "superAdmin": False,
         "affectedObject": affected,
         "changedValues": values,
@@ -356,14 +358,22 @@ def epoch_ms_param(ctx: SiteContext, name: str) -> int | None:
 def audit_page(ctx: SiteContext, since_ms: int | None, until_ms: int | None) -> JSONResponse:
     """Audit records newest first, between the bounds (inclusive) and matching ``searchString``."""
     search = ctx.params.get("searchString", "").lower()
-    records = [
-        r
-        for r in reversed(ctx.site.confluence_audit)
-        if (since_ms is None or r.created_ms >= since_ms) and (until_ms is None or r.created_ms <= until_ms)
-    ]
+    records = audit_between(ctx.site.confluence_audit, since_ms, until_ms)
     if search:
         records = [r for r in records if search in audit_text(r)]
-    return confluence_page(ctx, records, "confluence/audit", lambda r: render_audit(ctx, r))
+    is_admin = functools.cache(ctx.site.is_admin)  # a page has few distinct authors
+    return confluence_page(ctx, records, "confluence/audit", lambda r: render_audit(ctx, r, is_admin))
+
+
+def audit_between(log: list[AuditRecord], since_ms: int | None, until_ms: int | None) -> list[AuditRecord]:
+    """The log is oldest first, so the bounds are found by bisection rather than a scan."""
+    low = 0 if since_ms is None else bisect.bisect_left(log, since_ms, key=created)
+    high = len(log) if until_ms is None else bisect.bisect_right(log, until_ms, key=created)
+    return log[low:high][::-1]
+
+
+def created(record: AuditRecord) -> int:
+    return record.created_ms
 
 
 def audit_text(record: AuditRecord) -> str:

@@ -28,7 +28,6 @@ from appgov_sim.tenant.model import AppListing, AppVersion, Vendor
 MOUNT = "/marketplace"
 API = f"{MOUNT}/rest/2"
 HOSTINGS = ("any", "cloud", "server", "datacenter")
-PRODUCT_APPLICATION = {"jira": "jira", "confluence": "confluence"}
 # Connect scope names and the plugin manager's consent wording (marketplace-facts §5)
 CONNECT_SCOPES = {
     "READ": ("Read", "Read data from the host application"),
