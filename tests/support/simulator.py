@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import ctypes
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -15,6 +17,12 @@ from typing import Any
 import httpx
 
 STARTUP_TIMEOUT = 120.0
+
+
+def _die_with_parent() -> None:
+    """A simulator never outlives the test process that started it (Linux ``PR_SET_PDEATHSIG``)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
 
 
 class Simulator:
