@@ -44,6 +44,7 @@ class SiteContext:
     base: str  # e.g. http://127.0.0.1:PORT/sites/acme or http://127.0.0.1:PORT/ex/jira/<cloudId>
     path: str  # site-relative path, e.g. /rest/api/3/users/search
     quirks: list[Fault]
+    admin: bool | None = None  # is_admin's answer, read once per request
 
     @property
     def params(self) -> Any:
@@ -53,7 +54,10 @@ class SiteContext:
         return f"{self.base}{path}"
 
     def is_admin(self) -> bool:
-        return self.account is not None and self.site.is_admin(self.account.account_id)
+        # handlers ask once per item (e.g. per project a search may show): scan the groups once
+        if self.admin is None:
+            self.admin = self.account is not None and self.site.is_admin(self.account.account_id)
+        return self.admin
 
 
 Handler = Callable[[SiteContext], Awaitable[Response]]
@@ -108,8 +112,9 @@ async def _serve(request: Request, req: Requirement, handler: Handler) -> Respon
         if via_gateway
         else state.tenant.site(params.get("site", ""))
     )
+    # from the scope, not request.url: building a URL costs more than the rest of the pipeline
     prefix = request.scope.get("root_path", "")
-    path = request.url.path[len(prefix) :] or "/"
+    path = request.scope["path"][len(prefix) :] or "/"
     auth_kind = "none"
     status = 500
     limiter = state.limiters.get(site.name) if site else None
@@ -160,7 +165,8 @@ async def _serve(request: Request, req: Requirement, handler: Handler) -> Respon
                 req.surface, err.status, err.message, err.headers, err.sub_code, err.errors
             )
         if account is not None and req.surface == "jira":
-            response.headers["X-AAccountId"] = account.account_id
+            # appended raw: no handler sets it, so MutableHeaders' replace-scan is not needed
+            response.raw_headers.append((b"x-aaccountid", account.account_id.encode("latin-1")))
         response = await _body_faults(request, faults, response)
         status = response.status_code
         return response
@@ -171,8 +177,8 @@ async def _serve(request: Request, req: Requirement, handler: Handler) -> Respon
             LoggedRequest(
                 time.time(),
                 request.method,
-                request.url.path,
-                request.url.query,
+                request.scope["path"],
+                request.scope["query_string"].decode("latin-1"),
                 status,
                 "gateway" if via_gateway else "site",
                 site.name if site else None,
