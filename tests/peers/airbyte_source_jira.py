@@ -1,9 +1,9 @@
 """airbyte-source-jira 4.0.0 on airbyte-cdk 6.61.6, run as its command line (peer-tools §3).
 
 One ``read`` of every stream that holds one of our data sets, with a configured catalog in full
-refresh. ``domain`` is host:port plus the site's path (the tool forces
-``https://``). Memberships come only from ``users_groups_detailed``: one ``GET /user?accountId=…
-&expand=groups,applicationRoles`` per user. There is no audit stream and no plugin manager.
+refresh. ``domain`` is host:port plus the site's path (the tool forces ``https://``). Memberships
+come only from ``users_groups_detailed``: one ``GET /user?accountId=…&expand=groups,applicationRoles``
+per user. There is no audit stream and no plugin manager.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from common import emit_results, read_config
 
 SOURCE = str(Path(sys.executable).parent / "source-jira")
 # Airbyte stream -> (our data set, natural key of one record)
-STREAMS: dict[str, tuple[str, Any]] = {
+STREAMS: dict[str, tuple[str, Callable[[dict[str, Any]], list[str]]]] = {
     "users": ("users", lambda r: [r["accountId"]]),
     "users_groups_detailed": (
         "memberships",

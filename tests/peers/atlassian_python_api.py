@@ -78,11 +78,7 @@ def main() -> None:
             "confluence_group_members": lambda: [
                 f"{g['id']}:{member['accountId']}"
                 for g in confluence_groups()
-                for member in until_no_next(
-                    lambda start, group_id=g["id"]: confluence.get_group_members(
-                        group_id, start=start, limit=PAGE
-                    )
-                )
+                for member in confluence_members(confluence, g)
             ],
             "confluence_apps": lambda: user_installed(
                 confluence.get("wiki/rest/plugins/1.0/", trailing=True, headers=confluence.no_check_headers)
@@ -99,6 +95,12 @@ def jira_members(jira: Jira, group: dict[str, Any]) -> list[dict[str, Any]]:
                 group["name"], include_inactive_users=True, start=start, limit=PAGE
             )
         )
+    )
+
+
+def confluence_members(confluence: Confluence, group: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(
+        until_no_next(lambda start: confluence.get_group_members(group["id"], start=start, limit=PAGE))
     )
 
 

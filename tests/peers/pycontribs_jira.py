@@ -30,7 +30,7 @@ def main() -> None:
 
     @cache
     def projects() -> list[Any]:
-        return jira.projects()
+        return list(jira.projects())
 
     read_all(
         {

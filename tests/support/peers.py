@@ -7,7 +7,7 @@ from ``tests/peers/`` then runs inside the virtualenv and prints, as JSON, the n
 everything the tool read.
 
 The taps force ``https://`` and ignore ``REQUESTS_CA_BUNDLE`` (they call ``Session.send``), so the
-simulator's self-signed certificate is appended to each virtualenv's own certifi bundle (§0, §9).
+simulator's self-signed certificate is added to each virtualenv's own certifi bundle (§0, §9).
 """
 
 from __future__ import annotations
@@ -47,6 +47,10 @@ class Peer:
     @property
     def home(self) -> Path:
         return _cache_root() / f"{self.name}-{self.version}"
+
+    @property
+    def lock(self) -> Path:
+        return self.home.with_name(self.home.name + ".lock")
 
     @property
     def python(self) -> Path:
@@ -90,7 +94,7 @@ def _locked(path: Path) -> Iterator[None]:
 
 def ensure_venv(peer: Peer) -> Path:
     """The peer's virtualenv, built from PyPI unless one with the same pins is cached."""
-    with _locked(peer.home.with_name(peer.home.name + ".lock")):
+    with _locked(peer.lock):
         marker = peer.home / PINS_FILE
         if not (marker.exists() and marker.read_text() == peer.pins()):
             _build(peer)
@@ -138,7 +142,7 @@ def https_simulator(profile: str) -> Simulator:
 def trust_certificate(peer: Peer, certificate: Path) -> None:
     """Make the peer's certifi bundle its pristine copy plus ``certificate``, and nothing else."""
     bundle = _certifi_bundle(peer)
-    with _locked(peer.home.with_name(peer.home.name + ".lock")):
+    with _locked(peer.lock):
         wanted = (peer.home / PRISTINE_BUNDLE).read_text() + "\n" + certificate.read_text()
         if bundle.read_text() != wanted:
             bundle.write_text(wanted)
