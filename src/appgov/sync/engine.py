@@ -20,7 +20,7 @@ import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,6 +36,7 @@ from appgov.storage.models import DatasetState, Domain, SyncRun
 from appgov.sync import apps
 from appgov.sync.faults import fault_point
 
+E = TypeVar("E", bound=BaseException)
 Progress = Callable[[str, int, int | None], None]  # (data set, rows added, total if known)
 
 
@@ -89,21 +90,34 @@ class SyncEngine:
     async def sync(self, domain_id: int, client: AtlassianClient, full: bool = False) -> SyncRun:
         ctx = self._begin(domain_id, client, full)
         try:
-            for stream in self.streams_for(ctx.domain):
-                await self._run_stream(ctx, stream)
+            await self._run_all(ctx, self.streams_for(ctx.domain))
             ctx.run.status = "partial" if ctx.errors else "success"
-        except Deferred as wait:
+        except* Deferred as waits:
+            wait = min(_leaves(waits, Deferred), key=lambda w: w.resume_at)
             ctx.run.status, ctx.run.resume_at, ctx.run.message = "deferred", wait.resume_at, wait.reason
-        except CredentialsRejected as err:
-            ctx.run.status, ctx.run.message = "failed", str(err)
-        except AtlassianError as err:
-            ctx.run.status, ctx.run.message = "failed", str(err)
+        except* AtlassianError as errors:  # credentials rejected, or a failure outside any one data set
+            ctx.run.status, ctx.run.message = "failed", str(_leaves(errors, AtlassianError)[0])
         finally:
             self._finish(ctx)
         return ctx.run
 
     def streams_for(self, domain: Domain) -> list[Stream]:
         return [s for s in STREAMS if s.product in domain.products]
+
+    async def _run_all(self, ctx: RunContext, streams: list[Stream]) -> None:
+        """Every stream at once, each after the ones it reads from; the client bounds concurrency."""
+        finished = {stream.name: asyncio.Event() for stream in streams}
+
+        async def run(stream: Stream) -> None:
+            for name in depends_on(stream):
+                if name in finished:
+                    await finished[name].wait()
+            await self._run_stream(ctx, stream)
+            finished[stream.name].set()
+
+        async with asyncio.TaskGroup() as group:
+            for stream in streams:
+                group.create_task(run(stream))
 
     def _begin(self, domain_id: int, client: AtlassianClient, full: bool) -> RunContext:
         now = self.clock.now()
@@ -344,6 +358,25 @@ class SyncEngine:
             state.pass_started_at = pass_started if keep_checkpoint else None
             state.completed_at = now if status == "ok" else state.completed_at
             state.count = records.count_live(session, ctx.domain.id, stream.name)
+
+
+def depends_on(stream: Stream) -> list[str]:
+    """Data sets a stream reads from storage: its parents, and for apps the audit log (installers)."""
+    names = [n for n in (stream.parent, stream.fan_out, stream.derive_from) if n]
+    if stream.marketplace:
+        names.append(f"{stream.product}.audit_records")
+    return names
+
+
+def _leaves(group: BaseExceptionGroup[Any], kind: type[E]) -> list[E]:
+    """The exceptions of one kind inside a (nested) exception group."""
+    found: list[E] = []
+    for error in group.exceptions:
+        if isinstance(error, BaseExceptionGroup):
+            found += _leaves(error, kind)
+        elif isinstance(error, kind):
+            found.append(error)
+    return found
 
 
 def _alive(pid: int) -> bool:
