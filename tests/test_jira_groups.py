@@ -103,3 +103,15 @@ def test_legacy_group_with_a_malformed_range_is_a_400(sim: Simulator) -> None:
     response = sim.site_get("/rest/api/3/group", params={"groupname": "jira-admins", "expand": "users[a:b]"})
     assert response.status_code == 400
     assert "expand" in response.json()["errors"]
+
+
+def test_groups_picker_finds_groups_by_name_fragment_with_found_groups_shape(sim: Simulator) -> None:
+    response = sim.site_get("/rest/api/3/groups/picker", params={"query": "ADMIN", "maxResults": 50})
+    assert response.status_code == 200
+    body = response.json()
+    names = [g["name"] for g in body["groups"]]
+    assert "site-admins" in names
+    assert all("admin" in name.lower() for name in names)
+    assert body["total"] == len(names)
+    assert body["header"] == f"Showing {len(names)} of {len(names)} matching groups"
+    assert set(body["groups"][0]) == {"name", "html", "labels", "groupId"}

@@ -213,11 +213,6 @@ def test_peer_reads_every_data_set_it_supports_as_the_ground_truth_has_it(
         }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="simulator finding: GET /rest/api/2/groups/picker?maxResults=9999 answers 404; pycontribs "
-    "groups() reads its {groups: [{name, groupId}]} and group_members() iterates those names",
-)
 def test_pycontribs_reads_groups_and_memberships_through_the_group_picker(small: Simulator) -> None:
     data = read_with("jira", small, ["groups", "memberships"])
     assert mismatches(data, ("groups", "memberships"), small) == []

@@ -7,6 +7,7 @@ the facts are inferred are written down in ``docs/simulator/jira.md``.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -16,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from appgov_sim.endpoint import Requirement, SiteContext, site_endpoint
-from appgov_sim.http import ApiError, JSONResponse, bool_param
+from appgov_sim.http import ApiError, JSONResponse, bool_param, int_param
 from appgov_sim.paging import page_bean, page_params, window
 from appgov_sim.tenant import catalog
 from appgov_sim.tenant.model import (
@@ -406,6 +407,34 @@ async def group_bulk(ctx: SiteContext) -> Response:
     win = window(groups, start, size, ctx.quirks)
     body = page_bean(ctx.url(ctx.path), ctx.params, win, lambda g: {"name": g.name, "groupId": g.group_id})
     return JSONResponse(body)
+
+
+@site_endpoint(Requirement("jira", "read:jira-user", ("read:group:jira",)))
+async def groups_picker(ctx: SiteContext) -> Response:
+    """GET /rest/api/3/groups/picker: ``FoundGroups`` whose names contain ``query`` (case-insensitive).
+
+    [I] ``maxResults`` defaults to 20 as the OpenAPI says and is not capped further (pycontribs asks
+    for 9999 to list every group).
+    """
+    require_browse_users(ctx)
+    query = (ctx.params.get("query") or "").lower()
+    excluded = set(ctx.params.getlist("exclude")) | set(ctx.params.getlist("excludeId"))
+    found = [
+        g
+        for g in ctx.site.groups
+        if query in g.name.lower() and g.name not in excluded and g.group_id not in excluded
+    ]
+    shown = found[: int_param(ctx.params, "maxResults", 20)]
+    return JSONResponse(
+        {
+            "header": f"Showing {len(shown)} of {len(found)} matching groups",
+            "total": len(found),
+            "groups": [
+                {"name": g.name, "html": html.escape(g.name), "labels": [], "groupId": g.group_id}
+                for g in shown
+            ],
+        }
+    )
 
 
 @site_endpoint(
@@ -1100,6 +1129,7 @@ ROUTES: list[BaseRoute] = [
     Route(f"{API}/users", users_search),  # deprecated alias
     Route(f"{API}/group/bulk", group_bulk),
     Route(f"{API}/group/member", group_member),
+    Route(f"{API}/groups/picker", groups_picker),
     Route(f"{API}/group", legacy_group),
     Route(f"{API}/applicationrole", application_roles),
     Route(f"{API}/applicationrole/{{key}}", application_role),
