@@ -82,3 +82,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     yield base.rsplit("/", 1)[0] + f"/{name}"
     with psycopg.connect(base, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def sim_hostile() -> Iterator[Simulator]:
+    """A shared tiny simulator whose vendor-controlled text is hostile (HTML, script, RTL, NUL, huge)."""
+    simulator = Simulator("tiny", hostile=True)
+    yield simulator
+    simulator.stop()

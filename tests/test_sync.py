@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from appgov.storage.models import DatasetState, Record
+from appgov.storage.models import App, DatasetState, Record
 from appgov_sim.tenant.generate import natural_digest
 from support.product import connect, runtime_for, sync
 from support.simulator import Simulator
@@ -82,3 +82,30 @@ def test_second_sync_is_idempotent_and_reads_audit_logs_incrementally(sim: Simul
     second = sync(runtime, domain)
     assert second.status == "success"
     assert second.counts == first.counts
+
+
+def test_hostile_vendor_text_is_stored_exactly_except_nul_bytes(
+    sim_hostile: Simulator, tmp_path: Path, database_url: str
+) -> None:
+    runtime = runtime_for(sim_hostile, tmp_path, database_url)
+    domain = connect(runtime, sim_hostile)
+    run = sync(runtime, domain)
+    assert run.status == "success", run.errors
+    truth = sim_hostile.ground_truth()["sites"]["acme"]["products"]
+    for product in ("jira", "confluence"):
+        keys = copied(runtime.sessions, domain.id, f"{product}.apps")
+        assert natural_digest(keys) == truth[product]["apps"]["digest"]
+    served = {
+        plugin["key"]: (plugin["name"], plugin["vendor"]["name"])
+        for path in ("/rest/plugins/1.0/", "/wiki/rest/plugins/1.0/")
+        for plugin in sim_hostile.site_get(path).json()["plugins"]
+        if plugin["userInstalled"]
+    }
+    with runtime.sessions() as session:
+        stored = {app.key: (app.name, app.vendor) for app in session.scalars(select(App))}
+    texts = [text for pair in served.values() for text in pair]
+    assert any("\x00" in text for text in texts)
+    assert any("\u202e" in text for text in texts)
+    assert stored == {
+        key: (name.replace("\x00", ""), vendor.replace("\x00", "")) for key, (name, vendor) in served.items()
+    }

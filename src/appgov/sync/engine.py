@@ -33,6 +33,7 @@ from appgov.connectors.atlassian.retry import Deferred
 from appgov.connectors.atlassian.streams import STREAMS, Row, Single, Stream
 from appgov.storage import records
 from appgov.storage.models import DatasetState, Domain, SyncRun
+from appgov.storage.text import without_nul
 from appgov.sync import apps
 from appgov.sync.faults import fault_point
 
@@ -323,7 +324,7 @@ class SyncEngine:
         items: Sequence[Row],
         checkpoint: dict[str, Any],
     ) -> None:
-        rows = [(stream.key(item), stream.transform(item)) for item in items]
+        rows = [(without_nul(stream.key(item)), without_nul(stream.transform(item))) for item in items]
         with self.sessions.begin() as session:
             records.upsert(session, ctx.domain.id, stream.name, rows, pass_started)
             fault_point("after_upsert_before_commit")
