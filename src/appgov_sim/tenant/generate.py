@@ -151,11 +151,14 @@ def secret(rng: random.Random, prefix: str, length: int = 40) -> str:
 def generate(profile_name: str, seed: int, hostile: bool = False) -> Tenant:
     """Build the tenant: one organization, three sites (both products, Jira only, Confluence only)."""
     profile = PROFILES[profile_name]
-    rng = random.Random(f"tenant:{profile_name}:{seed}:{hostile}")
+    # hostile is not in the seeds: a hostile tenant has the plain tenant's keys, only its names differ
+    rng = random.Random(f"tenant:{profile_name}:{seed}")
     accounts: dict[str, Account] = {}
     people = _fixed_accounts(rng, accounts)
-    vendors = _vendors(rng, hostile)
-    listings = _listings(rng, profile, vendors, hostile)
+    vendors = _vendors(rng)
+    listings = _listings(rng, profile, vendors)
+    if hostile:
+        _make_hostile(random.Random(f"hostile:{profile_name}:{seed}"), vendors, listings)
     specs = (
         (
             "acme",
@@ -167,9 +170,9 @@ def generate(profile_name: str, seed: int, hostile: bool = False) -> Tenant:
         ("acme-wiki", ("confluence",), SECONDARY, {"confluence": "PAID"}),
     )
     sites = [
-        SiteBuilder(
-            random.Random(f"site:{profile_name}:{seed}:{hostile}:{name}"), accounts, people, listings
-        ).build(name, products, size, plans)
+        SiteBuilder(random.Random(f"site:{profile_name}:{seed}:{name}"), accounts, people, listings).build(
+            name, products, size, plans
+        )
         for name, products, size, plans in specs
     ]
     org = _organization(rng, profile, accounts)
@@ -198,7 +201,7 @@ def _fixed_accounts(rng: random.Random, accounts: dict[str, Account]) -> list[st
     return ids
 
 
-def _vendors(rng: random.Random, hostile: bool) -> dict[int, Vendor]:
+def _vendors(rng: random.Random) -> dict[int, Vendor]:
     names = (
         "Atlassian",
         "Tempo Software",
@@ -227,8 +230,8 @@ def _vendors(rng: random.Random, hostile: bool) -> dict[int, Vendor]:
         slug = name.lower().replace(" ", "").replace(".", "")
         vendor = Vendor(
             vid,
-            hostile_name(rng, name) if hostile and i % 3 == 1 else name,
-            hostile_link(rng) if hostile and i % 3 == 1 else f"https://www.{slug}.example",
+            name,
+            f"https://www.{slug}.example",
             f"support@{slug}.example",
             is_atlassian=name == "Atlassian",
             top_vendor=i % 4 == 0,
@@ -238,9 +241,7 @@ def _vendors(rng: random.Random, hostile: bool) -> dict[int, Vendor]:
     return vendors
 
 
-def _listings(
-    rng: random.Random, profile: Profile, vendors: dict[int, Vendor], hostile: bool
-) -> dict[str, AppListing]:
+def _listings(rng: random.Random, profile: Profile, vendors: dict[int, Vendor]) -> dict[str, AppListing]:
     """Every app of the tenant: Connect and Forge apps (some private), plus OAuth 2.0 integrations."""
     listings: dict[str, AppListing] = {}
     vendor_list = list(vendors.values())
@@ -257,15 +258,11 @@ def _listings(
         else:
             key = f"com.{vendor.name.lower().replace(' ', '').replace('.', '')[:12]}.{slug}-{i}"
         versions = _versions(rng, framework, i)
-        name = hostile_name(rng, base) if hostile and i % 2 == 0 else base
-        summary = f"{base} for teams that ship."
         listings[key] = AppListing(
             key=key,
-            name=name,
-            summary=hostile_name(rng, summary) if hostile and i % 4 == 0 else summary,
-            description=hostile_name(rng, f"<p>{base} helps you.</p>")
-            if hostile
-            else f"<p>{base} helps you.</p>",
+            name=base,
+            summary=f"{base} for teams that ship.",
+            description=f"<p>{base} helps you.</p>",
             vendor=vendor,
             products=["jira"] if i % 5 < 3 else ["confluence"],
             versions=versions,
@@ -278,11 +275,25 @@ def _listings(
             rating=round(rng.uniform(2.5, 4.9), 1),
             rating_count=rng.randint(0, 900),
             marketplace_id=1_210_000 + i,
-            icon_link=hostile_link(rng)
-            if hostile and i % 5 == 0
-            else f"https://marketplace.example/icons/{i}.png",
+            icon_link=f"https://marketplace.example/icons/{i}.png",
         )
     return listings
+
+
+def _make_hostile(rng: random.Random, vendors: dict[int, Vendor], listings: dict[str, AppListing]) -> None:
+    """Rewrite the vendor-controlled text, from a random stream of its own, before sites copy it."""
+    for i, vendor in enumerate(vendors.values()):
+        if i % 3 == 1:
+            vendor.name = hostile_name(rng, vendor.name)
+            vendor.link = hostile_link(rng)
+    for i, listing in enumerate(listings.values()):
+        if i % 2 == 0:
+            listing.name = hostile_name(rng, listing.name)
+        if i % 4 == 0:
+            listing.summary = hostile_name(rng, listing.summary)
+        listing.description = hostile_name(rng, listing.description)
+        if i % 5 == 0:
+            listing.icon_link = hostile_link(rng)
 
 
 def _versions(rng: random.Random, framework: str, index: int) -> list[AppVersion]:
