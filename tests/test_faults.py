@@ -202,6 +202,17 @@ def test_a_path_glob_matches_only_the_paths_it_names(faulty: Simulator) -> None:
     assert faulty.site_get(USERS).status_code == 200
 
 
+def test_a_path_fault_also_hits_the_same_path_through_the_gateway(faulty: Simulator) -> None:
+    grant = faulty.mint_grant(["read:jira-user"])
+    faulty.fault("server_error", site="acme", path=USERS, params={"status": 504})
+    via_gateway = faulty.get(
+        f"{faulty.url}/ex/jira/{faulty.site()['cloud_id']}{USERS}",
+        headers={"Authorization": f"Bearer {grant['access_token']}"},
+    )
+    assert via_gateway.status_code == 504
+    assert set(via_gateway.json()) == {"errorMessages", "errors"}
+
+
 def test_faults_are_listed_removed_one_by_one_and_cleared(faulty: Simulator) -> None:
     first = faulty.fault("latency", path=USERS, params={"ms": 1})
     second = faulty.fault("rate_limit", site="acme-wiki", times=2)
