@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -194,3 +195,21 @@ def test_org_api_tokens_list_every_managed_users_live_tokens(sim: Simulator) -> 
     assert listed[own[0]["id"]]["user"]["email"] == admin["email"]
     expired = sim.state["accounts"]["expired_token_admin"]["account_id"]
     assert {t["status"] for t in listed.values() if t["user"]["id"] == expired} == {"EXPIRED"}
+
+
+def test_a_revoked_api_token_stays_revoked_after_a_restart_with_a_data_dir(tmp_path: Path) -> None:
+    first = Simulator("tiny", data_dir=tmp_path)
+    try:
+        who = first.state["accounts"]["ordinary"]
+        tokens_path = f"/users/{who['account_id']}/manage/api-tokens"
+        token_id = admin_get(first, tokens_path).json()[0]["id"]
+        key = {"Authorization": f"Bearer {first.state['org']['api_key']}"}
+        assert first.http.delete(f"{first.url}{tokens_path}/{token_id}", headers=key).status_code == 204
+    finally:
+        first.stop()
+    second = Simulator("tiny", data_dir=tmp_path)
+    try:
+        assert admin_get(second, tokens_path).json() == []
+        assert second.site_get("/rest/api/3/users/search", who="ordinary").status_code == 401
+    finally:
+        second.stop()
