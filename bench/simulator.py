@@ -351,7 +351,8 @@ def describe_machine() -> str:
         ),
         platform.processor() or "unknown CPU",
     )
-    return f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, {platform.system()}"
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())  # other work on the machine skews req/s
+    return f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, load average {load}"
 
 
 def print_result(name: str, result: Result, cpu_seconds: float) -> None:
