@@ -67,39 +67,37 @@ class PageBean:
         return Page(values, _advance(cursor, startAt=int(data.get("startAt", 0)) + step), total)
 
 
-class BareArray:
-    """A bare JSON array paged by ``startAt``/``maxResults``: the end is an empty page after a short
-    one, or two empty pages in a row (a full last page is followed by one empty page)."""
+class UntilEmpty:
+    """Offset paging without a trustworthy end marker (Jira's bare arrays, the audit log's
+    ``offset``/``limit``): a short page or a wrong ``total`` is not the end; the end is an empty page
+    after a short one, or two empty pages in a row (a full last page is followed by one empty page)."""
 
-    def __init__(self, size_param: str = "maxResults", start_param: str = "startAt") -> None:
-        self.size_param, self.start_param = size_param, start_param
+    def __init__(
+        self, items_key: str | None = None, size_param: str = "maxResults", start_param: str = "startAt"
+    ) -> None:
+        self.items_key, self.size_param, self.start_param = items_key, size_param, start_param
 
     def parse(self, reply: Reply, cursor: Cursor) -> Page:
-        values = _items(reply.data, None)
+        items = _items(reply.data, self.items_key)
         params = cursor["params"]
         asked = int(params.get(self.size_param, 50))
-        if not values and (cursor.get("short") or cursor.get("empty")):
-            return Page(values, None)
-        following = _advance(cursor, **{self.start_param: int(params.get(self.start_param, 0)) + len(values)})
-        following["short"] = 0 < len(values) < asked
-        following["empty"] = not values
-        return Page(values, following)
+        total = reply.data.get("total") if isinstance(reply.data, dict) else None
+        if not items and (cursor.get("short") or cursor.get("empty")):
+            return Page(items, None, total)
+        following = _advance(cursor, **{self.start_param: int(params.get(self.start_param, 0)) + len(items)})
+        following["short"] = 0 < len(items) < asked
+        following["empty"] = not items
+        return Page(items, following, total)
 
 
-class OffsetLimit:
+def BareArray() -> UntilEmpty:
+    """A bare JSON array paged by ``startAt``/``maxResults`` (``users/search``)."""
+    return UntilEmpty()
+
+
+def OffsetLimit() -> UntilEmpty:
     """Jira audit's ``offset``/``limit``/``total``/``records``."""
-
-    def __init__(self, items_key: str = "records") -> None:
-        self.items_key = items_key
-
-    def parse(self, reply: Reply, cursor: Cursor) -> Page:
-        data = reply.data or {}
-        records = _items(data, self.items_key)
-        offset = int(cursor["params"].get("offset", 0)) + len(records)
-        total = data.get("total")
-        if not records or (isinstance(total, int) and offset >= total):
-            return Page(records, None, total)
-        return Page(records, _advance(cursor, offset=offset), total)
+    return UntilEmpty("records", "limit", "offset")
 
 
 class StartLimitLinks:
