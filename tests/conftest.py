@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from support.oauth_browser import Browser, clean_browser, private_simulator
 from support.simulator import Simulator
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -90,3 +91,15 @@ def sim_hostile() -> Iterator[Simulator]:
     simulator = Simulator("tiny", hostile=True)
     yield simulator
     simulator.stop()
+
+
+@pytest.fixture(scope="module")
+def oauth_sim() -> Iterator[Simulator]:
+    """A simulator per OAuth test module: grants are one per (client, account), so modules must not share."""
+    yield from private_simulator()
+
+
+@pytest.fixture
+def browser(oauth_sim: Simulator) -> Iterator[Browser]:
+    """A signed-out browser on ``oauth_sim``, whose grants are revoked after the test."""
+    yield from clean_browser(oauth_sim)

@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from support.oauth_browser import Browser, clean_browser, private_simulator
+from support.oauth_browser import Browser
 from support.simulator import Simulator
 
 UNAUTHORIZED = {"code": 401, "message": "Unauthorized"}
 SCOPE_MISMATCH = {"code": 401, "message": "Unauthorized; scope does not match"}
 USERS_GRANULAR = ["read:user:jira", "read:application-role:jira", "read:avatar:jira", "read:group:jira"]
-
-
-@pytest.fixture(scope="module")
-def oauth_sim() -> Iterator[Simulator]:
-    yield from private_simulator()
-
-
-@pytest.fixture
-def browser(oauth_sim: Simulator) -> Iterator[Browser]:
-    yield from clean_browser(oauth_sim)
 
 
 def users_search(browser: Browser, access: str, site: str = "acme") -> tuple[int, object]:

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from support.oauth_browser import Browser, clean_browser, private_simulator
+from support.oauth_browser import Browser
 from support.simulator import Simulator
 
 SCOPES = ["read:jira-user", "offline_access"]
-
-
-@pytest.fixture(scope="module")
-def oauth_sim() -> Iterator[Simulator]:
-    yield from private_simulator()
-
-
-@pytest.fixture
-def browser(oauth_sim: Simulator) -> Iterator[Browser]:
-    yield from clean_browser(oauth_sim)
 
 
 def resources(browser: Browser, access: str) -> int:

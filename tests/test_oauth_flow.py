@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from support.oauth_browser import (
     DEFAULT_SCOPES,
     Browser,
     callback_params,
-    clean_browser,
     pkce_pair,
-    private_simulator,
     the_form,
 )
 from support.simulator import Simulator
-
-
-@pytest.fixture(scope="module")
-def oauth_sim() -> Iterator[Simulator]:
-    yield from private_simulator()
-
-
-@pytest.fixture
-def browser(oauth_sim: Simulator) -> Iterator[Browser]:
-    yield from clean_browser(oauth_sim)
 
 
 def test_full_flow_from_sign_in_to_a_jira_call_through_the_gateway(browser: Browser) -> None:

@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from support.oauth_browser import Browser, clean_browser, pkce_pair, private_simulator
+from support.oauth_browser import Browser, pkce_pair
 from support.simulator import Simulator
 
 INVALID_REFRESH = {"error": "invalid_grant", "error_description": "Unknown or invalid refresh token."}
 DAY = 86_400
-
-
-@pytest.fixture(scope="module")
-def oauth_sim() -> Iterator[Simulator]:
-    yield from private_simulator()
-
-
-@pytest.fixture
-def browser(oauth_sim: Simulator) -> Iterator[Browser]:
-    yield from clean_browser(oauth_sim)
 
 
 def advance(sim: Simulator, seconds: float) -> None:

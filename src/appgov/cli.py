@@ -74,7 +74,10 @@ def domains_add(
 def domains_list() -> None:
     """Connected domains with their masked key, first connection, last sync and status."""
     runtime = Runtime.start()
-    table = Table("Domain", "Site", "Products", "API key", "First connected", "Last synced", "Status")
+    table = Table()
+    for column in ("Domain", "Site", "Products", "API key", "First connected", "Last synced", "Status"):
+        # wrap, never cut: a narrow terminal still shows it all; the masked key stays whole
+        table.add_column(column, overflow="fold", no_wrap=column == "API key")
     with runtime.sessions() as session:
         for domain in session.scalars(select(Domain).order_by(Domain.name)):
             token = session.scalar(select(ApiToken).where(ApiToken.domain_id == domain.id))

@@ -63,5 +63,5 @@ class SecretBox:
 
 
 def mask(secret: str, visible: int = 4) -> str:
-    """``••••••••1a2b``: enough to recognise a token, never enough to use it."""
-    return "\u2022" * 8 + secret[-visible:] if len(secret) > visible * 2 else "\u2022" * 8
+    """``••••1a2b``: enough to recognise a token, never enough to use it."""
+    return "\u2022" * 4 + secret[-visible:] if len(secret) > visible * 2 else "\u2022" * 4

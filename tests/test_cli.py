@@ -1,0 +1,84 @@
+"""The ``appgov`` command line as a user meets it: connecting sites, listing them, exporting apps."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from support.cli import add_site, appgov
+from support.simulator import Simulator
+
+
+def test_a_refused_token_gets_a_clear_message_and_nothing_is_stored(sim: Simulator, tmp_path: Path) -> None:
+    refused = add_site(sim, tmp_path, token="ATATT3xNOTAREALTOKEN")
+    assert refused.returncode == 1
+    assert "refused the API token" in refused.stderr
+    expired = add_site(sim, tmp_path, who="expired_token_admin")
+    assert expired.returncode == 1
+    assert "expired" in expired.stderr
+    not_admin = add_site(sim, tmp_path, who="ordinary")
+    assert not_admin.returncode == 1
+    assert "not a site admin" in not_admin.stderr
+    assert "acme" not in appgov(sim, tmp_path, "domains", "list").stdout
+
+
+def test_the_token_is_never_taken_on_the_command_line(sim: Simulator, tmp_path: Path) -> None:
+    result = appgov(sim, tmp_path, "domains", "add", sim.site_url(), "--email", "a@b.c")
+    assert result.returncode == 1
+    assert "--api-token-stdin" in result.stderr
+
+
+def test_a_site_that_is_not_atlassian_is_refused(sim: Simulator, tmp_path: Path) -> None:
+    result = appgov(
+        sim,
+        tmp_path,
+        "domains",
+        "add",
+        "https://acme.atlassian.net.evil.com",
+        "--email",
+        "a@b.c",
+        "--api-token-stdin",
+        stdin="x\n",
+    )
+    assert result.returncode == 1
+    assert "not an Atlassian Cloud site" in result.stderr
+
+
+def test_list_shows_the_masked_key_and_never_the_secret(sim: Simulator, tmp_path: Path) -> None:
+    assert add_site(sim, tmp_path).returncode == 0
+    listed = appgov(sim, tmp_path, "domains", "list")
+    token = sim.state["accounts"]["site_admin"]["api_token"]
+    assert "acme" in listed.stdout
+    assert token[-4:] in listed.stdout
+    assert token not in listed.stdout
+    assert "N/A" in listed.stdout  # not synced yet
+
+
+def test_export_lists_every_app_in_json_and_formula_safe_csv(sim: Simulator, tmp_path: Path) -> None:
+    assert add_site(sim, tmp_path).returncode == 0
+    assert appgov(sim, tmp_path, "sync", "acme").returncode == 0
+    apps = json.loads(appgov(sim, tmp_path, "export", "apps", "--format", "json").stdout)
+    truth = sim.ground_truth()["sites"]["acme"]["products"]
+    assert len(apps) == truth["jira"]["apps"]["count"] + truth["confluence"]["apps"]["count"]
+    assert set(apps[0]) == {
+        "domain",
+        "product",
+        "key",
+        "name",
+        "vendor",
+        "framework",
+        "scopes",
+        "version",
+        "installed_by",
+        "installed_at",
+        "first_seen",
+        "last_seen",
+        "status",
+    }
+    rows = list(
+        csv.DictReader(io.StringIO(appgov(sim, tmp_path, "export", "apps", "--format", "csv").stdout))
+    )
+    assert [row["key"] for row in rows] == [app["key"] for app in apps]
+    assert not any(value.startswith(("=", "+", "-", "@")) for row in rows for value in row.values())
