@@ -8,11 +8,12 @@ import asyncio
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from appgov.connectors.atlassian.client import AtlassianClient, BasicCredentials
+from appgov.connectors.atlassian.client import AtlassianClient
 from appgov.connectors.atlassian.pagination import (
     BareArray,
     OffsetLimit,
@@ -68,7 +69,7 @@ async def read_all(sim: Simulator, path: str, style: Style, params: dict[str, An
     admin = sim.state["accounts"]["site_admin"]
     client = AtlassianClient(
         sim.site_url(),
-        BasicCredentials(admin["email"], admin["api_token"]),
+        httpx.BasicAuth(admin["email"], admin["api_token"]),
         policy=RetryPolicy(max_attempts=2),
     )
     keys: list[str] = []

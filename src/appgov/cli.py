@@ -19,7 +19,7 @@ from appgov.connectors.atlassian.sites import SiteURLError
 from appgov.integrations.domains import (
     DomainError,
     add_domain,
-    client_for,
+    clients_for,
     find_domain,
     last_run,
     marketplace_for,
@@ -140,13 +140,15 @@ async def _sync_one(runtime: Runtime, domain: Domain, full: bool) -> SyncRun | N
         marketplace = marketplace_for(runtime)
         engine = SyncEngine(runtime.sessions, progress=progress, marketplace=marketplace)
         with runtime.sessions() as session:
-            client = client_for(runtime, session, domain)
-        async with client, marketplace.client:
-            try:
-                return await engine.sync(domain.id, client, full=full)
-            except AlreadyRunning as err:
-                console.print(f"[yellow]{err}[/yellow]")
-                return None
+            clients = clients_for(runtime, session, domain)
+        try:
+            return await engine.sync(domain.id, clients, full=full)
+        except AlreadyRunning as err:
+            console.print(f"[yellow]{err}[/yellow]")
+            return None
+        finally:
+            await clients.aclose()
+            await marketplace.client.aclose()
 
 
 def _report(domain: Domain, run: SyncRun | None) -> int:

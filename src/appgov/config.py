@@ -27,6 +27,10 @@ class Settings:
     # hosts (host or host:port) admitted besides *.atlassian.net, for the simulator or a proxy
     allowed_hosts: tuple[str, ...] = field(default_factory=tuple)
     ca_bundle: str | None = None  # extra CA file for TLS verification (e.g. the simulator's certificate)
+    # the OAuth 2.0 (3LO) app registered in Atlassian's developer console (docs/atlassian-setup.md)
+    oauth_client_id: str | None = None
+    oauth_client_secret: str | None = None
+    oauth_redirect_uri: str = "http://127.0.0.1:8000/integrations/atlassian/callback"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -41,4 +45,7 @@ class Settings:
             marketplace_url=env.get("APPGOV_MARKETPLACE_URL", cls.marketplace_url).rstrip("/"),
             allowed_hosts=_split(env.get("APPGOV_ALLOWED_HOSTS", "")),
             ca_bundle=env.get("APPGOV_CA_BUNDLE") or None,
+            oauth_client_id=env.get("APPGOV_ATLASSIAN_CLIENT_ID") or None,
+            oauth_client_secret=env.get("APPGOV_ATLASSIAN_CLIENT_SECRET") or None,
+            oauth_redirect_uri=env.get("APPGOV_ATLASSIAN_REDIRECT_URI", cls.oauth_redirect_uri),
         )

@@ -8,7 +8,7 @@ from typing import Any
 
 from appgov.config import Settings
 from appgov.connectors.atlassian.retry import RetryPolicy
-from appgov.integrations.domains import add_domain, client_for, marketplace_for
+from appgov.integrations.domains import add_domain, clients_for, marketplace_for
 from appgov.runtime import Runtime
 from appgov.storage.models import Domain, SyncRun
 from appgov.sync.engine import SyncEngine
@@ -39,10 +39,13 @@ def sync(
 ) -> SyncRun:
     async def run() -> SyncRun:
         with runtime.sessions() as session:
-            client = client_for(runtime, session, domain, policy=policy)
+            clients = clients_for(runtime, session, domain, policy=policy)
         marketplace = marketplace_for(runtime)
-        async with client, marketplace.client:
+        try:
             engine = SyncEngine(runtime.sessions, marketplace=marketplace, **engine_options)
-            return await engine.sync(domain.id, client)
+            return await engine.sync(domain.id, clients)
+        finally:
+            await clients.aclose()
+            await marketplace.client.aclose()
 
     return asyncio.run(run())

@@ -5,17 +5,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from appgov.connectors.atlassian.client import AtlassianClient, AtlassianError, BasicCredentials
+from appgov.connectors.atlassian.client import AtlassianClient, AtlassianError
 from appgov.connectors.atlassian.marketplace import MarketplaceEnricher
+from appgov.connectors.atlassian.oauth import AuthorizationServer
 from appgov.connectors.atlassian.retry import RetryPolicy
 from appgov.connectors.atlassian.sites import normalize_site_url
+from appgov.integrations.grants import GrantAuth, GrantTokens
 from appgov.runtime import Runtime
 from appgov.storage.models import ApiToken, Domain, SyncRun
+from appgov.sync.engine import DomainClients
 
 VALIDATION_POLICY = RetryPolicy(max_attempts=3, base_delay=0.5, defer_after=10.0)
 
@@ -38,7 +43,7 @@ def _token_context(domain_id: int) -> str:
 async def probe_site(site_url: str, email: str, api_token: str, verify: str | bool) -> SiteProbe:
     """Check the token works on the site and belongs to a site admin; find the site's products."""
     async with AtlassianClient(
-        site_url, BasicCredentials(email, api_token), policy=VALIDATION_POLICY, verify=verify, timeout=20
+        site_url, httpx.BasicAuth(email, api_token), policy=VALIDATION_POLICY, verify=verify, timeout=20
     ) as client:
         try:
             jira = await client.get("/rest/api/3/myself")
@@ -63,25 +68,29 @@ async def probe_site(site_url: str, email: str, api_token: str, verify: str | bo
 
 
 async def add_domain(runtime: Runtime, raw_url: str, email: str, api_token: str, added_by: str) -> Domain:
+    """Connect a site with an API token, or give one to a site already connected with OAuth."""
     site_url = normalize_site_url(raw_url, runtime.settings.allowed_hosts)
     api_token = api_token.strip()
     if not api_token or any(ch.isspace() for ch in api_token) or len(api_token) > 1024:
         raise DomainError("the API token is empty or malformed")
     with runtime.sessions() as session:
-        if session.scalar(select(Domain).where(Domain.site_url == site_url)):
+        existing = session.scalar(select(Domain).where(Domain.site_url == site_url))
+        if existing and session.scalar(select(ApiToken).where(ApiToken.domain_id == existing.id)):
             raise DomainError(f"{site_url} is already connected")
     probe = await probe_site(site_url, email, api_token, runtime.verify)
     now = datetime.now(UTC)
     with runtime.sessions.begin() as session:
-        domain = Domain(
-            site_url=site_url,
-            name=site_name(site_url),
-            cloud_id=probe.cloud_id,
-            products=probe.products,
-            created_at=now,
-            created_by=added_by,
-        )
-        session.add(domain)
+        domain = session.scalar(select(Domain).where(Domain.site_url == site_url))
+        if domain is None:
+            domain = Domain(
+                site_url=site_url,
+                name=site_name(site_url),
+                products=probe.products,
+                created_at=now,
+                created_by=added_by,
+            )
+            session.add(domain)
+        domain.cloud_id = domain.cloud_id or probe.cloud_id
         session.flush()
         session.add(
             ApiToken(
@@ -120,26 +129,81 @@ def last_run(session: Session, domain_id: int) -> SyncRun | None:
     )
 
 
-def client_for(
+def authorization_server(runtime: Runtime) -> AuthorizationServer:
+    settings = runtime.settings
+    if not settings.oauth_client_id or not settings.oauth_client_secret:
+        raise DomainError(
+            "OAuth is not configured: set APPGOV_ATLASSIAN_CLIENT_ID and APPGOV_ATLASSIAN_CLIENT_SECRET"
+        )
+    return AuthorizationServer(
+        settings.auth_url, settings.oauth_client_id, settings.oauth_client_secret, verify=runtime.verify
+    )
+
+
+def clients_for(
     runtime: Runtime,
     session: Session,
     domain: Domain,
     concurrency: int = 8,
     policy: RetryPolicy | None = None,
-) -> AtlassianClient:
+) -> DomainClients:
+    """Basic auth on the site when the domain has an API token; OAuth through the gateway, one
+    client per product, when it has a grant."""
+    clients = DomainClients()
     token = session.scalar(select(ApiToken).where(ApiToken.domain_id == domain.id))
-    if token is None:
-        raise DomainError(f"{domain.name} has no API token; the app inventory needs one")
-    secret = runtime.secrets.decrypt(token.secret, _token_context(domain.id))
-    return AtlassianClient(
-        domain.site_url,
-        BasicCredentials(token.owner_email, secret),
-        concurrency=concurrency,
-        verify=runtime.verify,
-    )
+    if token is not None:
+        secret = runtime.secrets.decrypt(token.secret, _token_context(domain.id))
+        clients.site = AtlassianClient(
+            domain.site_url,
+            httpx.BasicAuth(token.owner_email, secret),
+            concurrency=concurrency,
+            verify=runtime.verify,
+            policy=policy,
+        )
+    if domain.oauth_grant_id is not None and domain.cloud_id:
+        tokens = GrantTokens(
+            runtime.sessions, runtime.secrets, domain.oauth_grant_id, authorization_server(runtime)
+        )
+        auth = GrantAuth(tokens)
+        for product in domain.products:
+            base = f"{runtime.settings.api_url}/ex/{product}/{domain.cloud_id}"
+            clients.gateway[product] = AtlassianClient(
+                base, auth, concurrency=concurrency, verify=runtime.verify, policy=policy
+            )
+    if not clients.all():
+        raise DomainError(f"{domain.name} has neither an API token nor an OAuth grant")
+    return clients
 
 
 def marketplace_for(runtime: Runtime) -> MarketplaceEnricher:
     """The Marketplace client (public, no credentials) that enriches the app inventory."""
     client = AtlassianClient(runtime.settings.marketplace_url, None, verify=runtime.verify, timeout=30)
     return MarketplaceEnricher(client)
+
+
+def products_of(scopes: list[str]) -> list[str]:
+    """Which products a resource's scopes reach (``read:jira-user``, ``read:group:confluence``...)."""
+    return [p for p in ("jira", "confluence") if any(s.endswith(f":{p}") or f":{p}-" in s for s in scopes)]
+
+
+def connect_oauth_domain(runtime: Runtime, grant_id: int, resource: dict[str, Any], added_by: str) -> Domain:
+    """A site from the grant's accessible resources, connected with OAuth (an API token may follow)."""
+    site_url = normalize_site_url(str(resource["url"]), runtime.settings.allowed_hosts)
+    products = products_of([str(s) for s in resource.get("scopes") or []])
+    if not products:
+        raise DomainError(f"the consent gave appgov no Jira or Confluence scope on {site_url}")
+    now = datetime.now(UTC)
+    with runtime.sessions.begin() as session:
+        domain = session.scalar(select(Domain).where(Domain.site_url == site_url))
+        if domain is None:
+            domain = Domain(
+                site_url=site_url,
+                name=site_name(site_url),
+                created_at=now,
+                created_by=added_by,
+                products=products,
+            )
+            session.add(domain)
+        domain.cloud_id, domain.oauth_grant_id = str(resource["id"]), grant_id
+        session.flush()
+        return domain

@@ -26,7 +26,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from appgov.clock import Clock, SystemClock
-from appgov.connectors.atlassian.client import AtlassianClient, AtlassianError, Reply
+from appgov.connectors.atlassian.client import AtlassianClient, AtlassianError, CredentialsRejected, Reply
 from appgov.connectors.atlassian.marketplace import MarketplaceEnricher
 from appgov.connectors.atlassian.pagination import Cursor, pages, start
 from appgov.connectors.atlassian.retry import Deferred
@@ -45,19 +45,44 @@ class AlreadyRunning(Exception):
     """Another live worker holds this domain's lease."""
 
 
-class CredentialsRejected(AtlassianError):
-    """401: the API token (or grant) no longer works; the whole run fails with this reason."""
-
-
 class Unavailable(AtlassianError):
     """403 or a missing endpoint: the data set is unavailable (permission or plan), not empty."""
+
+
+@dataclass
+class DomainClients:
+    """The clients a domain is read with: Basic auth on the site (API token) and/or OAuth through the
+    gateway, one client per product. REST data sets prefer OAuth; the plugin manager has no OAuth
+    scope, so apps need the API token."""
+
+    site: AtlassianClient | None = None
+    gateway: dict[str, AtlassianClient] = field(default_factory=dict)
+
+    def for_stream(self, stream: Stream) -> AtlassianClient:
+        if stream.needs_api_token:
+            if self.site is None:
+                raise Unavailable(
+                    "the app inventory needs an API token (the plugin manager has no OAuth scope)"
+                )
+            return self.site
+        client = self.gateway.get(stream.product) or self.site
+        if client is None:
+            raise Unavailable(f"no credentials reach {stream.product}")
+        return client
+
+    def all(self) -> list[AtlassianClient]:
+        return [c for c in (self.site, *self.gateway.values()) if c is not None]
+
+    async def aclose(self) -> None:
+        for client in self.all():
+            await client.aclose()
 
 
 @dataclass
 class RunContext:
     run: SyncRun
     domain: Domain
-    client: AtlassianClient
+    clients: DomainClients
     full: bool
     errors: dict[str, str] = field(default_factory=dict)
 
@@ -88,8 +113,8 @@ class SyncEngine:
 
     # --- the run --------------------------------------------------------------------------------
 
-    async def sync(self, domain_id: int, client: AtlassianClient, full: bool = False) -> SyncRun:
-        ctx = self._begin(domain_id, client, full)
+    async def sync(self, domain_id: int, clients: DomainClients, full: bool = False) -> SyncRun:
+        ctx = self._begin(domain_id, clients, full)
         try:
             await self._run_all(ctx, self.streams_for(ctx.domain))
             ctx.run.status = "partial" if ctx.errors else "success"
@@ -120,7 +145,7 @@ class SyncEngine:
             for stream in streams:
                 group.create_task(run(stream))
 
-    def _begin(self, domain_id: int, client: AtlassianClient, full: bool) -> RunContext:
+    def _begin(self, domain_id: int, clients: DomainClients, full: bool) -> RunContext:
         now = self.clock.now()
         with self.sessions.begin() as session:
             taken = session.execute(
@@ -150,7 +175,7 @@ class SyncEngine:
             else:  # an orphaned or deferred run: resume it from its checkpoints
                 run.status, run.resume_at, run.message = "running", None, None
             session.flush()
-        return RunContext(run, domain, client, full or run.full, dict(run.errors or {}))
+        return RunContext(run, domain, clients, full or run.full, dict(run.errors or {}))
 
     def _take_from_dead_holder(self, session: Session, domain_id: int) -> bool:
         """A lease held by a process of this host that no longer exists is taken over at once."""
@@ -172,8 +197,8 @@ class SyncEngine:
             run.status = ctx.run.status if ctx.run.status != "running" else "failed"
             run.resume_at, run.message = ctx.run.resume_at, ctx.run.message
             run.finished_at = None if run.status == "deferred" else now
-            run.requests += ctx.client.stats.requests
-            run.retries += ctx.client.stats.retries
+            run.requests += sum(c.stats.requests for c in ctx.clients.all())
+            run.retries += sum(c.stats.retries for c in ctx.clients.all())
             run.errors = ctx.errors
             states = session.scalars(select(DatasetState).where(DatasetState.domain_id == ctx.domain.id))
             run.counts = {s.dataset: (s.count if s.status == "ok" else s.status) for s in states}
@@ -237,7 +262,7 @@ class SyncEngine:
         bookmark: str | None,
     ) -> None:
         if isinstance(stream.style, Single):
-            reply = await ctx.client.get(stream.path, params=stream.params or None)
+            reply = await ctx.clients.for_stream(stream).get(stream.path, params=stream.params or None)
             items = stream.style.items(_ok(reply, stream))
             if stream.marketplace and self.marketplace is not None:
                 items = await self.marketplace.enrich(items)
@@ -247,7 +272,7 @@ class SyncEngine:
             stream.path, self._first_params(ctx, stream, bookmark)
         )
         newest = checkpoint.get("newest")
-        async for page, reply in pages(ctx.client, stream.style, cursor):
+        async for page, reply in pages(ctx.clients.for_stream(stream), stream.style, cursor):
             _ok(reply, stream)
             if stream.bookmark_field:
                 newest = max([newest or "", *(str(r.get(stream.bookmark_field, "")) for r in page.items)])
@@ -293,11 +318,11 @@ class SyncEngine:
         path = stream.path.format(**context)
         rows: list[Row] = []
         if isinstance(stream.style, Single):
-            reply = await ctx.client.get(path, params=params or None)
+            reply = await ctx.clients.for_stream(stream).get(path, params=params or None)
             if reply.status == 404:
                 return rows  # the parent went away mid-sync
             return [{**item, **context} for item in stream.style.items(_ok(reply, stream))]
-        async for page, reply in pages(ctx.client, stream.style, start(path, params)):
+        async for page, reply in pages(ctx.clients.for_stream(stream), stream.style, start(path, params)):
             if reply.status == 404:
                 return rows
             _ok(reply, stream)
@@ -395,6 +420,8 @@ def _ok(reply: Reply, stream: Stream) -> Any:
     if reply.status < 300:
         return reply.data
     reason = _reason(reply)
+    if reply.status == 401 and "scope does not match" in reason:
+        raise Unavailable(f"the OAuth grant lacks the scope {stream.scope or 'this data set needs'}")
     if reply.status == 401:
         raise CredentialsRejected(f"Atlassian rejected the credentials ({reason})", reply.status, reply.url)
     if reply.status in (403, 404):

@@ -9,7 +9,6 @@ carry the method, URL and status only.
 from __future__ import annotations
 
 import asyncio
-import base64
 import random
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +39,10 @@ class AtlassianError(Exception):
         self.url = url
 
 
+class CredentialsRejected(AtlassianError):
+    """The API token or grant no longer works: the whole run fails with this reason."""
+
+
 class OffSiteURL(AtlassianError):
     """Atlassian (or something in between) pointed us at another host: refused (SSRF guard)."""
 
@@ -50,21 +53,11 @@ class CallStats:
     retries: int = 0
 
 
-@dataclass(frozen=True)
-class BasicCredentials:
-    email: str
-    api_token: str
-
-    def header(self) -> str:
-        raw = f"{self.email}:{self.api_token}".encode()
-        return "Basic " + base64.b64encode(raw).decode()
-
-
 class AtlassianClient:
     def __init__(
         self,
         base_url: str,
-        credentials: BasicCredentials | None,
+        auth: httpx.Auth | None,
         *,
         policy: RetryPolicy | None = None,
         clock: Clock | None = None,
@@ -81,8 +74,8 @@ class AtlassianClient:
         self._rng = rng or random.Random()
         self._slots = asyncio.Semaphore(concurrency)
         self._http = httpx.AsyncClient(
-            headers={"Accept": "application/json", "User-Agent": USER_AGENT}
-            | ({"Authorization": credentials.header()} if credentials else {}),
+            headers={"Accept": "application/json", "User-Agent": USER_AGENT},
+            auth=auth,
             follow_redirects=False,
             verify=verify,
             timeout=timeout,

@@ -65,6 +65,7 @@ class Stream:
     bookmark_param: str = ""
     scope: str = ""  # the classic scope this data set needs over OAuth (api-facts §1.7)
     marketplace: bool = False  # enrich each row from the Marketplace (apps)
+    needs_api_token: bool = False  # the plugin manager: Basic auth on the site only
 
 
 def _drop(*names: str) -> Callable[[Row], Row]:
@@ -244,7 +245,13 @@ STREAMS: tuple[Stream, ...] = (
         scope="manage:jira-configuration",
     ),
     Stream(
-        "jira.apps", "jira", "/rest/plugins/1.0/", lambda r: str(r["key"]), Single(_plugins), marketplace=True
+        "jira.apps",
+        "jira",
+        "/rest/plugins/1.0/",
+        lambda r: str(r["key"]),
+        Single(_plugins),
+        marketplace=True,
+        needs_api_token=True,
     ),
     Stream(
         "confluence.settings",
@@ -299,6 +306,7 @@ STREAMS: tuple[Stream, ...] = (
         lambda r: str(r["key"]),
         Single(_plugins),
         marketplace=True,
+        needs_api_token=True,
     ),
 )
 

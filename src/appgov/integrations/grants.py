@@ -1,0 +1,219 @@
+"""OAuth grants at rest and in use: one grant per Atlassian account, covering several domains.
+
+- Tokens are encrypted, bound to their grant row.
+- **Exactly one refresh per grant** however many processes and threads need one at once (OA-05): a
+  lock on the grant row taken with a conditional UPDATE; the others wait and re-read. The lock
+  expires, so a holder that died never wedges the grant (OA-06).
+- Rotated tokens are written in the same transaction that releases the lock, and a refresh answer
+  without a refresh token keeps the stored one (OA-04).
+- Access tokens are refreshed ahead of expiry (OA-09); a 401 on a token the store still holds forces
+  one refresh.
+- A refresh the authorization server refuses marks the grant *expired* with the reason: the domain
+  then says "Grant expired" until an admin reconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncGenerator, Generator
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
+
+from appgov.clock import Clock, SystemClock
+from appgov.connectors.atlassian.client import AtlassianClient, AtlassianError, CredentialsRejected
+from appgov.connectors.atlassian.oauth import AuthorizationServer, GrantGone, TokenSet
+from appgov.security.secrets import SecretBox
+from appgov.storage.models import OAuthGrant
+from appgov.sync.engine import worker_id
+
+REFRESH_AHEAD = timedelta(minutes=5)
+LOCK_TTL = timedelta(seconds=30)
+WAIT_STEP = 0.05
+
+
+class GrantUnusable(CredentialsRejected):
+    """The grant is expired or revoked; its reason is in words for the Integrations page."""
+
+
+def _context(grant_id: int, kind: str) -> str:
+    return f"oauth_grant:{grant_id}:{kind}"
+
+
+def store_grant(
+    sessions: sessionmaker[Session],
+    secrets: SecretBox,
+    client_id: str,
+    account_id: str,
+    account_email: str | None,
+    tokens: TokenSet,
+    now: datetime,
+) -> OAuthGrant:
+    """Create or renew the account's grant (a new consent replaces its tokens and revives it)."""
+    with sessions.begin() as session:
+        grant = session.query(OAuthGrant).filter_by(client_id=client_id, account_id=account_id).one_or_none()
+        if grant is None:
+            grant = OAuthGrant(client_id=client_id, account_id=account_id, created_at=now, scopes=[])
+            session.add(grant)
+            session.flush()
+        grant.account_email = account_email or grant.account_email
+        grant.scopes = tokens.scopes
+        grant.access_token = secrets.encrypt(tokens.access_token, _context(grant.id, "access"))
+        if tokens.refresh_token:
+            grant.refresh_token = secrets.encrypt(tokens.refresh_token, _context(grant.id, "refresh"))
+        grant.access_expires_at, grant.refreshed_at = tokens.expires_at, now
+        grant.status, grant.status_reason = "active", None
+        grant.refresh_lock_owner = grant.refresh_lock_expires_at = None
+        return grant
+
+
+class GrantTokens:
+    """The live access token of one grant, refreshed as needed, shared safely across processes."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        secrets: SecretBox,
+        grant_id: int,
+        server: AuthorizationServer,
+        *,
+        clock: Clock | None = None,
+        owner: str | None = None,
+        wait_limit: float = 60.0,
+    ) -> None:
+        self.sessions, self.secrets, self.grant_id, self.server = sessions, secrets, grant_id, server
+        self.clock = clock or SystemClock()
+        self.owner = owner or f"{worker_id()}:{random.getrandbits(32):08x}"  # threads of one process differ
+        self.wait_limit = wait_limit
+        self._local = asyncio.Lock()
+
+    async def access_token(self, rejected: str | None = None) -> str:
+        """A token valid for a while yet; ``rejected``: one Atlassian just refused (refresh it)."""
+        async with self._local:
+            waited = 0.0
+            while True:
+                token = self._usable(rejected)
+                if token is not None:
+                    return token
+                if self._lock():
+                    return await self._refresh_locked(rejected)
+                if waited > self.wait_limit:
+                    raise AtlassianError("timed out waiting for another process to refresh the grant")
+                await asyncio.sleep(WAIT_STEP)
+                waited += WAIT_STEP
+
+    def _load(self) -> OAuthGrant:
+        with self.sessions() as session:
+            return session.get_one(OAuthGrant, self.grant_id)
+
+    def _usable(self, rejected: str | None) -> str | None:
+        grant = self._load()
+        if grant.status != "active":
+            raise GrantUnusable(grant.status_reason or f"the grant is {grant.status}")
+        if grant.access_token is None or grant.access_expires_at is None:
+            return None
+        token = self.secrets.decrypt(grant.access_token, _context(grant.id, "access"))
+        fresh = grant.access_expires_at - self.clock.now() > REFRESH_AHEAD
+        return token if fresh and token != rejected else None
+
+    def _lock(self) -> bool:
+        now = self.clock.now()
+        with self.sessions.begin() as session:
+            taken = session.execute(
+                update(OAuthGrant)
+                .where(OAuthGrant.id == self.grant_id)
+                .where(OAuthGrant.refresh_lock_owner.is_(None) | (OAuthGrant.refresh_lock_expires_at < now))
+                .values(refresh_lock_owner=self.owner, refresh_lock_expires_at=now + LOCK_TTL)
+            )
+            return bool(getattr(taken, "rowcount", 0))
+
+    async def _refresh_locked(self, rejected: str | None) -> str:
+        try:
+            token = self._usable(rejected)  # someone may have refreshed between our read and our lock
+            if token is not None:
+                return token
+            grant = self._load()
+            if grant.refresh_token is None:
+                raise GrantGone("the grant has no refresh token (offline_access was not granted)")
+            refresh = self.secrets.decrypt(grant.refresh_token, _context(grant.id, "refresh"))
+            tokens = await self.server.refresh(refresh)
+        except GrantGone as gone:
+            self._release(status="expired", reason=f"Grant expired: {gone}")
+            raise GrantUnusable(f"Grant expired: {gone}") from None
+        except BaseException:
+            self._release()
+            raise
+        self._release(tokens=tokens)
+        return tokens.access_token
+
+    def _release(
+        self, tokens: TokenSet | None = None, status: str | None = None, reason: str | None = None
+    ) -> None:
+        with self.sessions.begin() as session:
+            grant = session.get_one(OAuthGrant, self.grant_id)
+            if grant.refresh_lock_owner != self.owner:
+                return  # our lock expired and another holder took over: write nothing
+            if tokens is not None:
+                grant.access_token = self.secrets.encrypt(tokens.access_token, _context(grant.id, "access"))
+                if tokens.refresh_token:  # never replace a refresh token by nothing
+                    grant.refresh_token = self.secrets.encrypt(
+                        tokens.refresh_token, _context(grant.id, "refresh")
+                    )
+                grant.access_expires_at, grant.refreshed_at = tokens.expires_at, self.clock.now()
+            if status is not None:
+                grant.status, grant.status_reason = status, reason
+            grant.refresh_lock_owner = grant.refresh_lock_expires_at = None
+
+
+class GrantAuth(httpx.Auth):
+    """Bearer auth from a grant: refresh ahead of expiry, and once more on a 401 for that token
+    (a 401 that says the scope does not match is the data set's answer, not the token's)."""
+
+    def __init__(self, tokens: GrantTokens) -> None:
+        self.tokens = tokens
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        token = await self.tokens.access_token()
+        request.headers["Authorization"] = f"Bearer {token}"
+        response = yield request
+        if response.status_code != 401:
+            return
+        await response.aread()
+        if "scope does not match" not in response.text:
+            token = await self.tokens.access_token(rejected=token)
+            request.headers["Authorization"] = f"Bearer {token}"
+            yield request
+
+
+async def accessible_resources(api_url: str, access_token: str, verify: str | bool) -> list[dict[str, Any]]:
+    """The sites a fresh token reaches (``/oauth/token/accessible-resources``) and who consented (``/me``)."""
+    client = AtlassianClient(api_url, BearerToken(access_token), verify=verify, timeout=30)
+    async with client:
+        reply = await client.get("/oauth/token/accessible-resources")
+    if reply.status != 200 or not isinstance(reply.data, list):
+        raise AtlassianError(f"accessible-resources answered HTTP {reply.status}", reply.status, reply.url)
+    return [r for r in reply.data if isinstance(r, dict) and r.get("id") and r.get("url")]
+
+
+async def consenting_account(api_url: str, access_token: str, verify: str | bool) -> dict[str, Any]:
+    client = AtlassianClient(api_url, BearerToken(access_token), verify=verify, timeout=30)
+    async with client:
+        reply = await client.get("/me")
+    if reply.status != 200 or not isinstance(reply.data, dict) or not reply.data.get("account_id"):
+        raise AtlassianError(f"/me answered HTTP {reply.status}", reply.status, reply.url)
+    return reply.data
+
+
+class BearerToken(httpx.Auth):
+    """A fixed bearer token, for the calls made right after a consent."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        yield request

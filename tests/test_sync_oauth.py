@@ -1,0 +1,129 @@
+"""Reading a domain through the API gateway with an OAuth 2.0 (3LO) grant: discovery, refresh ahead
+of expiry with rotated tokens persisted, a dead grant reported in words, and the plugin manager still
+needing an API token (reliability OA-04, OA-07, OA-09)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import update
+
+from appgov.connectors.atlassian.oauth import READ_SCOPES, TokenSet
+from appgov.integrations.domains import connect_oauth_domain
+from appgov.integrations.grants import accessible_resources, consenting_account, store_grant
+from appgov.runtime import Runtime
+from appgov.storage.models import DatasetState, Domain, OAuthGrant
+from support.product import connect, runtime_for, sync
+from support.simulator import Simulator
+
+
+def oauth_runtime(sim: Simulator, tmp_path: Path) -> Runtime:
+    runtime = runtime_for(sim, tmp_path)
+    client = sim.state["oauth_client"]
+    settings = runtime.settings
+    object.__setattr__(settings, "oauth_client_id", client["client_id"])
+    object.__setattr__(settings, "oauth_client_secret", client["client_secret"])
+    object.__setattr__(settings, "auth_url", sim.state["auth_url"])
+    object.__setattr__(settings, "api_url", sim.state["api_url"])
+    return runtime
+
+
+def consent(sim: Simulator, runtime: Runtime, sites: list[str]) -> int:
+    """A consent minted by the simulator, then what appgov does after its callback."""
+    minted = sim.mint_grant(list(READ_SCOPES), sites)
+    tokens = TokenSet(
+        minted["access_token"],
+        minted["refresh_token"],
+        datetime.now(UTC) + timedelta(seconds=minted["expires_in"]),
+        minted["scope"].split(),
+    )
+    me = asyncio.run(consenting_account(runtime.settings.api_url, tokens.access_token, runtime.verify))
+    grant = store_grant(
+        runtime.sessions,
+        runtime.secrets,
+        sim.state["oauth_client"]["client_id"],
+        me["account_id"],
+        me.get("email"),
+        tokens,
+        datetime.now(UTC),
+    )
+    resources = asyncio.run(
+        accessible_resources(runtime.settings.api_url, tokens.access_token, runtime.verify)
+    )
+    for resource in resources:
+        connect_oauth_domain(runtime, grant.id, resource, "tester")
+    return grant.id
+
+
+def gateway_requests(sim: Simulator) -> int:
+    return sum(1 for e in sim.control("GET", "/log?limit=10000").json() if e["surface"] == "gateway")
+
+
+def test_an_oauth_only_domain_is_read_through_the_gateway_and_apps_need_an_api_token(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    runtime = oauth_runtime(fresh_sim, tmp_path)
+    consent(fresh_sim, runtime, ["acme"])
+    with runtime.sessions() as session:
+        domain = session.query(Domain).one()
+    fresh_sim.control("DELETE", "/log")
+    run = sync(runtime, domain)
+    truth = fresh_sim.ground_truth()["sites"]["acme"]["products"]
+    assert run.status == "success", run.errors
+    assert gateway_requests(fresh_sim) > 10
+    assert run.counts["jira.users"] == truth["jira"]["users"]["count"]
+    assert run.counts["confluence.groups"] == truth["confluence"]["groups"]["count"]
+    with runtime.sessions() as session:
+        apps = session.get_one(DatasetState, (domain.id, "jira.apps"))
+    assert apps.status == "unavailable"
+    assert "needs an API token" in (apps.reason or "")
+
+
+def test_an_api_token_added_to_an_oauth_domain_brings_the_app_inventory(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    runtime = oauth_runtime(fresh_sim, tmp_path)
+    consent(fresh_sim, runtime, ["acme"])
+    domain = connect(runtime, fresh_sim)  # the API key box after the consent
+    run = sync(runtime, domain)
+    truth = fresh_sim.ground_truth()["sites"]["acme"]["products"]
+    assert run.status == "success", run.errors
+    assert run.counts["jira.apps"] == truth["jira"]["apps"]["count"]
+
+
+def test_an_access_token_near_expiry_is_refreshed_once_and_the_rotated_pair_is_stored(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    runtime = oauth_runtime(fresh_sim, tmp_path)
+    grant_id = consent(fresh_sim, runtime, ["acme"])
+    with runtime.sessions.begin() as session:
+        before = session.get_one(OAuthGrant, grant_id).refresh_token
+        session.execute(update(OAuthGrant).values(access_expires_at=datetime.now(UTC) + timedelta(minutes=2)))
+        domain = session.query(Domain).one()
+    fresh_sim.control("DELETE", "/log")
+    assert sync(runtime, domain).status == "success"
+    assert fresh_sim.control("GET", "/counters").json()["refresh_requests"] == 1
+    with runtime.sessions() as session:
+        grant = session.get_one(OAuthGrant, grant_id)
+    assert grant.refresh_token is not None
+    assert grant.refresh_token != before
+    assert grant.access_expires_at is not None
+    assert grant.access_expires_at > datetime.now(UTC) + timedelta(minutes=50)
+
+
+def test_a_revoked_grant_fails_the_run_and_says_grant_expired(fresh_sim: Simulator, tmp_path: Path) -> None:
+    runtime = oauth_runtime(fresh_sim, tmp_path)
+    grant_id = consent(fresh_sim, runtime, ["acme"])
+    for grant in fresh_sim.control("GET", "/grants").json():
+        fresh_sim.control("DELETE", f"/grants/{grant['grant_id']}")
+    with runtime.sessions() as session:
+        domain = session.query(Domain).one()
+    run = sync(runtime, domain)
+    assert run.status == "failed"
+    assert "Grant expired" in (run.message or "")
+    with runtime.sessions() as session:
+        grant = session.get_one(OAuthGrant, grant_id)
+    assert grant.status == "expired"
+    assert grant.refresh_token is not None  # kept for the record, never nulled
