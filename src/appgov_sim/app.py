@@ -22,21 +22,27 @@ from starlette.routing import Mount
 
 from appgov_sim.http import JSONResponse, confluence_error, gateway_error, jira_error
 from appgov_sim.routes import authserver, confluence, control, edge, gateway, jira, marketplace, orgadmin, upm
+from appgov_sim.routing import RouteTable
 from appgov_sim.state import SimState
 
 
 def create_app(state: SimState) -> Any:
+    site = [*jira.ROUTES, *confluence.ROUTES, *upm.ROUTES, *edge.ROUTES]
+    wiki = [*confluence.ROUTES, *confluence.GATEWAY_ROUTES]
     routes = [
-        Mount("/sites/{site}", routes=[*jira.ROUTES, *confluence.ROUTES, *upm.ROUTES, *edge.ROUTES]),
-        Mount("/ex/jira/{cloud_id}", routes=jira.ROUTES),
-        Mount("/ex/confluence/{cloud_id}", routes=[*confluence.ROUTES, *confluence.GATEWAY_ROUTES]),
-        Mount("/marketplace", routes=marketplace.ROUTES),
-        Mount("/_sim", routes=control.ROUTES),
+        Mount("/sites/{site}", routes=[RouteTable(site)]),
+        Mount("/ex/jira/{cloud_id}", routes=[RouteTable(jira.ROUTES)]),
+        Mount("/ex/confluence/{cloud_id}", routes=[RouteTable(wiki)]),
+        Mount("/marketplace", routes=[RouteTable(marketplace.ROUTES)]),
+        Mount("/_sim", routes=[RouteTable(control.ROUTES)]),
         *gateway.ROUTES,
         *authserver.ROUTES,
         *orgadmin.ROUTES,
     ]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})  # type: ignore[dict-item]
+    app = Starlette(
+        routes=[RouteTable(routes)],
+        exception_handlers={HTTPException: _http_error},  # type: ignore[dict-item]
+    )
     app.state.sim = state
     control.register_operations(state)
 
