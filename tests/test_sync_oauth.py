@@ -5,6 +5,10 @@ needing an API token (reliability OA-04, OA-07, OA-09)."""
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -127,3 +131,46 @@ def test_a_revoked_grant_fails_the_run_and_says_grant_expired(fresh_sim: Simulat
         grant = session.get_one(OAuthGrant, grant_id)
     assert grant.status == "expired"
     assert grant.refresh_token is not None  # kept for the record, never nulled
+
+
+def test_four_processes_of_four_threads_needing_a_refresh_at_once_make_exactly_one(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    runtime = oauth_runtime(fresh_sim, tmp_path)
+    grant_id = consent(fresh_sim, runtime, ["acme"])
+    with runtime.sessions.begin() as session:
+        session.execute(update(OAuthGrant).values(access_expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    fresh_sim.control("DELETE", "/log")
+    settings = runtime.settings
+    config = {
+        "settings": {
+            "data_dir": str(settings.data_dir),
+            "database_url": settings.database_url,
+            "auth_url": settings.auth_url,
+            "api_url": settings.api_url,
+            "allowed_hosts": list(settings.allowed_hosts),
+            "ca_bundle": settings.ca_bundle,
+        },
+        "client_id": settings.oauth_client_id,
+        "client_secret": settings.oauth_client_secret,
+        "grant_id": grant_id,
+        "threads": 4,
+        "barrier": str(tmp_path / "go"),
+    }
+    script = Path(__file__).parent / "support" / "refresh_race.py"
+    racers = [
+        subprocess.Popen(
+            [sys.executable, str(script), json.dumps({**config, "name": n})],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(4)
+    ]
+    while len(list(tmp_path.glob("ready-*"))) < len(racers):
+        assert all(r.poll() is None for r in racers), "a racer died before the start"
+        time.sleep(0.02)  # waiting for the racers to line up, not timing the result
+    (tmp_path / "go").touch()
+    tokens = [token for racer in racers for token in json.loads(racer.communicate(timeout=120)[0])]
+    assert fresh_sim.control("GET", "/counters").json()["refresh_requests"] == 1
+    assert len(tokens) == 16
+    assert len(set(tokens)) == 1
