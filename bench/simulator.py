@@ -100,7 +100,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_simulator(profile: str, seed: int) -> Iterator[Simulator]:
+def running_simulator(profile: str, seed: int, extra_args: tuple[str, ...] = ()) -> Iterator[Simulator]:
     """Start ``serve`` on a known port and time it until its first answer.
 
     The port is chosen here rather than with ``--port 0`` so the clock can start before the
@@ -111,7 +111,7 @@ def running_simulator(profile: str, seed: int) -> Iterator[Simulator]:
     state_file = workdir / "state.json"
     port = free_port()
     args = [*serve_command(), "serve", "--host", HOST, "--port", str(port), "--profile", profile]
-    args += ["--seed", str(seed), "--state-file", str(state_file)]
+    args += ["--seed", str(seed), "--state-file", str(state_file), *extra_args]
     started = time.perf_counter()
     with (workdir / "sim.log").open("wb") as log:
         process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)

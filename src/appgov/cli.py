@@ -138,7 +138,12 @@ async def _sync_one(runtime: Runtime, domain: Domain, full: bool) -> SyncRun | N
             bars.update(tasks[dataset], rate=f"{task.speed or 0:,.0f}/s" if task.speed else "")
 
         marketplace = marketplace_for(runtime)
-        engine = SyncEngine(runtime.sessions, progress=progress, marketplace=marketplace)
+        engine = SyncEngine(
+            runtime.sessions,
+            progress=progress,
+            marketplace=marketplace,
+            concurrency=runtime.settings.sync_concurrency,
+        )
         with runtime.sessions() as session:
             clients = clients_for(runtime, session, domain)
         try:

@@ -31,6 +31,8 @@ class Settings:
     oauth_client_id: str | None = None
     oauth_client_secret: str | None = None
     oauth_redirect_uri: str = "http://127.0.0.1:8000/integrations/atlassian/callback"
+    # requests in flight per domain; Atlassian publishes no number, and answers 429 past its burst limit
+    sync_concurrency: int = 16
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -48,4 +50,5 @@ class Settings:
             oauth_client_id=env.get("APPGOV_ATLASSIAN_CLIENT_ID") or None,
             oauth_client_secret=env.get("APPGOV_ATLASSIAN_CLIENT_SECRET") or None,
             oauth_redirect_uri=env.get("APPGOV_ATLASSIAN_REDIRECT_URI", cls.oauth_redirect_uri),
+            sync_concurrency=int(env.get("APPGOV_SYNC_CONCURRENCY") or cls.sync_concurrency),
         )

@@ -144,12 +144,12 @@ def clients_for(
     runtime: Runtime,
     session: Session,
     domain: Domain,
-    concurrency: int = 8,
     policy: RetryPolicy | None = None,
 ) -> DomainClients:
     """Basic auth on the site when the domain has an API token; OAuth through the gateway, one
     client per product, when it has a grant."""
     clients = DomainClients()
+    concurrency = runtime.settings.sync_concurrency
     token = session.scalar(select(ApiToken).where(ApiToken.domain_id == domain.id))
     if token is not None:
         secret = runtime.secrets.decrypt(token.secret, _token_context(domain.id))
