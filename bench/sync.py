@@ -62,6 +62,7 @@ def child(config: dict[str, Any]) -> None:
     result = asyncio.run(run())
     wall = time.perf_counter() - started
     rows = sum(v for v in (result.counts or {}).values() if isinstance(v, int))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     print(
         json.dumps(
             {
@@ -70,7 +71,8 @@ def child(config: dict[str, Any]) -> None:
                 "requests": result.requests,
                 "retries": result.retries,
                 "rows": rows,
-                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "peak_rss_mb": usage.ru_maxrss / 1024,
+                "cpu": usage.ru_utime + usage.ru_stime,
                 "errors": result.errors,
             }
         )
@@ -117,9 +119,9 @@ def site_burst_limit() -> tuple[int, float]:
 def report(label: str, figures: dict[str, Any], bound: float | None = None) -> None:
     rate = figures["rows"] / figures["wall"]
     line = (
-        f"{label:<24} {figures['status']:<8} wall {figures['wall']:8.1f} s  requests {figures['requests']:>7,}"
+        f"{label:<24} {figures['status']:<8} wall {figures['wall']:7.1f} s  requests {figures['requests']:>7}"
         f"  retries {figures['retries']:>5,}  rows {figures['rows']:>9,}  rows/s {rate:>9,.0f}"
-        f"  peak RSS {figures['peak_rss_mb']:6.0f} MB"
+        f"  peak RSS {figures['peak_rss_mb']:6.0f} MB  appgov CPU {figures['cpu']:6.1f} s"
     )
     if bound is not None:
         line += f"  lower bound {bound:6.1f} s  ratio {figures['wall'] / bound:4.2f}x"
