@@ -174,3 +174,24 @@ def test_four_processes_of_four_threads_needing_a_refresh_at_once_make_exactly_o
     assert fresh_sim.control("GET", "/counters").json()["refresh_requests"] == 1
     assert len(tokens) == 16
     assert len(set(tokens)) == 1
+
+
+def test_a_refresh_lock_left_by_a_dead_holder_does_not_wedge_the_grant(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    runtime = oauth_runtime(fresh_sim, tmp_path)
+    grant_id = consent(fresh_sim, runtime, ["acme"])
+    with runtime.sessions.begin() as session:
+        session.execute(
+            update(OAuthGrant).values(
+                access_expires_at=datetime.now(UTC) - timedelta(seconds=1),
+                refresh_lock_owner="a-worker-that-was-killed",
+                refresh_lock_expires_at=datetime.now(UTC) - timedelta(seconds=1),
+            )
+        )
+        domain = session.query(Domain).one()
+    fresh_sim.control("DELETE", "/log")
+    assert sync(runtime, domain).status == "success"
+    assert fresh_sim.control("GET", "/counters").json()["refresh_requests"] == 1
+    with runtime.sessions() as session:
+        assert session.get_one(OAuthGrant, grant_id).refresh_lock_owner is None
