@@ -330,3 +330,13 @@ def test_hostile_vendor_text_is_served_verbatim_as_json(hostile_sim: Simulator) 
     assert any(not h.startswith("https://www.") for h in homepages)
     response = hostile_sim.get(addons[0]["_links"]["self"]["href"])
     assert response.headers["content-type"].startswith("application/json")
+
+
+def test_a_rate_limit_fault_for_the_marketplace_answers_429_with_retry_after(fresh_sim: Simulator) -> None:
+    fresh_sim.fault(
+        "rate_limit", site="marketplace", path="/rest/2/addons", times=1, params={"retry_after": 7}
+    )
+    limited = fresh_sim.get("/marketplace/rest/2/addons")
+    assert limited.status_code == 429
+    assert limited.headers["Retry-After"] == "7"
+    assert fresh_sim.get("/marketplace/rest/2/addons").status_code == 200

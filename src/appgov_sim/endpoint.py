@@ -143,7 +143,7 @@ async def _serve(request: Request, req: Requirement, handler: Handler) -> Respon
                 return error_response(req.surface, 429, "Rate limit exceeded.", limited)
             admitted = True
         faults = state.faults.matching(site.name, path)
-        injected = await _transport_faults(request, faults, req.surface)
+        injected = await transport_faults(request, faults, req.surface)
         if injected is not None:
             status = injected.status_code
             return injected
@@ -261,7 +261,7 @@ def _authenticate_bearer(
     return state.tenant.accounts.get(grant.account_id), "bearer", None
 
 
-async def _transport_faults(request: Request, faults: list[Fault], surface: str) -> Response | None:
+async def transport_faults(request: Request, faults: list[Fault], surface: str) -> Response | None:
     for fault in faults:
         if fault.kind == "latency" and fault.spend():
             await asyncio.sleep(float(fault.params.get("ms", 100)) / 1000)

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from appgov_sim.endpoint import transport_faults
 from appgov_sim.http import ApiError, JSONResponse, bool_param, int_param
 from appgov_sim.paging import CAPS, window, with_query
 from appgov_sim.state import LoggedRequest, SimState
@@ -63,13 +64,20 @@ def marketplace_error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"message": message, "status": status}, status)
 
 
+MARKETPLACE_FAULTS = "marketplace"
+
+
 def marketplace_endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     """Anonymous reads: render ``ApiError`` in the Marketplace's shape and log the request."""
 
     async def endpoint(request: Request) -> Response:
         state: SimState = request.app.state.sim
+        path = request.url.path[len(MOUNT) :]
+        # faults switched on for the site name "marketplace" (and only those) apply here
+        faults = [f for f in state.faults.matching(MARKETPLACE_FAULTS, path) if f.site == MARKETPLACE_FAULTS]
+        injected = await transport_faults(request, faults, "marketplace") if faults else None
         try:
-            response = await handler(request, state)
+            response = injected or await handler(request, state)
         except ApiError as err:
             response = marketplace_error(err.status, err.message)
         auth = request.headers.get("authorization", "").partition(" ")[0].lower() or "none"
