@@ -406,3 +406,18 @@ def test_an_unknown_bearer_token_is_the_gateway_401(gateway_sim: Simulator) -> N
     )
     assert response.status_code == 401
     assert response.json() == {"code": 401, "message": "Unauthorized"}
+
+
+def test_a_confluence_404_has_the_captured_error_body(sim: Simulator) -> None:
+    response = sim.site_get("/wiki/rest/api/group/by-id", params={"id": "no-such-group"})
+    assert response.status_code == 404
+    body = response.json()
+    assert body["statusCode"] == 404
+    assert body["reason"] == "Not Found"
+    assert body["data"] == {
+        "authorized": False,
+        "valid": True,
+        "allowedInReadOnlyMode": True,
+        "errors": [],
+        "successful": False,
+    }
