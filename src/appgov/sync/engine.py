@@ -299,19 +299,25 @@ class SyncEngine:
     def _parent_units(
         self, ctx: RunContext, stream: Stream, after: str | None
     ) -> list[tuple[str, dict[str, Any]]]:
-        """(progress key, context) per parent row (crossed with the fan-out rows), in key order."""
+        """(progress key, context) per parent row (crossed with the fan-out rows), in key order.
+
+        Only the small contexts are kept, never the parents' data: memory stays flat with size.
+        """
         assert stream.parent is not None
         with self.sessions() as session:
-            parents = [(r.key, r.data) for r in records.live(session, ctx.domain.id, stream.parent)]
             others: list[tuple[str, Row | None]] = (
-                [(r.key, r.data) for r in records.live(session, ctx.domain.id, stream.fan_out)]
-                if stream.fan_out
-                else [("", None)]
+                list(records.live(session, ctx.domain.id, stream.fan_out)) if stream.fan_out else [("", None)]
             )
-        units = [
-            (f"{pk}\x1f{ok}", stream.context(parent, other)) for pk, parent in parents for ok, other in others
-        ]
-        return [u for u in units if after is None or u[0] > after]
+            units = (
+                (f"{parent.key}\x1f{other_key}", parent.data, other)
+                for parent in records.live(session, ctx.domain.id, stream.parent)
+                for other_key, other in others
+            )
+            return [
+                (unit, stream.context(data, other))
+                for unit, data, other in units
+                if after is None or unit > after
+            ]
 
     async def _child(self, ctx: RunContext, stream: Stream, context: dict[str, Any]) -> list[Row]:
         params = {**stream.params, **{name: context[name] for name in stream.context_params}}
@@ -330,14 +336,16 @@ class SyncEngine:
         return rows
 
     def _derive(self, ctx: RunContext, stream: Stream, pass_started: datetime) -> None:
+        """Explode rows nested in another data set, committed a batch at a time (idempotent on resume)."""
         assert stream.derive_from is not None
+        batch: list[Row] = []
         with self.sessions() as session:
-            derived = [
-                row
-                for r in records.live(session, ctx.domain.id, stream.derive_from)
-                for row in stream.derive(r.data)
-            ]
-        self._commit(ctx, stream, pass_started, derived, {"done": True})
+            for parent in records.live(session, ctx.domain.id, stream.derive_from):
+                batch.extend(stream.derive(parent.data))
+                if len(batch) >= records.BATCH * 10:
+                    self._commit(ctx, stream, pass_started, batch, {"deriving": True})
+                    batch = []
+        self._commit(ctx, stream, pass_started, batch, {"done": True})
 
     # --- commits --------------------------------------------------------------------------------
 
