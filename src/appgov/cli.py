@@ -61,7 +61,8 @@ def domains_add(
     """Connect a site with an API token, validated against the site before it is stored (encrypted)."""
     if not api_token_stdin:
         raise fail("pass the API token on standard input with --api-token-stdin (never on the command line)")
-    token = sys.stdin.readline().strip()
+    # typed at a terminal, the token is not echoed; piped, it is read from the first line
+    token = getpass.getpass("API token: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
     runtime = Runtime.start()
     try:
         domain = asyncio.run(add_domain(runtime, site_url, email, token, added_by=getpass.getuser()))
