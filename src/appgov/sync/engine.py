@@ -288,12 +288,18 @@ class SyncEngine:
     async def _children(
         self, ctx: RunContext, stream: Stream, pass_started: datetime, checkpoint: dict[str, Any]
     ) -> None:
-        units = self._parent_units(ctx, stream, checkpoint.get("after"))
+        """Parents in chunks of ``concurrency``; each child's pages commit as they come (memory stays
+        flat however big a group is), and the checkpoint moves past a chunk once all of it is in."""
+        after = checkpoint.get("after")
+        units = self._parent_units(ctx, stream, after)
         for first in range(0, len(units), self.concurrency):
             chunk = units[first : first + self.concurrency]
-            results = await asyncio.gather(*(self._child(ctx, stream, context) for _, context in chunk))
-            rows = [row for result in results for row in result]
-            self._commit(ctx, stream, pass_started, rows, {"after": chunk[-1][0]})
+            resume = {"after": after}
+            await asyncio.gather(
+                *(self._child(ctx, stream, pass_started, context, resume) for _, context in chunk)
+            )
+            after = chunk[-1][0]
+            self._commit(ctx, stream, pass_started, [], {"after": after})
             fault_point("after_page_commit")
 
     def _parent_units(
@@ -319,21 +325,28 @@ class SyncEngine:
                 if after is None or unit > after
             ]
 
-    async def _child(self, ctx: RunContext, stream: Stream, context: dict[str, Any]) -> list[Row]:
+    async def _child(
+        self,
+        ctx: RunContext,
+        stream: Stream,
+        pass_started: datetime,
+        context: dict[str, Any],
+        resume: dict[str, Any],
+    ) -> None:
         params = {**stream.params, **{name: context[name] for name in stream.context_params}}
         path = stream.path.format(**context)
-        rows: list[Row] = []
+        client = ctx.clients.for_stream(stream)
         if isinstance(stream.style, Single):
-            reply = await ctx.clients.for_stream(stream).get(path, params=params or None)
+            reply = await client.get(path, params=params or None)
+            if reply.status != 404:  # a 404: the parent went away mid-sync
+                items = stream.style.items(_ok(reply, stream))
+                self._commit(ctx, stream, pass_started, [{**item, **context} for item in items], resume)
+            return
+        async for page, reply in pages(client, stream.style, start(path, params)):
             if reply.status == 404:
-                return rows  # the parent went away mid-sync
-            return [{**item, **context} for item in stream.style.items(_ok(reply, stream))]
-        async for page, reply in pages(ctx.clients.for_stream(stream), stream.style, start(path, params)):
-            if reply.status == 404:
-                return rows
+                return
             _ok(reply, stream)
-            rows += [{**item, **context} for item in page.items]
-        return rows
+            self._commit(ctx, stream, pass_started, [{**item, **context} for item in page.items], resume)
 
     def _derive(self, ctx: RunContext, stream: Stream, pass_started: datetime) -> None:
         """Explode rows nested in another data set, committed a batch at a time (idempotent on resume)."""
