@@ -80,16 +80,7 @@ async def add_domain(runtime: Runtime, raw_url: str, email: str, api_token: str,
     probe = await probe_site(site_url, email, api_token, runtime.verify)
     now = datetime.now(UTC)
     with runtime.sessions.begin() as session:
-        domain = session.scalar(select(Domain).where(Domain.site_url == site_url))
-        if domain is None:
-            domain = Domain(
-                site_url=site_url,
-                name=site_name(site_url),
-                products=probe.products,
-                created_at=now,
-                created_by=added_by,
-            )
-            session.add(domain)
+        domain = _domain_row(session, site_url, probe.products, added_by, now)
         domain.cloud_id = domain.cloud_id or probe.cloud_id
         session.flush()
         session.add(
@@ -103,6 +94,21 @@ async def add_domain(runtime: Runtime, raw_url: str, email: str, api_token: str,
                 validated_at=now,
             )
         )
+    return domain
+
+
+def _domain_row(session: Session, site_url: str, products: list[str], added_by: str, now: datetime) -> Domain:
+    """The site's domain row, created on first connection (whichever credential comes first)."""
+    domain = session.scalar(select(Domain).where(Domain.site_url == site_url))
+    if domain is None:
+        domain = Domain(
+            site_url=site_url,
+            name=site_name(site_url),
+            products=products,
+            created_at=now,
+            created_by=added_by,
+        )
+        session.add(domain)
     return domain
 
 
@@ -194,16 +200,7 @@ def connect_oauth_domain(runtime: Runtime, grant_id: int, resource: dict[str, An
         raise DomainError(f"the consent gave appgov no Jira or Confluence scope on {site_url}")
     now = datetime.now(UTC)
     with runtime.sessions.begin() as session:
-        domain = session.scalar(select(Domain).where(Domain.site_url == site_url))
-        if domain is None:
-            domain = Domain(
-                site_url=site_url,
-                name=site_name(site_url),
-                created_at=now,
-                created_by=added_by,
-                products=products,
-            )
-            session.add(domain)
+        domain = _domain_row(session, site_url, products, added_by, now)
         domain.cloud_id, domain.oauth_grant_id = str(resource["id"]), grant_id
         session.flush()
         return domain
