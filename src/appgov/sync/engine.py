@@ -38,6 +38,7 @@ from appgov.sync import apps
 from appgov.sync.faults import fault_point
 
 E = TypeVar("E", bound=BaseException)
+FLUSH_ROWS = 2_000  # children's rows held before a commit
 Progress = Callable[[str, int, int | None], None]  # (data set, rows added, total if known)
 
 
@@ -288,18 +289,21 @@ class SyncEngine:
     async def _children(
         self, ctx: RunContext, stream: Stream, pass_started: datetime, checkpoint: dict[str, Any]
     ) -> None:
-        """Parents in chunks of ``concurrency``; each child's pages commit as they come (memory stays
-        flat however big a group is), and the checkpoint moves past a chunk once all of it is in."""
+        """Parents in chunks of ``concurrency``. Children's rows gather in one buffer committed every
+        ``FLUSH_ROWS`` rows (memory stays flat however big a group is, commits stay few); the
+        checkpoint moves past a chunk once all of it is in."""
         after = checkpoint.get("after")
         units = self._parent_units(ctx, stream, after)
+        buffer: list[Row] = []
         for first in range(0, len(units), self.concurrency):
             chunk = units[first : first + self.concurrency]
             resume = {"after": after}
             await asyncio.gather(
-                *(self._child(ctx, stream, pass_started, context, resume) for _, context in chunk)
+                *(self._child(ctx, stream, pass_started, context, buffer, resume) for _, context in chunk)
             )
             after = chunk[-1][0]
-            self._commit(ctx, stream, pass_started, [], {"after": after})
+            self._commit(ctx, stream, pass_started, buffer, {"after": after})
+            buffer.clear()
             fault_point("after_page_commit")
 
     def _parent_units(
@@ -331,6 +335,7 @@ class SyncEngine:
         stream: Stream,
         pass_started: datetime,
         context: dict[str, Any],
+        buffer: list[Row],
         resume: dict[str, Any],
     ) -> None:
         params = {**stream.params, **{name: context[name] for name in stream.context_params}}
@@ -339,14 +344,16 @@ class SyncEngine:
         if isinstance(stream.style, Single):
             reply = await client.get(path, params=params or None)
             if reply.status != 404:  # a 404: the parent went away mid-sync
-                items = stream.style.items(_ok(reply, stream))
-                self._commit(ctx, stream, pass_started, [{**item, **context} for item in items], resume)
+                buffer.extend({**item, **context} for item in stream.style.items(_ok(reply, stream)))
             return
         async for page, reply in pages(client, stream.style, start(path, params)):
             if reply.status == 404:
                 return
             _ok(reply, stream)
-            self._commit(ctx, stream, pass_started, [{**item, **context} for item in page.items], resume)
+            buffer.extend({**item, **context} for item in page.items)
+            if len(buffer) >= FLUSH_ROWS:
+                self._commit(ctx, stream, pass_started, buffer, resume)
+                buffer.clear()
 
     def _derive(self, ctx: RunContext, stream: Stream, pass_started: datetime) -> None:
         """Explode rows nested in another data set, committed a batch at a time (idempotent on resume)."""
