@@ -96,3 +96,24 @@ def test_a_revoked_api_token_fails_the_run_with_a_plain_reason(fresh_sim: Simula
     run = sync(runtime, domain, policy=FAST)
     assert run.status == "failed"
     assert "rejected the credentials" in (run.message or "")
+
+
+def test_a_spent_request_budget_defers_the_run_and_later_runs_finish_it_exactly(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    runtime = runtime_for(sim, tmp_path)
+    object.__setattr__(runtime.settings, "sync_request_budget", 25)
+    domain = connect(runtime, sim)
+    statuses = []
+    for _ in range(10):
+        run = sync(runtime, domain, policy=FAST)
+        statuses.append(run.status)
+        if run.status != "deferred":
+            break
+        assert run.resume_at is not None
+        assert run.resume_at > datetime.now(UTC) + timedelta(minutes=55)
+    assert statuses[0] == "deferred"
+    assert statuses[-1] == "success"
+    truth = sim.ground_truth()["sites"]["acme"]["products"]["jira"]
+    assert len(user_keys(runtime, domain.id)) == truth["users"]["count"]
+    assert run.counts["jira.group_members"] == truth["memberships"]["count"]

@@ -33,6 +33,8 @@ class Settings:
     oauth_redirect_uri: str = "http://127.0.0.1:8000/integrations/atlassian/callback"
     # requests in flight per domain; Atlassian publishes no number, and answers 429 past its burst limit
     sync_concurrency: int = 16
+    # requests one run may make per domain before it defers for an hour (None: no budget)
+    sync_request_budget: int | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -51,4 +53,7 @@ class Settings:
             oauth_client_secret=env.get("APPGOV_ATLASSIAN_CLIENT_SECRET") or None,
             oauth_redirect_uri=env.get("APPGOV_ATLASSIAN_REDIRECT_URI", cls.oauth_redirect_uri),
             sync_concurrency=int(env.get("APPGOV_SYNC_CONCURRENCY") or cls.sync_concurrency),
+            sync_request_budget=int(env["APPGOV_SYNC_REQUEST_BUDGET"])
+            if env.get("APPGOV_SYNC_REQUEST_BUDGET")
+            else None,
         )

@@ -12,7 +12,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from appgov.connectors.atlassian.client import AtlassianClient, AtlassianError
+from appgov.connectors.atlassian.client import AtlassianClient, AtlassianError, RequestBudget
 from appgov.connectors.atlassian.marketplace import MarketplaceEnricher
 from appgov.connectors.atlassian.oauth import AuthorizationServer
 from appgov.connectors.atlassian.retry import RetryPolicy
@@ -156,6 +156,8 @@ def clients_for(
     client per product, when it has a grant."""
     clients = DomainClients()
     concurrency = runtime.settings.sync_concurrency
+    limit = runtime.settings.sync_request_budget
+    budget = RequestBudget(limit) if limit else None
     token = session.scalar(select(ApiToken).where(ApiToken.domain_id == domain.id))
     if token is not None:
         secret = runtime.secrets.decrypt(token.secret, _token_context(domain.id))
@@ -165,6 +167,7 @@ def clients_for(
             concurrency=concurrency,
             verify=runtime.verify,
             policy=policy,
+            budget=budget,
         )
     if domain.oauth_grant_id is not None and domain.cloud_id:
         tokens = GrantTokens(
@@ -174,7 +177,7 @@ def clients_for(
         for product in domain.products:
             base = f"{runtime.settings.api_url}/ex/{product}/{domain.cloud_id}"
             clients.gateway[product] = AtlassianClient(
-                base, auth, concurrency=concurrency, verify=runtime.verify, policy=policy
+                base, auth, concurrency=concurrency, verify=runtime.verify, policy=policy, budget=budget
             )
     if not clients.all():
         raise DomainError(f"{domain.name} has neither an API token nor an OAuth grant")

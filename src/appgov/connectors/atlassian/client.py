@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -47,6 +48,20 @@ class OffSiteURL(AtlassianError):
     """Atlassian (or something in between) pointed us at another host: refused (SSRF guard)."""
 
 
+class RequestBudget:
+    """At most ``limit`` requests per run for one domain, shared by its clients. Past it the run ends
+    *deferred* for ``window`` and resumes from its checkpoints then: the way to stay inside a quota
+    Atlassian counts per hour (api-facts §7.1)."""
+
+    def __init__(self, limit: int, window: timedelta = timedelta(hours=1)) -> None:
+        self.limit, self.window, self.spent = limit, window, 0
+
+    def spend(self, now: datetime) -> None:
+        if self.spent >= self.limit:
+            raise Deferred(now + self.window, f"the request budget of {self.limit} per run is spent")
+        self.spent += 1
+
+
 @dataclass
 class CallStats:
     requests: int = 0
@@ -65,8 +80,10 @@ class AtlassianClient:
         verify: str | bool = True,
         timeout: float = 60.0,
         rng: random.Random | None = None,
+        budget: RequestBudget | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.budget = budget
         self.host = host_of(self.base_url)
         self.policy = policy or RetryPolicy()
         self.clock = clock or SystemClock()
@@ -122,6 +139,8 @@ class AtlassianClient:
             attempt += 1
             retry_after: float | None = None
             async with self._slots:
+                if self.budget is not None:
+                    self.budget.spend(self.clock.now())
                 self.stats.requests += 1
                 try:
                     response = await self._http.request(
