@@ -15,10 +15,11 @@ from pathlib import Path
 from sqlalchemy import update
 
 from appgov.connectors.atlassian.oauth import READ_SCOPES, TokenSet
-from appgov.integrations.domains import connect_oauth_domain
+from appgov.integrations.domains import authorization_server, connect_oauth_domain
 from appgov.integrations.grants import accessible_resources, consenting_account, store_grant
 from appgov.runtime import Runtime
 from appgov.storage.models import DatasetState, Domain, OAuthGrant
+from support.oauth_browser import Browser, callback_params
 from support.product import connect, runtime_for, sync
 from support.simulator import Simulator
 
@@ -195,3 +196,30 @@ def test_a_refresh_lock_left_by_a_dead_holder_does_not_wedge_the_grant(
     assert fresh_sim.control("GET", "/counters").json()["refresh_requests"] == 1
     with runtime.sessions() as session:
         assert session.get_one(OAuthGrant, grant_id).refresh_lock_owner is None
+
+
+def test_the_consent_url_and_code_exchange_work_against_the_authorization_server(
+    oauth_sim: Simulator, browser: Browser, tmp_path: Path
+) -> None:
+    runtime = oauth_runtime(oauth_sim, tmp_path)
+    redirect_uri = oauth_sim.state["oauth_client"]["redirect_uris"][0]
+    server = authorization_server(runtime)
+    request = server.authorization_request(redirect_uri)
+    signed_in = browser.sign_in(browser.http.get(request.url))
+    callback = callback_params(browser.decide(signed_in, "allow", "acme"))
+    assert callback["state"] == request.state
+
+    async def exchange() -> TokenSet:
+        try:
+            return await server.exchange_code(callback["code"], redirect_uri, request.code_verifier)
+        finally:
+            await server.aclose()
+
+    tokens = asyncio.run(exchange())
+    assert tokens.refresh_token
+    assert set(READ_SCOPES) <= set(tokens.scopes)
+    assert not any(scope.startswith(("write:", "manage:", "delete:")) for scope in tokens.scopes)
+    resources = asyncio.run(
+        accessible_resources(runtime.settings.api_url, tokens.access_token, runtime.verify)
+    )
+    assert [r["id"] for r in resources] == [oauth_sim.site("acme")["cloud_id"]]

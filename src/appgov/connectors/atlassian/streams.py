@@ -309,5 +309,3 @@ STREAMS: tuple[Stream, ...] = (
         needs_api_token=True,
     ),
 )
-
-BY_NAME = {stream.name: stream for stream in STREAMS}
