@@ -131,9 +131,9 @@ async def _sync_one(runtime: Runtime, domain: Domain, full: bool) -> SyncRun | N
     ) as bars:
         tasks: dict[str, TaskID] = {}
 
-        def progress(dataset: str, added: int, total: int | None) -> None:
+        def progress(dataset: str, added: int) -> None:
             if dataset not in tasks:
-                tasks[dataset] = bars.add_task(f"{domain.name} {dataset}", total=total, rate="")
+                tasks[dataset] = bars.add_task(f"{domain.name} {dataset}", total=None, rate="")
             bars.advance(tasks[dataset], added)
             task = bars.tasks[tasks[dataset]]
             bars.update(tasks[dataset], rate=f"{task.speed or 0:,.0f}/s" if task.speed else "")

@@ -39,7 +39,7 @@ from appgov.sync.faults import fault_point
 
 E = TypeVar("E", bound=BaseException)
 FLUSH_ROWS = 2_000  # children's rows held before a commit
-Progress = Callable[[str, int, int | None], None]  # (data set, rows added, total if known)
+Progress = Callable[[str, int], None]  # (data set, rows added)
 
 
 class AlreadyRunning(Exception):
@@ -109,7 +109,7 @@ class SyncEngine:
         self.owner = owner or worker_id()
         self.lease = timedelta(seconds=lease_seconds)
         self.concurrency = concurrency
-        self.progress = progress or (lambda dataset, added, total: None)
+        self.progress = progress or (lambda dataset, added: None)
         self.marketplace = marketplace
 
     # --- the run --------------------------------------------------------------------------------
@@ -385,7 +385,7 @@ class SyncEngine:
             state.checkpoint, state.pass_started_at, state.run_id = checkpoint, pass_started, ctx.run.id
             state.status, state.reason = "running", None
             self._heartbeat(session, ctx.domain.id)
-        self.progress(stream.name, len(rows), None)
+        self.progress(stream.name, len(rows))
 
     def _close_stream(
         self,
