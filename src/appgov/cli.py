@@ -15,6 +15,8 @@ from rich.table import Table
 from sqlalchemy import select
 
 from appgov import __version__
+from appgov.accounts.passwords import PasswordRejected
+from appgov.accounts.users import UserExists, create_user
 from appgov.connectors.atlassian.sites import SiteURLError
 from appgov.integrations.domains import (
     DomainError,
@@ -36,6 +38,8 @@ domains_app = typer.Typer(help="Connect and list Atlassian sites.", no_args_is_h
 export_app = typer.Typer(help="Export the inventory.", no_args_is_help=True)
 app.add_typer(domains_app, name="domains")
 app.add_typer(export_app, name="export")
+users_app = typer.Typer(help="Console users.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 console = Console(stderr=True)
 
 
@@ -174,6 +178,45 @@ def _report(domain: Domain, run: SyncRun | None) -> int:
         console.print(f"[red]{status.reason}[/red]")
         return 1
     return 0
+
+
+@users_app.command("create-admin")
+def users_create_admin(
+    email: str,
+    name: Annotated[str, typer.Option(help="the name the console shows")] = "",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from stdin")
+    ] = False,
+) -> None:
+    """Create a console administrator (there is no default account)."""
+    if password_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            raise fail("the two passwords differ")
+    runtime = Runtime.start()
+    try:
+        with runtime.sessions.begin() as session:
+            user = create_user(session, email, name, password, runtime.clock.now(), is_admin=True)
+    except (ValueError, UserExists, PasswordRejected) as err:
+        raise fail(str(err)) from None
+    console.print(f"Created administrator [bold]{user.email}[/bold]")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+) -> None:
+    """Run the console, the REST API and the background work (runner, scheduler, email)."""
+    import uvicorn
+
+    from appgov.web.app import create_app
+
+    runtime = Runtime.start()
+    # no access log: it would carry query strings, and the OAuth callback's code and state (CS-07)
+    uvicorn.run(create_app(runtime, background=True), host=host, port=port, access_log=False)
 
 
 @export_app.command("apps")

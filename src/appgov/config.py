@@ -16,6 +16,10 @@ def _split(value: str) -> tuple[str, ...]:
     return tuple(part.strip().lower() for part in value.split(",") if part.strip())
 
 
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    return int(env.get(name) or default)
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -30,11 +34,32 @@ class Settings:
     # the OAuth 2.0 (3LO) app registered in Atlassian's developer console (docs/atlassian-setup.md)
     oauth_client_id: str | None = None
     oauth_client_secret: str | None = None
-    oauth_redirect_uri: str = "http://127.0.0.1:8000/integrations/atlassian/callback"
+    oauth_redirect_uri: str | None = None  # default: <public_url>/integrations/atlassian/callback
     # requests in flight per domain; Atlassian publishes no number, and answers 429 past its burst limit
     sync_concurrency: int = 16
     # requests one run may make per domain before it defers for an hour (None: no budget)
     sync_request_budget: int | None = None
+    # the console: where users reach it (links in email, the OAuth callback, Secure cookies on https)
+    public_url: str = "http://127.0.0.1:8000"
+    session_idle_minutes: int = 60
+    session_max_hours: int = 12
+    # the scheduler: a periodic sync per domain, spread by up to `sync_jitter_minutes`
+    sync_interval_minutes: int = 360
+    sync_jitter_minutes: int = 30
+    # Last synced turns red when the last sync took longer than this, or succeeded longer ago than that
+    slow_sync_minutes: int = 30
+    stale_sync_hours: int = 24
+    # email (the "domain is ready" message); no host: email is kept in the outbox, unsent
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "appgov@localhost"
+
+    @property
+    def redirect_uri(self) -> str:
+        return self.oauth_redirect_uri or f"{self.public_url}/integrations/atlassian/callback"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -51,9 +76,22 @@ class Settings:
             ca_bundle=env.get("APPGOV_CA_BUNDLE") or None,
             oauth_client_id=env.get("APPGOV_ATLASSIAN_CLIENT_ID") or None,
             oauth_client_secret=env.get("APPGOV_ATLASSIAN_CLIENT_SECRET") or None,
-            oauth_redirect_uri=env.get("APPGOV_ATLASSIAN_REDIRECT_URI", cls.oauth_redirect_uri),
-            sync_concurrency=int(env.get("APPGOV_SYNC_CONCURRENCY") or cls.sync_concurrency),
+            oauth_redirect_uri=env.get("APPGOV_ATLASSIAN_REDIRECT_URI") or None,
+            sync_concurrency=_int(env, "APPGOV_SYNC_CONCURRENCY", cls.sync_concurrency),
             sync_request_budget=int(env["APPGOV_SYNC_REQUEST_BUDGET"])
             if env.get("APPGOV_SYNC_REQUEST_BUDGET")
             else None,
+            public_url=env.get("APPGOV_PUBLIC_URL", cls.public_url).rstrip("/"),
+            session_idle_minutes=_int(env, "APPGOV_SESSION_IDLE_MINUTES", cls.session_idle_minutes),
+            session_max_hours=_int(env, "APPGOV_SESSION_MAX_HOURS", cls.session_max_hours),
+            sync_interval_minutes=_int(env, "APPGOV_SYNC_INTERVAL_MINUTES", cls.sync_interval_minutes),
+            sync_jitter_minutes=_int(env, "APPGOV_SYNC_JITTER_MINUTES", cls.sync_jitter_minutes),
+            slow_sync_minutes=_int(env, "APPGOV_SLOW_SYNC_MINUTES", cls.slow_sync_minutes),
+            stale_sync_hours=_int(env, "APPGOV_STALE_SYNC_HOURS", cls.stale_sync_hours),
+            smtp_host=env.get("APPGOV_SMTP_HOST") or None,
+            smtp_port=_int(env, "APPGOV_SMTP_PORT", cls.smtp_port),
+            smtp_user=env.get("APPGOV_SMTP_USER") or None,
+            smtp_password=env.get("APPGOV_SMTP_PASSWORD") or None,
+            smtp_starttls=env.get("APPGOV_SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
+            mail_from=env.get("APPGOV_MAIL_FROM", cls.mail_from),
         )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from appgov.clock import Clock, SystemClock
 from appgov.config import Settings
 from appgov.security.secrets import SecretBox
 from appgov.storage.db import make_engine, migrate, session_factory
@@ -18,6 +19,7 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     secrets: SecretBox
+    clock: Clock = field(default_factory=SystemClock)
 
     @classmethod
     def start(cls, settings: Settings | None = None) -> Runtime:

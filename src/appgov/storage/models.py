@@ -95,6 +95,10 @@ class Domain(Base):
     # the sync lease: at most one run per domain; it expires when its holder dies
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_expires_at: Mapped[datetime | None]
+    # when its first sync succeeded (the "domain is ready" email goes out in that transaction)
+    ready_at: Mapped[datetime | None]
+    # the scheduler's next periodic sync (interval plus jitter)
+    next_sync_at: Mapped[datetime | None]
 
 
 class ApiToken(Base):
@@ -202,4 +206,130 @@ class AppEvent(Base):
     app_key: Mapped[str] = mapped_column(String(512))
     kind: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime]
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class User(Base):
+    """A person who signs in to the console (local account; SSO comes later)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))  # argon2id PHC string
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]
+
+
+class WebSession(Base):
+    """A signed-in browser or API client; the cookie carries a random token, the table its hash."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the cookie token
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins per account and per client address, in a sliding window."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)  # "account:<email>" | "ip:<addr>"
+    failures: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[datetime]
+    blocked_until: Mapped[datetime | None]
+
+
+class OAuthFlow(Base):
+    """One consent in flight: its state (hashed), bound to the session that started it, single-use and
+    short-lived; after the callback, the grant and the sites it reaches until the admin picks one."""
+
+    __tablename__ = "oauth_flows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("web_sessions.id", ondelete="CASCADE"))
+    code_verifier: Mapped[bytes] = mapped_column(LargeBinary)  # encrypted
+    purpose: Mapped[str] = mapped_column(String(16))  # add | reconnect
+    domain_id: Mapped[int | None] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    grant_id: Mapped[int | None] = mapped_column(ForeignKey("oauth_grants.id", ondelete="CASCADE"))
+    account_email: Mapped[str | None] = mapped_column(String(320))
+    resources: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+
+
+class Job(Base):
+    """Background work for a domain (a sync), queued in the database so it survives restarts."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_status_run_at", "status", "run_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16), default="sync")
+    full: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(16))  # queued | running | done | cancelled
+    run_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    requested_by: Mapped[str] = mapped_column(String(320))  # a user's email, or "scheduler"
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    claimed_until: Mapped[datetime | None]
+    cancel_requested: Mapped[bool] = mapped_column(default=False)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_runs.id", ondelete="SET NULL"))
+    finished_at: Mapped[datetime | None]
+
+
+class OutboxMessage(Base):
+    """An email to send, written in the transaction of the event it reports; the unique key makes
+    each event's email exist once whatever retries."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    to_addr: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(default=0)
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Notification(Base):
+    """An in-app notification for one user: a domain ready, a sync error."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_read", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    domain_id: Mapped[int | None] = mapped_column(ForeignKey("domains.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(32))  # domain_ready | sync_error
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]
+
+
+class AuditEvent(Base):
+    """Who did what, kept after its target is gone (no foreign key on purpose)."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_at", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(64))  # domain.added | domain.deleted | ...
+    target: Mapped[str] = mapped_column(String(500))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

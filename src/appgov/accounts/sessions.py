@@ -1,0 +1,51 @@
+"""Console sessions: a 256-bit random cookie token whose SHA-256 is the row's key, an idle and an
+absolute timeout enforced here, and a CSRF token per session."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from appgov.storage.models import User, WebSession
+
+
+def _key(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(session: Session, user: User, now: datetime, max_age: timedelta) -> tuple[str, WebSession]:
+    """A new session (a new id at every sign-in: no fixation); returns the cookie token."""
+    token = secrets.token_urlsafe(32)
+    row = WebSession(
+        id=_key(token),
+        user_id=user.id,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + max_age,
+    )
+    session.add(row)
+    return token, row
+
+
+def find_session(session: Session, token: str, now: datetime, idle: timedelta) -> WebSession | None:
+    """The live session for a cookie token, touched; expired ones are deleted."""
+    if not token or len(token) > 200:
+        return None
+    row = session.get(WebSession, _key(token))
+    if row is None:
+        return None
+    if row.expires_at <= now or row.last_seen_at + idle <= now:
+        session.delete(row)
+        return None
+    if now - row.last_seen_at > timedelta(seconds=30):  # spare a write per request
+        row.last_seen_at = now
+    return row
+
+
+def close_session(session: Session, token: str) -> None:
+    session.execute(delete(WebSession).where(WebSession.id == _key(token)))

@@ -1,0 +1,65 @@
+"""Creating users and checking their passwords."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from appgov.accounts.passwords import (
+    DUMMY_HASH,
+    check_policy,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from appgov.storage.models import User
+
+
+class UserExists(ValueError):
+    pass
+
+
+def normalize_email(email: str) -> str:
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 320 or any(ch.isspace() for ch in email):
+        raise ValueError(f"{email!r} is not an email address")
+    return email
+
+
+def create_user(
+    session: Session, email: str, name: str, password: str, now: datetime, *, is_admin: bool = False
+) -> User:
+    email = normalize_email(email)
+    check_policy(password, email)
+    if session.scalar(select(User).where(User.email == email)):
+        raise UserExists(f"a user {email} already exists")
+    user = User(
+        email=email,
+        name=name.strip() or email,
+        password_hash=hash_password(password),
+        is_admin=is_admin,
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, email: str, password: str, now: datetime) -> User | None:
+    """The user, when the password is right; the same work is done for an unknown email."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        verify_password(DUMMY_HASH, password)
+        return None
+    if not verify_password(user.password_hash, password):
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = now
+    return user
+
+
+def user_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(User)) or 0

@@ -1,0 +1,57 @@
+"""The ASGI application: pages, the REST API, static files, security headers, error handling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from appgov import __version__
+from appgov.runtime import Runtime
+from appgov.web.api import session as session_api
+from appgov.web.auth import SignInRequired, ViewerDep, csrf_guard, secure_cookies
+from appgov.web.headers import SecurityHeaders
+from appgov.web.pages import apps, signin
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(runtime: Runtime, *, background: bool = False) -> FastAPI:
+    """The app; ``background`` also runs the job runner, the scheduler and the mail sender in-process."""
+    app = FastAPI(
+        title="appgov",
+        version=__version__,
+        description="Third-party app governance for Atlassian Cloud: the console's REST API.",
+        docs_url=None,  # Swagger UI would load scripts from a CDN; the schema is served below
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.runtime = runtime
+    app.add_middleware(SecurityHeaders, auth_url=runtime.settings.auth_url, hsts=secure_cookies(runtime))
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(signin.router, include_in_schema=False)
+    app.include_router(apps.router, include_in_schema=False)
+    api = APIRouter(prefix="/api/v1", dependencies=[Depends(csrf_guard)])
+    api.include_router(session_api.router)
+    app.include_router(api)
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in_first(request: Request, _: SignInRequired) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": "sign in first"}, status_code=401)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+    @app.get("/api/openapi.json", include_in_schema=False)
+    def openapi_schema(_: ViewerDep) -> dict[str, Any]:
+        return app.openapi()
+
+    @app.get("/", include_in_schema=False)
+    def home() -> Response:
+        return RedirectResponse("/integrations", status_code=303)
+
+    return app

@@ -1,0 +1,58 @@
+"""Security headers on every response (WS-04) and a generic error page with a correlation id
+(WS-07): no stack trace, no secret, only an id to find the log line."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from urllib.parse import urlsplit
+
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.types import ASGIApp
+
+log = logging.getLogger("appgov.web")
+
+
+def content_security_policy(auth_url: str) -> str:
+    # forms may post to us; the Add and Reconnect forms redirect on to Atlassian's consent page
+    auth = urlsplit(auth_url)
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+            f"form-action 'self' {auth.scheme}://{auth.netloc}",
+        ]
+    )
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    def __init__(self, app: ASGIApp, auth_url: str, hsts: bool) -> None:
+        super().__init__(app)
+        self.csp = content_security_policy(auth_url)
+        self.hsts = hsts
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        try:
+            response = await call_next(request)
+        except Exception:
+            incident = secrets.token_hex(6)
+            log.exception("unhandled error %s on %s %s", incident, request.method, request.url.path)
+            response = PlainTextResponse(f"Something went wrong (reference {incident}).", status_code=500)
+        headers = response.headers
+        headers["Content-Security-Policy"] = self.csp
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["X-Frame-Options"] = "DENY"
+        headers["Referrer-Policy"] = "no-referrer"  # no OAuth code or state ever leaks onward (CS-07)
+        headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        if not request.url.path.startswith("/static/"):
+            headers["Cache-Control"] = "no-store"
+        if self.hsts:
+            headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        return response

@@ -1,0 +1,102 @@
+"""Sign-in and sign-out."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from appgov.accounts import throttle
+from appgov.accounts.sessions import close_session, open_session
+from appgov.accounts.users import authenticate
+from appgov.web.auth import (
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    Viewer,
+    csrf_guard,
+    optional_viewer,
+    runtime_of,
+    safe_next,
+    secure_cookies,
+)
+from appgov.web.templating import render
+
+router = APIRouter(dependencies=[Depends(csrf_guard)])
+GENERIC_FAILURE = "Wrong email or password."
+
+
+def client_address(request: Request) -> str:
+    # X-Forwarded-For is ignored: without a configured trusted proxy it is whatever the caller says
+    return request.client.host if request.client else "unknown"
+
+
+@router.get("/login")
+def login_page(
+    request: Request,
+    viewer: Annotated[Viewer | None, Depends(optional_viewer)],
+    next: str | None = None,
+) -> Response:
+    if viewer is not None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return _login_form(request, next, error=None)
+
+
+def _login_form(request: Request, next: str | None, error: str | None, status_code: int = 200) -> Response:
+    token = secrets.token_urlsafe(32)
+    page = {"csrf_token": token, "next": safe_next(next), "error": error}
+    response = render(request, "login.html", None, status_code=status_code, **page)
+    secure = secure_cookies(runtime_of(request))
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, max_age=3600, httponly=True, samesite="strict", secure=secure
+    )
+    return response
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    email: Annotated[str, Form(max_length=320)],
+    password: Annotated[str, Form(max_length=1024)],
+    next: Annotated[str, Form(max_length=2000)] = "/integrations",
+) -> Response:
+    runtime = runtime_of(request)
+    now = runtime.clock.now()
+    address = client_address(request)
+    with runtime.sessions.begin() as session:
+        wait = throttle.blocked_for(session, email, address, now)
+        if wait > 0:
+            response = _login_form(request, next, f"Too many attempts: try again in {int(wait) + 1} s.", 429)
+            response.headers["Retry-After"] = str(int(wait) + 1)
+            return response
+        user = authenticate(session, email, password, now)
+        if user is None:
+            throttle.record_failure(session, email, address, now)
+            return _login_form(request, next, GENERIC_FAILURE, 401)
+        throttle.record_success(session, email)
+        token, _ = open_session(session, user, now, timedelta(hours=runtime.settings.session_max_hours))
+    response = RedirectResponse(safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",  # lax: the OAuth callback is a top-level navigation from Atlassian
+        secure=secure_cookies(runtime),
+        max_age=runtime.settings.session_max_hours * 3600,
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    runtime = runtime_of(request)
+    token = request.cookies.get(SESSION_COOKIE, "")
+    if token:
+        with runtime.sessions.begin() as session:
+            close_session(session, token)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response

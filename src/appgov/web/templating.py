@@ -1,0 +1,60 @@
+"""Jinja2 templates with autoescaping on (Atlassian-controlled text is untrusted, WS-06), the
+filters pages share, and the context every page gets (viewer, CSRF token, unread count)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import func, select
+
+from appgov.storage.models import Notification
+from appgov.web.auth import Viewer, runtime_of
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def when(value: datetime | None, empty: str = "N/A") -> str:
+    return f"{value:%Y-%m-%d %H:%M} UTC" if value else empty
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
+
+
+def safe_url(value: str | None) -> str | None:
+    """Only http(s) links are rendered as links; ``javascript:``, ``data:`` and the rest are not."""
+    if value and value.strip().lower().startswith(("https://", "http://")):
+        return value.strip()
+    return None
+
+
+templates.env.filters.update(when=when, duration=duration, safe_url=safe_url)
+
+
+def unread_count(request: Request, viewer: Viewer) -> int:
+    runtime = runtime_of(request)
+    with runtime.sessions() as session:
+        query = select(func.count()).where(
+            Notification.user_id == viewer.user.id, Notification.read_at.is_(None)
+        )
+        return session.scalar(query) or 0
+
+
+def render(
+    request: Request, name: str, viewer: Viewer | None, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    context.update(
+        viewer=viewer,
+        csrf_token=viewer.csrf_token if viewer else context.get("csrf_token", ""),
+        unread=unread_count(request, viewer) if viewer else 0,
+    )
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
