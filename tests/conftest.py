@@ -1,6 +1,6 @@
 """Shared fixtures: simulators over real HTTP, and the external services some tests need.
 
-A test that needs PostgreSQL or Redis skips with the reason when the service is not there, except
+A test that needs PostgreSQL, Redis or Chromium skips with the reason when the service is not there, except
 under ``CI=true``, where a missing service fails the run instead of hiding it.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -34,6 +35,25 @@ def postgres_url() -> str:
     url = os.environ.get("APPGOV_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
     _require_service("PostgreSQL", "127.0.0.1", 5432)
     return url
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (never a downloaded browser); one per test session."""
+    if not os.path.exists(CHROMIUM):
+        reason = f"{CHROMIUM} is not installed (apt-get install chromium)"
+        if IN_CI:
+            pytest.fail(f"{reason}; under CI=true every browser test must run")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        browser.close()
 
 
 @pytest.fixture(scope="session")
