@@ -10,56 +10,15 @@ import base64
 import hashlib
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from appgov.demo.forms import the_form
 from support.simulator import Simulator
 
 DEFAULT_SCOPES = "read:jira-user read:jira-work offline_access read:me"
-
-
-@dataclass
-class Form:
-    action: str
-    fields: dict[str, str] = field(default_factory=dict)  # hidden and text inputs
-    options: dict[str, list[str]] = field(default_factory=dict)  # <select> name -> option values
-    buttons: dict[str, list[str]] = field(default_factory=dict)  # submit button name -> values
-
-
-class _FormParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.forms: list[Form] = []
-        self._select: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form":
-            self.forms.append(Form(a.get("action", "")))
-        elif tag == "input" and "name" in a and a.get("type") != "password":
-            self.forms[-1].fields[a["name"]] = a.get("value", "")
-        elif tag == "select":
-            self._select = a["name"]
-            self.forms[-1].options[a["name"]] = []
-        elif tag == "option" and self._select is not None:
-            self.forms[-1].options[self._select].append(a["value"])
-        elif tag == "button" and "name" in a:
-            self.forms[-1].buttons.setdefault(a["name"], []).append(a.get("value", ""))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "select":
-            self._select = None
-
-
-def the_form(html: str) -> Form:
-    parser = _FormParser()
-    parser.feed(html)
-    assert len(parser.forms) == 1, f"expected one form, found {len(parser.forms)}"
-    return parser.forms[0]
 
 
 def callback_params(response: httpx.Response) -> dict[str, str]:
