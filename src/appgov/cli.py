@@ -219,6 +219,23 @@ def serve(
     uvicorn.run(create_app(runtime, background=True), host=host, port=port, access_log=False)
 
 
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="the console's port")] = 8000,
+    sim_port: Annotated[int, typer.Option(help="the simulator's port")] = 8800,
+    data_dir: Annotated[Path, typer.Option(help="where the demo keeps its state")] = Path("var/demo"),
+    profile: Annotated[str, typer.Option(help="the simulated tenant's size")] = "small",
+) -> None:
+    """Run the console against the bundled Atlassian Cloud simulator, with two sites connected."""
+    from appgov.demo.launcher import DemoError
+    from appgov.demo.run import run_demo
+
+    try:
+        run_demo(port, sim_port, data_dir, profile)
+    except DemoError as err:
+        raise fail(str(err)) from None
+
+
 @export_app.command("apps")
 def export_apps(
     format: Annotated[str, typer.Option(help="json or csv")] = "json",

@@ -1,0 +1,93 @@
+"""Start the bundled simulator for the demo and point appgov's settings at it."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from appgov.accounts.users import create_user
+from appgov.config import Settings
+from appgov.runtime import Runtime
+from appgov.storage.models import User
+
+DEMO_ADMIN = "demo@appgov.example"
+CALLBACK_PATH = "/integrations/atlassian/callback"
+
+
+class DemoError(Exception):
+    pass
+
+
+@dataclass
+class DemoSimulator:
+    process: subprocess.Popen[bytes]
+    state: dict[str, Any]
+    log_path: Path
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+
+def start_simulator(data_dir: Path, port: int, profile: str, console_url: str) -> DemoSimulator:
+    """The simulator with ``--data-dir`` (restarts keep its grants and tokens), and the console's
+    callback registered as its OAuth client's redirect URI."""
+    sim_dir = data_dir / "simulator"
+    sim_dir.mkdir(parents=True, exist_ok=True)
+    state_file, log_path = sim_dir / "state.json", sim_dir / "simulator.log"
+    state_file.unlink(missing_ok=True)
+    command = [
+        sys.executable, "-m", "appgov_sim", "serve", "--host", "127.0.0.1", "--port", str(port),
+        "--profile", profile, "--seed", "1", "--data-dir", str(sim_dir), "--state-file", str(state_file),
+        "--redirect-uri", console_url + CALLBACK_PATH,
+    ]  # fmt: skip
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603 (our own argv)
+    deadline = time.monotonic() + 120
+    while not state_file.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise DemoError(f"the simulator did not start; see {log_path}:\n{log_path.read_text()[-2000:]}")
+        time.sleep(0.1)  # waiting for the simulator to write its state file
+    return DemoSimulator(process, json.loads(state_file.read_text()), log_path)
+
+
+def demo_settings(data_dir: Path, console_url: str, sim_state: dict[str, Any]) -> Settings:
+    """The environment's settings (SMTP and the like), with every Atlassian URL on the simulator."""
+    client = sim_state["oauth_client"]
+    return replace(
+        Settings.from_env(),
+        data_dir=data_dir,
+        database_url=f"sqlite:///{data_dir / 'appgov.db'}",
+        auth_url=sim_state["auth_url"],
+        api_url=sim_state["api_url"],
+        marketplace_url=sim_state["marketplace_url"],
+        allowed_hosts=(sim_state["base_url"].split("//", 1)[1],),
+        ca_bundle=sim_state["certificate"],
+        oauth_client_id=client["client_id"],
+        oauth_client_secret=client["client_secret"],
+        oauth_redirect_uri=None,
+        public_url=console_url,
+    )
+
+
+def ensure_admin(runtime: Runtime, data_dir: Path) -> tuple[str, str]:
+    """The demo administrator, created once with a random password kept (mode 0600) for re-runs."""
+    password_file = data_dir / "demo-admin-password"
+    with runtime.sessions.begin() as session:
+        exists = session.query(User).filter_by(email=DEMO_ADMIN).one_or_none() is not None
+        if exists and password_file.exists():
+            return DEMO_ADMIN, password_file.read_text().strip()
+        password = secrets.token_urlsafe(12)
+        if exists:
+            raise DemoError(f"{DEMO_ADMIN} exists but {password_file} is gone: use a fresh --data-dir")
+        create_user(session, DEMO_ADMIN, "Demo Admin", password, runtime.clock.now(), is_admin=True)
+    password_file.touch(mode=0o600)
+    password_file.write_text(password + "\n")
+    return DEMO_ADMIN, password
