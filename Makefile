@@ -1,10 +1,11 @@
 # The two set-up commands of the README: `make run` and `make test`.
 VENV ?= .venv
 BIN := $(VENV)/bin
-PORT ?= 8800
+PORT ?= 8000
+SIM_PORT ?= 8800
 PROFILE ?= small
 
-.PHONY: run test lint
+.PHONY: run sim test lint
 
 $(BIN)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -12,8 +13,13 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
+# the console on 127.0.0.1:$(PORT) against the bundled simulator, with two sites connected
 run: $(BIN)/.installed
-	$(BIN)/appgov-sim serve --host 127.0.0.1 --port $(PORT) --profile $(PROFILE) --seed 1 --state-file var/sim-state.json
+	$(BIN)/appgov demo --port $(PORT) --sim-port $(SIM_PORT) --profile $(PROFILE)
+
+# the simulator alone (its URLs, accounts and secrets go to var/sim-state.json)
+sim: $(BIN)/.installed
+	$(BIN)/appgov-sim serve --host 127.0.0.1 --port $(SIM_PORT) --profile $(PROFILE) --seed 1 --state-file var/sim-state.json
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests bench
