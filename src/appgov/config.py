@@ -47,7 +47,7 @@ class Settings:
     sync_interval_minutes: int = 360
     sync_jitter_minutes: int = 30
     # Last synced turns red when the last sync took longer than this, or succeeded longer ago than that
-    slow_sync_minutes: int = 30
+    slow_sync_minutes: float = 30.0
     stale_sync_hours: int = 24
     # email (the "domain is ready" message); no host: email is kept in the outbox, unsent
     smtp_host: str | None = None
@@ -86,7 +86,7 @@ class Settings:
             session_max_hours=_int(env, "APPGOV_SESSION_MAX_HOURS", cls.session_max_hours),
             sync_interval_minutes=_int(env, "APPGOV_SYNC_INTERVAL_MINUTES", cls.sync_interval_minutes),
             sync_jitter_minutes=_int(env, "APPGOV_SYNC_JITTER_MINUTES", cls.sync_jitter_minutes),
-            slow_sync_minutes=_int(env, "APPGOV_SLOW_SYNC_MINUTES", cls.slow_sync_minutes),
+            slow_sync_minutes=float(env.get("APPGOV_SLOW_SYNC_MINUTES") or cls.slow_sync_minutes),
             stale_sync_hours=_int(env, "APPGOV_STALE_SYNC_HOURS", cls.stale_sync_hours),
             smtp_host=env.get("APPGOV_SMTP_HOST") or None,
             smtp_port=_int(env, "APPGOV_SMTP_PORT", cls.smtp_port),
