@@ -6,12 +6,13 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from appgov.storage.models import App, Domain
+from appgov.inventory import listing
+from appgov.inventory.listing import AppFilter
 
 COLUMNS = (
     "domain",
@@ -31,37 +32,27 @@ COLUMNS = (
 FORMULA_LEADERS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _status(app: App) -> str:
-    if app.removed_at is not None:
-        return "removed"
-    return "enabled" if app.enabled else "disabled"
-
-
-def _iso(value: Any) -> str | None:
+def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def app_rows(session: Session) -> Iterator[dict[str, Any]]:
-    query = (
-        select(App, Domain.name)
-        .join(Domain, Domain.id == App.domain_id)
-        .order_by(Domain.name, App.product, App.key)
-    )
-    for app, domain in session.execute(query):
+def app_rows(session: Session, where: AppFilter | None = None) -> Iterator[dict[str, Any]]:
+    """The apps the filter selects (all by default), by domain, product and key, as export rows."""
+    for app in listing.app_rows(session, where):
         yield {
-            "domain": domain,
+            "domain": app.domain,
             "product": app.product,
             "key": app.key,
             "name": app.name,
             "vendor": app.vendor,
             "framework": app.framework,
-            "scopes": list(app.scopes or []),
+            "scopes": app.scopes,
             "version": app.version,
             "installed_by": app.installed_by,
             "installed_at": _iso(app.installed_at),
-            "first_seen": _iso(app.first_seen_at),
-            "last_seen": _iso(app.last_seen_at),
-            "status": _status(app),
+            "first_seen": _iso(app.first_seen),
+            "last_seen": _iso(app.last_seen),
+            "status": app.status,
         }
 
 
