@@ -73,3 +73,12 @@ def to_csv(rows: Iterator[dict[str, Any]]) -> str:
     for row in rows:
         writer.writerow([_cell(row[column]) for column in COLUMNS])
     return buffer.getvalue()
+
+
+MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
+
+
+def export_text(session: Session, format: str, where: AppFilter | None = None) -> str:
+    """The apps the filter selects, as CSV or JSON (``format`` is a key of ``MEDIA_TYPES``)."""
+    rows = app_rows(session, where)
+    return to_csv(rows) if format == "csv" else to_json(rows)

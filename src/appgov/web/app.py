@@ -12,10 +12,13 @@ from fastapi.staticfiles import StaticFiles
 
 from appgov import __version__
 from appgov.runtime import Runtime
+from appgov.web.api import apps as apps_api
+from appgov.web.api import domain_detail as domain_detail_api
+from appgov.web.api import notifications as notifications_api
 from appgov.web.api import session as session_api
 from appgov.web.auth import SignInRequired, ViewerDep, csrf_guard, secure_cookies
 from appgov.web.headers import SecurityHeaders
-from appgov.web.pages import apps, signin
+from appgov.web.pages import apps, domains, notifications, signin
 
 STATIC = Path(__file__).parent / "static"
 
@@ -35,8 +38,13 @@ def create_app(runtime: Runtime, *, background: bool = False) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(signin.router, include_in_schema=False)
     app.include_router(apps.router, include_in_schema=False)
+    app.include_router(domains.router, include_in_schema=False)
+    app.include_router(notifications.router, include_in_schema=False)
     api = APIRouter(prefix="/api/v1", dependencies=[Depends(csrf_guard)])
     api.include_router(session_api.router)
+    api.include_router(domain_detail_api.router)
+    api.include_router(apps_api.router)
+    api.include_router(notifications_api.router)
     app.include_router(api)
 
     @app.exception_handler(SignInRequired)

@@ -10,9 +10,8 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import func, select
 
-from appgov.storage.models import Notification
+from appgov.accounts import inbox
 from appgov.web.auth import Viewer, runtime_of
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -41,12 +40,8 @@ templates.env.filters.update(when=when, duration=duration, safe_url=safe_url)
 
 
 def unread_count(request: Request, viewer: Viewer) -> int:
-    runtime = runtime_of(request)
-    with runtime.sessions() as session:
-        query = select(func.count()).where(
-            Notification.user_id == viewer.user.id, Notification.read_at.is_(None)
-        )
-        return session.scalar(query) or 0
+    with runtime_of(request).sessions() as session:
+        return inbox.unread_count(session, viewer.user.id)
 
 
 def render(

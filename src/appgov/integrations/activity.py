@@ -1,0 +1,143 @@
+"""One domain's sync activity, for the Domain page and its REST twin: its data sets (counts, and the
+ones unavailable with Atlassian's reason), its recent runs, its app change log and its queued or running
+job; and the two things a user can do about it: ask for a sync now, or cancel. The status label
+itself is decided in ``integrations.status``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from appgov.integrations.domains import last_run
+from appgov.integrations.status import DomainStatus, domain_status
+from appgov.jobs.queue import active_job, cancel_jobs, enqueue_sync
+from appgov.storage.models import App, AppEvent, AuditEvent, DatasetState, Domain, Job, SyncRun
+
+RUNS_SHOWN = 20
+CHANGES_SHOWN = 50
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    id: int
+    status: str
+    full: bool
+    started_at: datetime
+    finished_at: datetime | None
+    resume_at: datetime | None
+    seconds: float | None  # so far, while it runs; None for a deferred run waiting to resume
+    requests: int
+    retries: int
+    errors: dict[str, Any]
+    message: str | None
+
+
+@dataclass(frozen=True)
+class AppChange:
+    """An app change-log entry; the name comes from the inventory (upstream text), the key otherwise."""
+
+    at: datetime
+    product: str
+    app_key: str
+    app_name: str
+    kind: str
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DomainActivity:
+    domain: Domain
+    status: DomainStatus
+    datasets: list[DatasetState]
+    runs: list[RunSummary]
+    changes: list[AppChange]
+    job: Job | None
+
+    @property
+    def unavailable(self) -> list[DatasetState]:
+        return [d for d in self.datasets if d.status == "unavailable"]
+
+
+def summarize(run: SyncRun, now: datetime) -> RunSummary:
+    end = run.finished_at or (now if run.status == "running" else None)
+    return RunSummary(
+        id=run.id,
+        status=run.status,
+        full=run.full,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        resume_at=run.resume_at,
+        seconds=(end - run.started_at).total_seconds() if end else None,
+        requests=run.requests,
+        retries=run.retries,
+        errors=dict(run.errors or {}),
+        message=run.message,
+    )
+
+
+def recent_runs(session: Session, domain_id: int, now: datetime, limit: int = RUNS_SHOWN) -> list[RunSummary]:
+    query = select(SyncRun).where(SyncRun.domain_id == domain_id).order_by(SyncRun.id.desc()).limit(limit)
+    return [summarize(run, now) for run in session.scalars(query)]
+
+
+def recent_changes(session: Session, domain_id: int, limit: int = CHANGES_SHOWN) -> list[AppChange]:
+    query = (
+        select(AppEvent, App.name)
+        .outerjoin(
+            App,
+            (App.domain_id == AppEvent.domain_id)
+            & (App.product == AppEvent.product)
+            & (App.key == AppEvent.app_key),
+        )
+        .where(AppEvent.domain_id == domain_id)
+        .order_by(AppEvent.at.desc(), AppEvent.id.desc())
+        .limit(limit)
+    )
+    return [
+        AppChange(event.at, event.product, event.app_key, name or event.app_key, event.kind, event.detail)
+        for event, name in session.execute(query)
+    ]
+
+
+def domain_activity(session: Session, domain_id: int, now: datetime) -> DomainActivity | None:
+    """Everything the Domain page shows, or None for a domain that does not exist."""
+    domain = session.get(Domain, domain_id)
+    if domain is None:
+        return None
+    datasets = select(DatasetState).where(DatasetState.domain_id == domain_id).order_by(DatasetState.dataset)
+    return DomainActivity(
+        domain=domain,
+        status=domain_status(last_run(session, domain_id)),
+        datasets=list(session.scalars(datasets)),
+        runs=recent_runs(session, domain_id, now),
+        changes=recent_changes(session, domain_id),
+        job=active_job(session, domain_id),
+    )
+
+
+def request_sync(
+    session: Session, domain: Domain, actor: str, now: datetime, *, full: bool
+) -> tuple[Job, bool]:
+    """Queue a sync (True), or hand back the one already queued or running (False)."""
+    existing = active_job(session, domain.id)
+    if existing is not None:
+        return existing, False
+    job = enqueue_sync(session, domain.id, actor, now, full=full)
+    _audit(session, now, actor, "domain.sync_requested", domain, full=full, job=job.id)
+    return job, True
+
+
+def request_cancel(session: Session, domain: Domain, actor: str, now: datetime) -> int:
+    """Cancel queued jobs and ask a running one to stop; how many jobs that touched."""
+    touched = cancel_jobs(session, domain.id, now)
+    if touched:
+        _audit(session, now, actor, "domain.sync_cancelled", domain, jobs=touched)
+    return touched
+
+
+def _audit(session: Session, now: datetime, actor: str, action: str, domain: Domain, **detail: Any) -> None:
+    session.add(AuditEvent(at=now, actor=actor, action=action, target=domain.site_url, detail=detail))

@@ -1,0 +1,110 @@
+"""The app inventory over REST: the Apps page's filters, sorts and paging as JSON, and the exports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from appgov.inventory.listing import (
+    MAX_PAGE_SIZE,
+    PAGE_SIZE,
+    SORTS,
+    STATUSES,
+    AppFilter,
+    AppOrder,
+    AppRow,
+    app_page,
+)
+from appgov.web.auth import ViewerDep, csrf_guard, runtime_of
+from appgov.web.pages.apps import export_response
+
+router = APIRouter(tags=["apps"], dependencies=[Depends(csrf_guard)])
+SORT_PATTERN = f"^({'|'.join(SORTS)})$"
+STATUS_PATTERN = f"^({'|'.join(STATUSES)})$"
+
+
+class AppOut(BaseModel):
+    """One app on one domain. Names, vendors, scopes and links are the vendor's text, unescaped."""
+
+    id: int
+    domain_id: int
+    domain: str
+    product: str
+    key: str
+    name: str
+    vendor: str | None
+    vendor_link: str | None
+    vendor_marketplace_link: str | None
+    framework: str | None
+    scopes: list[str]
+    version: str | None
+    installed_by: str | None = Field(description="the installer's Atlassian account id")
+    installed_by_name: str | None
+    installed_at: datetime | None
+    first_seen: datetime
+    last_seen: datetime
+    status: str = Field(description="enabled, disabled or removed")
+
+
+class AppPageOut(BaseModel):
+    items: list[AppOut]
+    total: int = Field(description="apps the filters select, across all pages")
+    page: int
+    per_page: int
+    pages: int
+
+
+def _app(row: AppRow) -> AppOut:
+    return AppOut(**vars(row))
+
+
+def _filter(domain_id: int | None, status: str | None, q: str) -> AppFilter:
+    return AppFilter(domain_id, status, q)
+
+
+DomainQuery = Annotated[int | None, Query(description="only this domain's apps")]
+StatusQuery = Annotated[str | None, Query(pattern=STATUS_PATTERN)]
+TextQuery = Annotated[str, Query(max_length=200, description="in the name, the vendor or the key")]
+
+
+@router.get("/apps")
+def list_apps(
+    request: Request,
+    _: ViewerDep,
+    domain_id: DomainQuery = None,
+    status: StatusQuery = None,
+    q: TextQuery = "",
+    sort: Annotated[str, Query(pattern=SORT_PATTERN)] = "name",
+    dir: Literal["asc", "desc"] = "asc",
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE,
+) -> AppPageOut:
+    """Every app across domains, filtered, sorted and paged like the Apps page."""
+    with runtime_of(request).sessions() as session:
+        found = app_page(
+            session, _filter(domain_id, status, q), AppOrder(sort, dir == "desc"), page, per_page
+        )
+    return AppPageOut(
+        items=[_app(row) for row in found.rows],
+        total=found.total,
+        page=found.page,
+        per_page=found.per_page,
+        pages=found.pages,
+    )
+
+
+@router.get("/apps/export", response_class=Response)
+def export_apps(
+    request: Request,
+    _: ViewerDep,
+    format: Literal["csv", "json"] = "json",
+    domain_id: DomainQuery = None,
+    status: StatusQuery = None,
+    q: TextQuery = "",
+) -> Response:
+    """The filtered inventory as a file: formula-safe CSV or a JSON array, one row per app per domain."""
+    return export_response(request, format, _filter(domain_id, status, q))

@@ -1,0 +1,212 @@
+"""One domain's details over REST: status, counts per data set, unavailable data sets with their
+reasons, recent runs and app changes; Sync now (202 and the job) and Cancel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
+from pydantic import BaseModel, Field
+
+from appgov.integrations.activity import (
+    RUNS_SHOWN,
+    RunSummary,
+    domain_activity,
+    recent_runs,
+    request_cancel,
+    request_sync,
+)
+from appgov.storage.models import DatasetState, Domain, Job
+from appgov.web.auth import ViewerDep, csrf_guard, runtime_of
+
+router = APIRouter(tags=["domains"], dependencies=[Depends(csrf_guard)])
+
+
+class StatusOut(BaseModel):
+    label: str = Field(description="In progress, Success, Error or Not synced")
+    reason: str | None = None
+
+
+class DatasetOut(BaseModel):
+    name: str
+    status: str = Field(description="pending, running, ok, unavailable or error")
+    count: int | None = Field(description="live items after the last complete pass; null when unavailable")
+    reason: str | None = Field(description="Atlassian's reason when unavailable or failed")
+    completed_at: datetime | None
+
+
+class UnavailableOut(BaseModel):
+    name: str
+    reason: str | None
+
+
+class RunOut(BaseModel):
+    id: int
+    status: str = Field(description="running, success, partial, failed, deferred or cancelled")
+    full: bool
+    started_at: datetime
+    finished_at: datetime | None
+    resume_at: datetime | None
+    duration_seconds: float | None
+    requests: int
+    retries: int
+    errors: dict[str, Any]
+    message: str | None
+
+
+class JobOut(BaseModel):
+    id: int
+    domain_id: int
+    status: str = Field(description="queued, running, done or cancelled")
+    full: bool
+    run_at: datetime
+    requested_by: str
+    cancel_requested: bool
+    run_id: int | None
+
+
+class AppChangeOut(BaseModel):
+    at: datetime
+    product: str
+    app_key: str
+    app_name: str
+    kind: str
+    detail: dict[str, Any]
+
+
+class DomainDetailOut(BaseModel):
+    id: int
+    name: str
+    site_url: str
+    products: list[str]
+    created_at: datetime
+    created_by: str
+    status: StatusOut
+    datasets: list[DatasetOut]
+    unavailable: list[UnavailableOut]
+    runs: list[RunOut]
+    app_changes: list[AppChangeOut]
+    job: JobOut | None = Field(description="the sync queued or running now, if any")
+
+
+class SyncRequest(BaseModel):
+    full: bool = Field(False, description="ignore audit-log bookmarks and read everything again")
+
+
+class SyncOut(BaseModel):
+    job: JobOut
+    queued_now: bool = Field(description="false when a sync was already queued or running (that job)")
+
+
+class CancelOut(BaseModel):
+    cancelled: int = Field(description="queued jobs dropped plus running ones asked to stop")
+
+
+def _dataset(state: DatasetState) -> DatasetOut:
+    counted = state.status not in ("unavailable", "pending")
+    return DatasetOut(
+        name=state.dataset,
+        status=state.status,
+        count=state.count if counted else None,
+        reason=state.reason,
+        completed_at=state.completed_at,
+    )
+
+
+def _run(run: RunSummary) -> RunOut:
+    return RunOut(
+        id=run.id,
+        status=run.status,
+        full=run.full,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        resume_at=run.resume_at,
+        duration_seconds=run.seconds,
+        requests=run.requests,
+        retries=run.retries,
+        errors=run.errors,
+        message=run.message,
+    )
+
+
+def _job(job: Job) -> JobOut:
+    return JobOut(
+        id=job.id,
+        domain_id=job.domain_id,
+        status=job.status,
+        full=job.full,
+        run_at=job.run_at,
+        requested_by=job.requested_by,
+        cancel_requested=job.cancel_requested,
+        run_id=job.run_id,
+    )
+
+
+def _missing(domain_id: int) -> HTTPException:
+    return HTTPException(404, f"no domain has id {domain_id}")
+
+
+@router.get("/domains/{domain_id}")
+def domain_detail(request: Request, domain_id: int, _: ViewerDep) -> DomainDetailOut:
+    runtime = runtime_of(request)
+    with runtime.sessions() as session:
+        activity = domain_activity(session, domain_id, runtime.clock.now())
+    if activity is None:
+        raise _missing(domain_id)
+    domain = activity.domain
+    return DomainDetailOut(
+        id=domain.id,
+        name=domain.name,
+        site_url=domain.site_url,
+        products=list(domain.products),
+        created_at=domain.created_at,
+        created_by=domain.created_by,
+        status=StatusOut(label=activity.status.label, reason=activity.status.reason),
+        datasets=[_dataset(state) for state in activity.datasets],
+        unavailable=[UnavailableOut(name=s.dataset, reason=s.reason) for s in activity.unavailable],
+        runs=[_run(run) for run in activity.runs],
+        app_changes=[AppChangeOut(**vars(change)) for change in activity.changes],
+        job=_job(activity.job) if activity.job else None,
+    )
+
+
+@router.get("/domains/{domain_id}/runs")
+def domain_runs(
+    request: Request,
+    domain_id: int,
+    _: ViewerDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = RUNS_SHOWN,
+) -> list[RunOut]:
+    """The domain's most recent runs, newest first."""
+    runtime = runtime_of(request)
+    with runtime.sessions() as session:
+        if session.get(Domain, domain_id) is None:
+            raise _missing(domain_id)
+        return [_run(run) for run in recent_runs(session, domain_id, runtime.clock.now(), limit)]
+
+
+@router.post("/domains/{domain_id}/sync", status_code=202)
+def sync_now(
+    request: Request, domain_id: int, viewer: ViewerDep, body: Annotated[SyncRequest | None, Body()] = None
+) -> SyncOut:
+    """Queue a sync now; if one is already queued or running, that job is returned instead."""
+    runtime = runtime_of(request)
+    with runtime.sessions.begin() as session:
+        domain = session.get(Domain, domain_id)
+        if domain is None:
+            raise _missing(domain_id)
+        full = body.full if body else False
+        job, queued = request_sync(session, domain, viewer.user.email, runtime.clock.now(), full=full)
+        return SyncOut(job=_job(job), queued_now=queued)
+
+
+@router.post("/domains/{domain_id}/cancel")
+def cancel(request: Request, domain_id: int, viewer: ViewerDep) -> CancelOut:
+    """Drop queued syncs and ask a running one to stop at its next checkpoint."""
+    runtime = runtime_of(request)
+    with runtime.sessions.begin() as session:
+        domain = session.get(Domain, domain_id)
+        if domain is None:
+            raise _missing(domain_id)
+        return CancelOut(cancelled=request_cancel(session, domain, viewer.user.email, runtime.clock.now()))

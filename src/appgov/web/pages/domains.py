@@ -1,0 +1,90 @@
+"""The Domain page: one connected site's status, counts per data set, unavailable data sets with
+their reasons, recent runs and app change log, with Sync now and Cancel. While a job is queued or
+running, the activity fragment polls itself (htmx) until the domain is idle again."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from appgov.integrations.activity import domain_activity, request_cancel, request_sync
+from appgov.storage.models import Domain
+from appgov.web.auth import Viewer, ViewerDep, csrf_guard, runtime_of
+from appgov.web.templating import render
+
+router = APIRouter(dependencies=[Depends(csrf_guard)])
+
+# What a redirect back to the page says; only these fixed texts, never text from the query string.
+NOTICES = {
+    "queued": ("Sync queued: it starts in a moment.", "success"),
+    "busy": ("A sync is already queued or running for this domain.", "info"),
+    "cancelled": (
+        "Cancelled: queued work is dropped; a running sync stops at its next checkpoint.",
+        "success",
+    ),
+    "idle": ("Nothing to cancel: no sync is queued or running.", "info"),
+}
+
+
+def _not_found(request: Request, viewer: Viewer) -> Response:
+    return render(request, "domains/not_found.html", viewer, status_code=404, nav="integrations")
+
+
+@router.get("/domains/{domain_id}")
+def domain_page(request: Request, domain_id: int, viewer: ViewerDep, notice: str | None = None) -> Response:
+    runtime = runtime_of(request)
+    with runtime.sessions() as session:
+        activity = domain_activity(session, domain_id, runtime.clock.now())
+    if activity is None:
+        return _not_found(request, viewer)
+    flash, kind = NOTICES.get(notice or "", (None, None))
+    return render(
+        request,
+        "domains/detail.html",
+        viewer,
+        activity=activity,
+        flash=flash,
+        flash_kind=kind,
+        nav="integrations",
+    )
+
+
+@router.get("/domains/{domain_id}/activity")
+def activity_fragment(request: Request, domain_id: int, viewer: ViewerDep) -> Response:
+    """The part of the page a sync changes, for htmx to poll while a job is active."""
+    runtime = runtime_of(request)
+    with runtime.sessions() as session:
+        activity = domain_activity(session, domain_id, runtime.clock.now())
+    if activity is None:
+        return _not_found(request, viewer)
+    return render(request, "domains/_activity.html", viewer, activity=activity)
+
+
+@router.post("/domains/{domain_id}/sync")
+def sync_now(
+    request: Request, domain_id: int, viewer: ViewerDep, full: Annotated[bool, Form()] = False
+) -> Response:
+    runtime = runtime_of(request)
+    with runtime.sessions.begin() as session:
+        domain = session.get(Domain, domain_id)
+        if domain is None:
+            return _not_found(request, viewer)
+        _, queued = request_sync(session, domain, viewer.user.email, runtime.clock.now(), full=full)
+    return _back(domain_id, "queued" if queued else "busy")
+
+
+@router.post("/domains/{domain_id}/cancel")
+def cancel(request: Request, domain_id: int, viewer: ViewerDep) -> Response:
+    runtime = runtime_of(request)
+    with runtime.sessions.begin() as session:
+        domain = session.get(Domain, domain_id)
+        if domain is None:
+            return _not_found(request, viewer)
+        touched = request_cancel(session, domain, viewer.user.email, runtime.clock.now())
+    return _back(domain_id, "cancelled" if touched else "idle")
+
+
+def _back(domain_id: int, notice: str) -> Response:
+    return RedirectResponse(f"/domains/{domain_id}?notice={notice}", status_code=303)
