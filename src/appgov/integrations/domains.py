@@ -67,12 +67,18 @@ async def probe_site(site_url: str, email: str, api_token: str, verify: str | bo
     return SiteProbe(products, cloud_id, account_id)
 
 
+def clean_token(api_token: str) -> str:
+    """The token as typed, trimmed; refused when it cannot be an API token (before any request)."""
+    token = api_token.strip()
+    if not token or any(ch.isspace() for ch in token) or len(token) > 1024:
+        raise DomainError("the API token is empty or malformed")
+    return token
+
+
 async def add_domain(runtime: Runtime, raw_url: str, email: str, api_token: str, added_by: str) -> Domain:
     """Connect a site with an API token, or give one to a site already connected with OAuth."""
     site_url = normalize_site_url(raw_url, runtime.settings.allowed_hosts)
-    api_token = api_token.strip()
-    if not api_token or any(ch.isspace() for ch in api_token) or len(api_token) > 1024:
-        raise DomainError("the API token is empty or malformed")
+    api_token = clean_token(api_token)
     with runtime.sessions() as session:
         existing = session.scalar(select(Domain).where(Domain.site_url == site_url))
         if existing and session.scalar(select(ApiToken).where(ApiToken.domain_id == existing.id)):
@@ -80,24 +86,35 @@ async def add_domain(runtime: Runtime, raw_url: str, email: str, api_token: str,
     probe = await probe_site(site_url, email, api_token, runtime.verify)
     now = datetime.now(UTC)
     with runtime.sessions.begin() as session:
-        domain = _domain_row(session, site_url, probe.products, added_by, now)
+        domain = domain_row(session, site_url, probe.products, added_by, now)
         domain.cloud_id = domain.cloud_id or probe.cloud_id
         session.flush()
-        session.add(
-            ApiToken(
-                domain_id=domain.id,
-                owner_email=email,
-                owner_account_id=probe.account_id,
-                secret=runtime.secrets.encrypt(api_token, _token_context(domain.id)),
-                last4=api_token[-4:],
-                created_at=now,
-                validated_at=now,
-            )
-        )
+        put_api_token(runtime, session, domain.id, email, api_token, probe, now)
     return domain
 
 
-def _domain_row(session: Session, site_url: str, products: list[str], added_by: str, now: datetime) -> Domain:
+def put_api_token(
+    runtime: Runtime,
+    session: Session,
+    domain_id: int,
+    email: str,
+    api_token: str,
+    probe: SiteProbe,
+    now: datetime,
+) -> ApiToken:
+    """Store a validated token (encrypted) as the domain's one API token, replacing any other."""
+    token = session.scalar(select(ApiToken).where(ApiToken.domain_id == domain_id))
+    if token is None:
+        token = ApiToken(domain_id=domain_id)
+        session.add(token)
+    token.created_at, token.validated_at = now, now
+    token.owner_email, token.owner_account_id = email, probe.account_id
+    token.secret = runtime.secrets.encrypt(api_token, _token_context(domain_id))
+    token.last4 = api_token[-4:]
+    return token
+
+
+def domain_row(session: Session, site_url: str, products: list[str], added_by: str, now: datetime) -> Domain:
     """The site's domain row, created on first connection (whichever credential comes first)."""
     domain = session.scalar(select(Domain).where(Domain.site_url == site_url))
     if domain is None:
@@ -203,7 +220,7 @@ def connect_oauth_domain(runtime: Runtime, grant_id: int, resource: dict[str, An
         raise DomainError(f"the consent gave appgov no Jira or Confluence scope on {site_url}")
     now = datetime.now(UTC)
     with runtime.sessions.begin() as session:
-        domain = _domain_row(session, site_url, products, added_by, now)
+        domain = domain_row(session, site_url, products, added_by, now)
         domain.cloud_id, domain.oauth_grant_id = str(resource["id"]), grant_id
         session.flush()
         return domain

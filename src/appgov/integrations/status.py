@@ -1,30 +1,237 @@
-"""The one place that decides what a domain's status is: *In progress*, *Success* or *Error* with a
-reason in plain words, from its last run and its data sets."""
+"""The one place that decides what a domain's status is, for the Integrations page, the REST API,
+notifications and ``appgov domains list``.
+
+Every internal state (the last run and its data sets, a queued or running job, the OAuth grant, the
+sync lease) maps onto one of three labels: *In progress* ("still processing" while the first sync is
+queued or runs), *Success*, or *Error* with its reason in plain words. Beside the status: when the
+domain last synced, whether that is late (a slow last sync, or a last success too long ago), and,
+per platform, the domain whose last sync took longest.
+
+Data sets unavailable because of the site's plan make the domain *Error* ("data set unavailable on
+this plan"), as the issue asks: the administrator sees what appgov cannot read and why.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from appgov.storage.models import SyncRun
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from appgov.config import Settings
+from appgov.jobs.queue import active_job
+from appgov.security.secrets import mask
+from appgov.storage.models import ApiToken, DatasetState, Domain, Job, OAuthGrant, SyncRun
+
+IN_PROGRESS, SUCCESS, ERROR = "In progress", "Success", "Error"
+STILL_PROCESSING = "still processing: the first sync is under way"
+SYNCED = ("success", "partial")  # runs that brought data
+APPS_DATASETS = ("jira.apps", "confluence.apps")
+OAUTH_ONLY_APPS = "the app inventory needs an API token"
+# how the connector and the engine word what went wrong (sync/engine.py, connectors/atlassian/)
+CREDENTIALS_REJECTED = "rejected the credentials"
+GRANT_EXPIRED = "grant expired"
+GAVE_UP = re.compile(r"failed \d+ times, last with (?P<failure>.+)$")
+PLAN_WORDS = ("plan", "licen", "paid", "upgrade")
 
 
 @dataclass(frozen=True)
 class DomainStatus:
-    label: str  # In progress | Success | Error | Not synced
+    label: str  # In progress | Success | Error
     reason: str | None = None
 
+    @property
+    def kind(self) -> str:
+        """The CSS class of the label."""
+        return {IN_PROGRESS: "progress", SUCCESS: "success"}.get(self.label, "error")
 
-def domain_status(last_run: SyncRun | None) -> DomainStatus:
+    def __str__(self) -> str:
+        return f"{self.label}: {self.reason}" if self.reason else self.label
+
+
+@dataclass(frozen=True)
+class StatusContext:
+    """What besides the last run decides the status; empty, the last run decides alone."""
+
+    ever_synced: bool | None = None  # a run brought data once (None: judge from the last run)
+    job: Job | None = None  # the queued or running job
+    grant: OAuthGrant | None = None
+    lease_alive: bool = True  # a worker holds the domain's sync lease
+    has_api_token: bool = True
+    unavailable: dict[str, str] = field(default_factory=dict)  # data set -> Atlassian's reason
+
+
+def domain_status(last_run: SyncRun | None, context: StatusContext | None = None) -> DomainStatus:
+    """In progress, Success, or Error with a reason, from the last run and what surrounds it."""
+    context = context or StatusContext()
+    ever_synced = context.ever_synced if context.ever_synced is not None else _brought_data(last_run)
+    grant = context.grant
+    if grant is not None and grant.status == "revoked":
+        return DomainStatus(ERROR, "consent revoked: reconnect to consent again")
+    if grant is not None and grant.status != "active":
+        return DomainStatus(ERROR, "grant expired: reconnect to consent again")
+    running = last_run is not None and last_run.status == "running"
+    if (running and (context.lease_alive or context.job)) or (
+        context.job and context.job.status == "running"
+    ):
+        return DomainStatus(IN_PROGRESS, None if ever_synced else STILL_PROCESSING)
     if last_run is None:
-        return DomainStatus("Not synced", "waiting for the first sync")
-    if last_run.status == "running":
-        return DomainStatus("In progress")
-    if last_run.status == "success":
-        return DomainStatus("Success")
-    if last_run.status == "deferred":
-        when = last_run.resume_at.strftime("%Y-%m-%d %H:%M UTC") if last_run.resume_at else "later"
-        return DomainStatus("Error", f"rate limited (retrying at {when})")
-    if last_run.status == "partial":
-        failed = ", ".join(sorted(last_run.errors or {})) or "some data sets"
-        return DomainStatus("Error", f"some data sets failed: {failed}")
-    return DomainStatus("Error", last_run.message or "the last sync failed")
+        waiting = STILL_PROCESSING if context.job else "waiting for the first sync"
+        return DomainStatus(IN_PROGRESS, waiting)
+    if running:
+        return DomainStatus(ERROR, "the last sync stopped before its end; the next sync resumes it")
+    return run_status(last_run, context)
+
+
+def run_status(run: SyncRun, context: StatusContext) -> DomainStatus:
+    """What a finished (or deferred) run says."""
+    if run.status == "deferred":
+        return DomainStatus(ERROR, _deferred_reason(run))
+    if run.status == "cancelled":
+        return DomainStatus(ERROR, run.message or "the last sync was cancelled")
+    if run.status == "failed":
+        return DomainStatus(ERROR, _failure_reason(run.message or "", context))
+    if run.status == "partial":
+        failed = ", ".join(dataset_label(d) for d in sorted(run.errors or {})) or "some data sets"
+        return DomainStatus(ERROR, f"some data sets failed: {failed}")
+    unavailable = context.unavailable or {
+        name: "" for name, count in (run.counts or {}).items() if count == "unavailable"
+    }
+    if unavailable:
+        return DomainStatus(ERROR, _unavailable_reason(unavailable))
+    return DomainStatus(SUCCESS)
+
+
+def _deferred_reason(run: SyncRun) -> str:
+    when = f"{run.resume_at:%Y-%m-%d %H:%M} UTC" if run.resume_at else "later"
+    message = run.message or ""
+    if "request budget" in message:
+        return f"request budget spent (resuming at {when})"
+    if "429" in message:
+        return f"rate limited (retrying at {when})"
+    return f"Atlassian asked appgov to wait (retrying at {when})"
+
+
+def _failure_reason(message: str, context: StatusContext) -> str:
+    lowered = message.lower()
+    if lowered.startswith(GRANT_EXPIRED):
+        return "grant expired: reconnect to consent again"
+    if CREDENTIALS_REJECTED in lowered and context.has_api_token:
+        return "API token invalid or expired: edit the API key"
+    if CREDENTIALS_REJECTED in lowered:
+        return "Atlassian rejected the credentials: reconnect"
+    gave_up = GAVE_UP.search(message)
+    if gave_up and gave_up.group("failure").startswith("HTTP"):
+        return f"Atlassian kept failing ({gave_up.group('failure')}); the next sync tries again"
+    if gave_up:
+        return "site unreachable; the next sync tries again"
+    return message or "the last sync failed"
+
+
+def _unavailable_reason(unavailable: dict[str, str]) -> str:
+    apps = {name: why for name, why in unavailable.items() if name in APPS_DATASETS}
+    if any(why.startswith(OAUTH_ONLY_APPS) for why in apps.values()):
+        return "no API token: the app inventory needs one (edit the API key)"
+    if apps:
+        return "account is not a site admin: the installed-app list needs one (edit the API key)"
+    names = ", ".join(dataset_label(d) for d in sorted(unavailable))
+    if all(any(word in why.lower() for word in PLAN_WORDS) for why in unavailable.values()):
+        return f"data set unavailable on this plan: {names}"
+    return f"data set unavailable: {names}"
+
+
+def dataset_label(dataset: str) -> str:
+    """``jira.audit_records`` -> ``Jira audit records``."""
+    product, _, name = dataset.partition(".")
+    return f"{product.capitalize()} {name.replace('_', ' ')}".strip()
+
+
+def _brought_data(run: SyncRun | None) -> bool:
+    return run is not None and run.status in SYNCED
+
+
+# --- a domain's health: status, last synced, late -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class DomainHealth:
+    domain: Domain
+    status: DomainStatus
+    last_synced_at: datetime | None  # the end of the last run that brought data
+    last_sync_seconds: float | None  # how long the last sync took (so far, while one runs)
+    late: bool
+    late_reason: str | None
+    api_key: str | None  # masked to its last four characters
+    api_key_owner: str | None
+
+
+def domain_health(session: Session, domain: Domain, settings: Settings, now: datetime) -> DomainHealth:
+    runs = select(SyncRun).where(SyncRun.domain_id == domain.id).order_by(SyncRun.id.desc())
+    last = session.scalar(runs.limit(1))
+    synced = session.scalar(runs.where(SyncRun.status.in_(SYNCED)).limit(1))
+    token = session.scalar(select(ApiToken).where(ApiToken.domain_id == domain.id))
+    unavailable = session.scalars(
+        select(DatasetState).where(DatasetState.domain_id == domain.id, DatasetState.status == "unavailable")
+    )
+    context = StatusContext(
+        ever_synced=synced is not None,
+        job=active_job(session, domain.id),
+        grant=session.get(OAuthGrant, domain.oauth_grant_id) if domain.oauth_grant_id else None,
+        lease_alive=domain.lease_expires_at is not None and domain.lease_expires_at > now,
+        has_api_token=token is not None,
+        unavailable={state.dataset: state.reason or "" for state in unavailable},
+    )
+    seconds = _duration(last, now)
+    late_reason = lateness(seconds, synced.finished_at if synced else None, settings, now)
+    return DomainHealth(
+        domain=domain,
+        status=domain_status(last, context),
+        last_synced_at=synced.finished_at if synced else None,
+        last_sync_seconds=seconds,
+        late=late_reason is not None,
+        late_reason=late_reason,
+        api_key=mask("x" * 12 + token.last4) if token else None,
+        api_key_owner=token.owner_email if token else None,
+    )
+
+
+def _duration(run: SyncRun | None, now: datetime) -> float | None:
+    if run is None or run.status == "deferred":
+        return None
+    end = run.finished_at or (now if run.status == "running" else None)
+    return (end - run.started_at).total_seconds() if end else None
+
+
+def lateness(
+    last_sync_seconds: float | None, last_synced_at: datetime | None, settings: Settings, now: datetime
+) -> str | None:
+    """Why *Last synced* shows red, or None: the last sync took too long, or the data is too old."""
+    slow = timedelta(minutes=settings.slow_sync_minutes).total_seconds()
+    if last_sync_seconds is not None and last_sync_seconds > slow:
+        return f"the last sync took {_span(last_sync_seconds)} (over {_span(slow)})"
+    stale = timedelta(hours=settings.stale_sync_hours)
+    if last_synced_at is not None and now - last_synced_at > stale:
+        hours = (now - last_synced_at).total_seconds() / 3600
+        return f"no successful sync for {hours:.0f} h (over {settings.stale_sync_hours} h)"
+    return None
+
+
+def _span(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
+def worst(healths: Sequence[DomainHealth]) -> DomainHealth | None:
+    """The domain a platform row stands for: the one whose last sync took longest."""
+    timed = [h for h in healths if h.last_sync_seconds is not None]
+    if timed:
+        return max(timed, key=lambda h: h.last_sync_seconds or 0.0)
+    return healths[0] if healths else None
+
+
+def domain_healths(session: Session, settings: Settings, now: datetime) -> list[DomainHealth]:
+    """Every connected domain's health, by name."""
+    domains = session.scalars(select(Domain).order_by(Domain.name, Domain.id))
+    return [domain_health(session, domain, settings, now) for domain in domains]
