@@ -21,17 +21,16 @@ from appgov.connectors.atlassian.sites import SiteURLError
 from appgov.integrations.domains import (
     DomainError,
     add_domain,
-    clients_for,
     find_domain,
     last_run,
-    marketplace_for,
 )
 from appgov.integrations.status import domain_status
 from appgov.inventory.export import app_rows, to_csv, to_json
 from appgov.runtime import Runtime
 from appgov.security.secrets import mask
 from appgov.storage.models import ApiToken, Domain, SyncRun
-from appgov.sync.engine import AlreadyRunning, SyncEngine
+from appgov.sync.engine import AlreadyRunning
+from appgov.sync.service import sync_domain
 
 app = typer.Typer(help="appgov: third-party app governance for Atlassian Cloud.", no_args_is_help=True)
 domains_app = typer.Typer(help="Connect and list Atlassian sites.", no_args_is_help=True)
@@ -142,23 +141,11 @@ async def _sync_one(runtime: Runtime, domain: Domain, full: bool) -> SyncRun | N
             task = bars.tasks[tasks[dataset]]
             bars.update(tasks[dataset], rate=f"{task.speed or 0:,.0f}/s" if task.speed else "")
 
-        marketplace = marketplace_for(runtime)
-        engine = SyncEngine(
-            runtime.sessions,
-            progress=progress,
-            marketplace=marketplace,
-            concurrency=runtime.settings.sync_concurrency,
-        )
-        with runtime.sessions() as session:
-            clients = clients_for(runtime, session, domain)
         try:
-            return await engine.sync(domain.id, clients, full=full)
-        except AlreadyRunning as err:
+            return await sync_domain(runtime, domain.id, full=full, progress=progress)
+        except (AlreadyRunning, DomainError) as err:
             console.print(f"[yellow]{err}[/yellow]")
             return None
-        finally:
-            await clients.aclose()
-            await marketplace.client.aclose()
 
 
 def _report(domain: Domain, run: SyncRun | None) -> int:

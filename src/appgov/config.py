@@ -56,6 +56,8 @@ class Settings:
     smtp_password: str | None = None
     smtp_starttls: bool = False
     mail_from: str = "appgov@localhost"
+    # the in-process runner: how many domains sync at once (each run holds its domain's lease)
+    runner_concurrency: int = 2
 
     @property
     def redirect_uri(self) -> str:
@@ -94,4 +96,5 @@ class Settings:
             smtp_password=env.get("APPGOV_SMTP_PASSWORD") or None,
             smtp_starttls=env.get("APPGOV_SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
             mail_from=env.get("APPGOV_MAIL_FROM", cls.mail_from),
+            runner_concurrency=_int(env, "APPGOV_RUNNER_CONCURRENCY", cls.runner_concurrency),
         )

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 from appgov.config import Settings
 from appgov.connectors.atlassian.retry import RetryPolicy
-from appgov.integrations.domains import add_domain, clients_for, marketplace_for
+from appgov.integrations.domains import add_domain
 from appgov.runtime import Runtime
 from appgov.storage.models import Domain, SyncRun
-from appgov.sync.engine import SyncEngine
+from appgov.sync.service import sync_domain
 from support.simulator import Simulator
 
 
@@ -23,29 +22,29 @@ def runtime_for(sim: Simulator, data_dir: Path, database_url: str | None = None)
         allowed_hosts=(host,),
         ca_bundle=sim.state["certificate"],
         marketplace_url=sim.state["marketplace_url"],
+        sync_concurrency=8,  # parents per chunk as the tests were written against (the engine's default)
     )
     return Runtime.start(settings)
 
 
-def connect(runtime: Runtime, sim: Simulator, site: str = "acme", who: str = "site_admin") -> Domain:
+def connect(
+    runtime: Runtime, sim: Simulator, site: str = "acme", who: str = "site_admin", added_by: str = "tester"
+) -> Domain:
     account = sim.state["accounts"][who]
     return asyncio.run(
-        add_domain(runtime, sim.site_url(site), account["email"], account["api_token"], "tester")
+        add_domain(runtime, sim.site_url(site), account["email"], account["api_token"], added_by)
     )
 
 
-def sync(
-    runtime: Runtime, domain: Domain, policy: RetryPolicy | None = None, **engine_options: Any
-) -> SyncRun:
-    async def run() -> SyncRun:
-        with runtime.sessions() as session:
-            clients = clients_for(runtime, session, domain, policy=policy)
-        marketplace = marketplace_for(runtime)
-        try:
-            engine = SyncEngine(runtime.sessions, marketplace=marketplace, **engine_options)
-            return await engine.sync(domain.id, clients)
-        finally:
-            await clients.aclose()
-            await marketplace.client.aclose()
+def sync(runtime: Runtime, domain: Domain, policy: RetryPolicy | None = None) -> SyncRun:
+    """One sync through the product's own service (as the CLI and the background runner do)."""
+    return asyncio.run(sync_domain(runtime, domain.id, policy=policy))
 
-    return asyncio.run(run())
+
+def revoke_api_tokens(sim: Simulator, who: str = "site_admin") -> None:
+    """Revoke every API token of the account (the organization admin API): Basic auth then gets 401."""
+    account = sim.state["accounts"][who]
+    org_key = {"Authorization": f"Bearer {sim.state['org']['api_key']}"}
+    tokens = f"{sim.url}/users/{account['account_id']}/manage/api-tokens"
+    for token in sim.get(tokens, headers=org_key).json():
+        sim.http.delete(f"{tokens}/{token['id']}", headers=org_key).raise_for_status()

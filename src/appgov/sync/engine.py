@@ -115,7 +115,19 @@ class SyncEngine:
     # --- the run --------------------------------------------------------------------------------
 
     async def sync(self, domain_id: int, clients: DomainClients, full: bool = False) -> SyncRun:
+        """One run. Cancelling the task ends the run *cancelled* (the message is the cancel's, e.g.
+        "cancelled by ...") with its checkpoints kept, releases the lease, and re-raises."""
         ctx = self._begin(domain_id, clients, full)
+        try:
+            await self._classified(ctx)
+        except asyncio.CancelledError as stop:
+            ctx.run.status, ctx.run.message = "cancelled", str(stop.args[0]) if stop.args else "cancelled"
+            raise
+        finally:
+            self._finish(ctx)
+        return ctx.run
+
+    async def _classified(self, ctx: RunContext) -> None:
         try:
             await self._run_all(ctx, self.streams_for(ctx.domain))
             ctx.run.status = "partial" if ctx.errors else "success"
@@ -124,9 +136,6 @@ class SyncEngine:
             ctx.run.status, ctx.run.resume_at, ctx.run.message = "deferred", wait.resume_at, wait.reason
         except* AtlassianError as errors:  # credentials rejected, or a failure outside any one data set
             ctx.run.status, ctx.run.message = "failed", str(_leaves(errors, AtlassianError)[0])
-        finally:
-            self._finish(ctx)
-        return ctx.run
 
     def streams_for(self, domain: Domain) -> list[Stream]:
         return [s for s in STREAMS if s.product in domain.products]
@@ -194,7 +203,9 @@ class SyncEngine:
     def _finish(self, ctx: RunContext) -> None:
         now = self.clock.now()
         with self.sessions.begin() as session:
-            run = session.get_one(SyncRun, ctx.run.id)
+            run = session.get(SyncRun, ctx.run.id)
+            if run is None:  # the domain was deleted under the run: nothing is left to finish
+                return
             run.status = ctx.run.status if ctx.run.status != "running" else "failed"
             run.resume_at, run.message = ctx.run.resume_at, ctx.run.message
             run.finished_at = None if run.status == "deferred" else now

@@ -1,0 +1,47 @@
+"""Sync one domain now: the one way the CLI, the background runner and the tests run a sync. It
+builds the domain's clients and the Marketplace enricher, runs the engine, closes everything, and
+then tells people what the run means (notify.events)."""
+
+from __future__ import annotations
+
+from appgov.connectors.atlassian.retry import RetryPolicy
+from appgov.integrations.domains import DomainError, clients_for, marketplace_for
+from appgov.notify import events
+from appgov.runtime import Runtime
+from appgov.storage.models import Domain, SyncRun
+from appgov.sync.engine import Progress, SyncEngine
+from appgov.sync.faults import fault_point
+
+
+async def sync_domain(
+    runtime: Runtime,
+    domain_id: int,
+    *,
+    full: bool = False,
+    progress: Progress | None = None,
+    policy: RetryPolicy | None = None,
+) -> SyncRun:
+    """Run (or resume) the domain's sync. Raises ``AlreadyRunning`` when another worker holds the
+    domain, ``DomainError`` when the domain is gone or has no credentials."""
+    with runtime.sessions() as session:
+        domain = session.get(Domain, domain_id)
+        if domain is None:
+            raise DomainError(f"domain {domain_id} no longer exists")
+        clients = clients_for(runtime, session, domain, policy=policy)
+        before = events.previous_outcome(session, domain_id)
+    marketplace = marketplace_for(runtime)
+    engine = SyncEngine(
+        runtime.sessions,
+        clock=runtime.clock,
+        progress=progress,
+        marketplace=marketplace,
+        concurrency=runtime.settings.sync_concurrency,
+    )
+    try:
+        run = await engine.sync(domain_id, clients, full=full)
+        fault_point("after_run_commit")  # the ready sweep (notify.events.repair_ready) covers a crash here
+        events.run_finished(runtime, run, before)  # no await in it: a cancel cannot cut it in half
+    finally:
+        await clients.aclose()
+        await marketplace.client.aclose()
+    return run
