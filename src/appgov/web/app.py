@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from appgov import __version__
+from appgov.jobs.background import lifespan as background_lifespan
 from appgov.runtime import Runtime
 from appgov.web.api import apps as apps_api
 from appgov.web.api import domain_detail as domain_detail_api
@@ -32,6 +33,7 @@ def create_app(runtime: Runtime, *, background: bool = False) -> FastAPI:
         docs_url=None,  # Swagger UI would load scripts from a CDN; the schema is served below
         redoc_url=None,
         openapi_url=None,
+        lifespan=background_lifespan(runtime) if background else None,
     )
     app.state.runtime = runtime
     app.add_middleware(SecurityHeaders, auth_url=runtime.settings.auth_url, hsts=secure_cookies(runtime))
