@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy import select
 
 from appgov import __version__
@@ -22,13 +23,11 @@ from appgov.integrations.domains import (
     DomainError,
     add_domain,
     find_domain,
-    last_run,
 )
-from appgov.integrations.status import domain_status
+from appgov.integrations.status import domain_healths, domain_status
 from appgov.inventory.export import app_rows, to_csv, to_json
 from appgov.runtime import Runtime
-from appgov.security.secrets import mask
-from appgov.storage.models import ApiToken, Domain, SyncRun
+from appgov.storage.models import Domain, SyncRun
 from appgov.sync.engine import AlreadyRunning
 from appgov.sync.service import sync_domain
 
@@ -83,19 +82,16 @@ def domains_list() -> None:
         # wrap, never cut: a narrow terminal still shows it all; the masked key stays whole
         table.add_column(column, overflow="fold", no_wrap=column == "API key")
     with runtime.sessions() as session:
-        for domain in session.scalars(select(Domain).order_by(Domain.name)):
-            token = session.scalar(select(ApiToken).where(ApiToken.domain_id == domain.id))
-            run = last_run(session, domain.id)
-            status = domain_status(run)
-            finished = run.finished_at if run else None
+        for health in domain_healths(session, runtime.settings, runtime.clock.now()):
+            domain, synced = health.domain, health.last_synced_at
             table.add_row(
                 domain.name,
                 domain.site_url,
                 ", ".join(domain.products),
-                mask("x" * 12 + token.last4) if token else "-",
+                health.api_key or "-",
                 f"{domain.created_at:%Y-%m-%d %H:%M} by {domain.created_by}",
-                f"{finished:%Y-%m-%d %H:%M}" if finished else "N/A",
-                status.label + (f": {status.reason}" if status.reason else ""),
+                Text(f"{synced:%Y-%m-%d %H:%M}" if synced else "N/A", style="red" if health.late else ""),
+                str(health.status),
             )
     Console().print(table)
 

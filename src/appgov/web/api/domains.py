@@ -1,0 +1,229 @@
+"""The domain lifecycle over REST (``/api/v1``): list, add with an API token, start the OAuth consent
+and finish it by picking a site, replace the API token, reconnect, delete. Tokens go in and never
+come back: answers carry them masked, and validation errors never echo what was sent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, Field, SecretStr
+
+from appgov.integrations import connect
+from appgov.integrations.domains import DomainError
+from appgov.integrations.status import DomainHealth, domain_health, domain_healths
+from appgov.storage.models import Domain
+from appgov.web.auth import ViewerDep, runtime_of
+
+
+class WithoutInput(APIRoute):
+    """Validation errors without the values sent: a body here may hold an API token."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as err:
+                errors = [{k: v for k, v in e.items() if k not in ("input", "ctx")} for e in err.errors()]
+                return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+
+        return handle
+
+
+router = APIRouter(tags=["domains"], route_class=WithoutInput)
+
+
+class DomainOut(BaseModel):
+    id: int
+    name: str
+    site_url: str
+    products: list[str]
+    api_key: str | None = Field(description="the API key masked to its last four characters")
+    api_key_owner: str | None
+    first_connected_at: datetime
+    first_connected_by: str
+    last_synced_at: datetime | None = Field(description="the end of the last sync that brought data")
+    last_sync_seconds: float | None
+    late: bool = Field(description="the last sync was slow, or the last success is too old")
+    late_reason: str | None
+    status: str = Field(description="In progress, Success or Error")
+    status_reason: str | None
+
+
+class DomainAdd(BaseModel):
+    site_url: str = Field(examples=["https://acme.atlassian.net"])
+    email: str = Field(description="the Atlassian account that owns the API token (a site admin)")
+    api_token: SecretStr
+
+
+class ApiTokenReplace(BaseModel):
+    email: str
+    api_token: SecretStr
+    confirm: bool = Field(False, description="must be true: the new token replaces the current one")
+
+
+class Authorization(BaseModel):
+    flow_id: int
+    authorization_url: str = Field(description="open it in the browser whose session asked for it")
+
+
+class PendingSite(BaseModel):
+    cloud_id: str
+    url: str
+    name: str
+
+
+class PendingConnection(BaseModel):
+    flow_id: int
+    account_email: str | None
+    sites: list[PendingSite] = Field(description="sites the consent reaches that are not connected yet")
+
+
+class SiteConnect(BaseModel):
+    cloud_id: str
+    email: str
+    api_token: SecretStr
+
+
+def domain_out(health: DomainHealth) -> DomainOut:
+    domain = health.domain
+    return DomainOut(
+        id=domain.id,
+        name=domain.name,
+        site_url=domain.site_url,
+        products=list(domain.products),
+        api_key=health.api_key,
+        api_key_owner=health.api_key_owner,
+        first_connected_at=domain.created_at,
+        first_connected_by=domain.created_by,
+        last_synced_at=health.last_synced_at,
+        last_sync_seconds=health.last_sync_seconds,
+        late=health.late,
+        late_reason=health.late_reason,
+        status=health.status.label,
+        status_reason=health.status.reason,
+    )
+
+
+def _one(request: Request, domain_id: int) -> DomainOut:
+    runtime = runtime_of(request)
+    with runtime.sessions() as session:
+        domain = session.get(Domain, domain_id)
+        if domain is None:
+            raise HTTPException(404, "no connected domain has this id")
+        return domain_out(domain_health(session, domain, runtime.settings, runtime.clock.now()))
+
+
+def _refused(err: DomainError) -> HTTPException:
+    return HTTPException(404 if isinstance(err, connect.DomainNotFound) else 400, str(err))
+
+
+@router.get("/domains")
+def list_domains(request: Request, _: ViewerDep) -> list[DomainOut]:
+    runtime = runtime_of(request)
+    with runtime.sessions() as session:
+        return [domain_out(h) for h in domain_healths(session, runtime.settings, runtime.clock.now())]
+
+
+@router.post("/domains", status_code=201)
+async def add_domain(request: Request, viewer: ViewerDep, body: DomainAdd) -> DomainOut:
+    """Connect a site with an API token alone, validated against the site first; its first sync
+    starts at once."""
+    runtime = runtime_of(request)
+    try:
+        done = await connect.add_with_token(
+            runtime, body.site_url, body.email, body.api_token.get_secret_value(), viewer.user.email
+        )
+    except DomainError as err:
+        raise _refused(err) from None
+    return _one(request, done.domain_id)
+
+
+@router.post("/integrations/atlassian/authorize")
+async def authorize(request: Request, viewer: ViewerDep) -> Authorization:
+    """Start the OAuth consent; the callback only honours it in this same session."""
+    try:
+        started = await connect.start_consent(runtime_of(request), viewer.session.id)
+    except DomainError as err:
+        raise _refused(err) from None
+    return Authorization(flow_id=started.flow_id, authorization_url=started.authorization_url)
+
+
+@router.get("/integrations/atlassian/flows/{flow_id}")
+def pending_connection(request: Request, viewer: ViewerDep, flow_id: int) -> PendingConnection:
+    """After the consent: the sites it reaches that are not connected yet."""
+    try:
+        pending = connect.pending_connection(runtime_of(request), flow_id, viewer.session.id)
+    except DomainError as err:
+        raise _refused(err) from None
+    sites = [PendingSite(cloud_id=s.cloud_id, url=s.url, name=s.name) for s in pending.sites]
+    return PendingConnection(flow_id=pending.flow_id, account_email=pending.account_email, sites=sites)
+
+
+@router.post("/integrations/atlassian/flows/{flow_id}/connect", status_code=201)
+async def connect_site(request: Request, viewer: ViewerDep, flow_id: int, body: SiteConnect) -> DomainOut:
+    """Connect a site of the consent with its API token; its first sync starts at once."""
+    try:
+        done = await connect.connect_site(
+            runtime_of(request),
+            flow_id,
+            viewer.session.id,
+            body.cloud_id,
+            body.email,
+            body.api_token.get_secret_value(),
+            viewer.user.email,
+        )
+    except DomainError as err:
+        raise _refused(err) from None
+    return _one(request, done.domain_id)
+
+
+@router.put("/domains/{domain_id}/api-token")
+async def replace_api_token(
+    request: Request, viewer: ViewerDep, domain_id: int, body: ApiTokenReplace
+) -> DomainOut:
+    """Replace the API token; the new one is validated first, and the old one stays if it fails."""
+    if not body.confirm:
+        raise HTTPException(400, 'send "confirm": true: the new token replaces the current one')
+    try:
+        await connect.replace_api_token(
+            runtime_of(request), domain_id, body.email, body.api_token.get_secret_value(), viewer.user.email
+        )
+    except DomainError as err:
+        raise _refused(err) from None
+    return _one(request, domain_id)
+
+
+@router.post("/domains/{domain_id}/reconnect")
+async def reconnect(request: Request, viewer: ViewerDep, domain_id: int) -> Authorization:
+    """A new consent for the domain; the callback binds the fresh grant to it and queues a sync."""
+    try:
+        started = await connect.start_consent(runtime_of(request), viewer.session.id, domain_id)
+    except DomainError as err:
+        raise _refused(err) from None
+    return Authorization(flow_id=started.flow_id, authorization_url=started.authorization_url)
+
+
+@router.delete("/domains/{domain_id}", status_code=204)
+def delete_domain(
+    request: Request,
+    viewer: ViewerDep,
+    domain_id: int,
+    confirm: Annotated[bool, Query(description="must be true: the domain's credentials and data go")] = False,
+) -> Response:
+    """Cancel the domain's work and delete its credentials and data; the audit trail keeps a record."""
+    if not confirm:
+        raise HTTPException(400, "add ?confirm=true: deleting removes the domain's credentials and data")
+    try:
+        connect.delete_domain(runtime_of(request), domain_id, viewer.user.email)
+    except DomainError as err:
+        raise _refused(err) from None
+    return Response(status_code=204)

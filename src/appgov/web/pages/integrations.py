@@ -1,0 +1,312 @@
+"""The Integrations page and a domain's lifecycle in the browser: platforms and their domains (status,
+masked API key, first connected, last synced), Add (consent at Atlassian, the callback, pick the
+site, its API key, Connect), Reconnect, Edit API key and Delete, each behind a confirmation where
+it replaces or removes something. The work itself is ``integrations.connect``'s."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from appgov.config import Settings
+from appgov.connectors.atlassian.scopes import scope_table
+from appgov.integrations import connect
+from appgov.integrations.domains import DomainError, site_name
+from appgov.integrations.status import IN_PROGRESS, DomainHealth, domain_health, domain_healths, worst
+from appgov.storage.models import AuditEvent, Domain
+from appgov.web.auth import Viewer, ViewerDep, csrf_guard, optional_viewer, runtime_of
+from appgov.web.templating import render
+
+router = APIRouter(dependencies=[Depends(csrf_guard)])
+ATLASSIAN_KEYS_PAGE = "https://id.atlassian.com/manage-profile/security/api-tokens"
+NOTICES = {
+    "domain.added": "{name} is connected. Ingestion has started in the background and is still "
+    "processing; you get an email when the domain is ready.",
+    "domain.reconnected": "{name} is reconnected with a new consent; a sync has started.",
+    "domain.api_key_replaced": "The API key of {name} was replaced; a sync has started with it.",
+    "domain.deleted": "{name} was deleted with its credentials, queued work and data.",
+}
+
+
+@dataclass(frozen=True)
+class Platform:
+    """A SaaS platform appgov connects to; Atlassian is the first."""
+
+    key: str
+    name: str
+    add_path: str
+    domains: Callable[[Session, Settings, datetime], list[DomainHealth]]
+
+
+PLATFORMS = (Platform("atlassian", "Atlassian", "/integrations/atlassian/add", domain_healths),)
+
+
+@dataclass(frozen=True)
+class PlatformView:
+    platform: Platform
+    healths: list[DomainHealth]
+
+    @property
+    def worst(self) -> DomainHealth | None:
+        return worst(self.healths)
+
+    @property
+    def polling(self) -> bool:
+        """While a domain is in progress its row refreshes itself (htmx), until none is."""
+        return any(h.status.label == IN_PROGRESS for h in self.healths)
+
+
+def _views(request: Request, platforms: tuple[Platform, ...] = PLATFORMS) -> list[PlatformView]:
+    runtime = runtime_of(request)
+    with runtime.sessions() as session:
+        now = runtime.clock.now()
+        return [PlatformView(p, p.domains(session, runtime.settings, now)) for p in platforms]
+
+
+def _page(request: Request, viewer: Viewer, status_code: int = 200, **context: object) -> Response:
+    return render(
+        request,
+        "integrations/index.html",
+        viewer,
+        status_code,
+        nav="integrations",
+        platforms=_views(request),
+        scopes=scope_table(),
+        **context,
+    )
+
+
+def _notice(request: Request, viewer: Viewer, event_id: int | None) -> str | None:
+    """The message for an action this user just did (named by its audit event, so not forgeable)."""
+    if event_id is None:
+        return None
+    with runtime_of(request).sessions() as session:
+        event = session.get(AuditEvent, event_id)
+    if event is None or event.actor != viewer.user.email or event.action not in NOTICES:
+        return None
+    return NOTICES[event.action].format(name=site_name(event.target))
+
+
+def _sentence(err: Exception) -> str:
+    text = str(err)
+    return text[:1].upper() + text[1:]
+
+
+def _done(event_id: int) -> Response:
+    return RedirectResponse(f"/integrations?event={event_id}", status_code=303)
+
+
+def _message(request: Request, viewer: Viewer | None, title: str, message: str, status_code: int) -> Response:
+    page = {"title": title, "message": message}
+    return render(request, "integrations/message.html", viewer, status_code, nav="integrations", **page)
+
+
+@router.get("/integrations")
+def integrations_page(request: Request, viewer: ViewerDep, event: int | None = None) -> Response:
+    notice = _notice(request, viewer, event)
+    return _page(request, viewer, flash=notice, flash_kind="success")
+
+
+@router.get("/integrations/{platform}/domains")
+def platform_domains(request: Request, viewer: ViewerDep, platform: str) -> Response:
+    """The domains table alone: what the page's htmx polling swaps in while a sync is in progress."""
+    views = _views(request, tuple(p for p in PLATFORMS if p.key == platform))
+    if not views:
+        return _message(request, viewer, "Not found", "No such platform.", 404)
+    return render(request, "integrations/_domains.html", viewer, view=views[0])
+
+
+# --- add: consent, callback, pick the site and give its API key -----------------------------------
+
+
+@router.post("/integrations/atlassian/add")
+async def add(request: Request, viewer: ViewerDep) -> Response:
+    try:
+        started = await connect.start_consent(runtime_of(request), viewer.session.id)
+    except DomainError as err:
+        return _page(request, viewer, 400, flash=f"Add is not available: {err}", flash_kind="error")
+    return RedirectResponse(started.authorization_url, status_code=303)
+
+
+@router.get("/integrations/atlassian/callback")
+async def callback(
+    request: Request,
+    viewer: Annotated[Viewer | None, Depends(optional_viewer)],
+    code: str | None = None,
+    state: str | None = None,
+    error: str | None = None,
+) -> Response:
+    """Atlassian's answer. Signed out, it is refused on the spot: sending it through sign-in would
+    carry the code in the next URL (CS-07)."""
+    title = "The connection to Atlassian was not completed"
+    if viewer is None:
+        message = "This browser is not signed in to appgov. Sign in, then start again with Add."
+        return _message(request, None, title, message, 401)
+    try:
+        done = await connect.finish_consent(
+            runtime_of(request), viewer.session.id, state, code, error, viewer.user.email
+        )
+    except DomainError as err:
+        return _message(request, viewer, title, f"{_sentence(err)}. Nothing was changed.", 400)
+    if done.event_id is not None:
+        return _done(done.event_id)
+    return RedirectResponse(f"/integrations/atlassian/connect?flow={done.flow_id}", status_code=303)
+
+
+def _connect_form(
+    request: Request,
+    viewer: Viewer,
+    flow: int,
+    *,
+    error: str | None = None,
+    email: str | None = None,
+    chosen: str | None = None,
+) -> Response:
+    try:
+        pending = connect.pending_connection(runtime_of(request), flow, viewer.session.id)
+    except DomainError as err:
+        return _message(request, viewer, "Connect an Atlassian site", f"{_sentence(err)}.", 400)
+    page = {
+        "pending": pending,
+        "error": error,
+        "email": pending.account_email if email is None else email,
+        "chosen": chosen,
+        "api_token_page": ATLASSIAN_KEYS_PAGE,
+    }
+    return render(
+        request, "integrations/connect.html", viewer, 400 if error else 200, nav="integrations", **page
+    )
+
+
+@router.get("/integrations/atlassian/connect")
+def connect_page(request: Request, viewer: ViewerDep, flow: int) -> Response:
+    return _connect_form(request, viewer, flow)
+
+
+@router.post("/integrations/atlassian/connect")
+async def connect_site(
+    request: Request,
+    viewer: ViewerDep,
+    flow: Annotated[int, Form()],
+    site: Annotated[str, Form(max_length=200)] = "",
+    email: Annotated[str, Form(max_length=320)] = "",
+    api_token: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    runtime = runtime_of(request)
+    try:
+        done = await connect.connect_site(
+            runtime, flow, viewer.session.id, site, email, api_token, viewer.user.email
+        )
+    except DomainError as err:
+        return _connect_form(request, viewer, flow, error=f"{_sentence(err)}.", email=email, chosen=site)
+    return _done(done.event_id)
+
+
+# --- reconnect, edit the API key, delete ----------------------------------------------------------
+
+
+def _domain(request: Request, domain_id: int) -> DomainHealth | None:
+    runtime = runtime_of(request)
+    with runtime.sessions() as session:
+        domain = session.get(Domain, domain_id)
+        if domain is None:
+            return None
+        return domain_health(session, domain, runtime.settings, runtime.clock.now())
+
+
+def _unknown(request: Request, viewer: Viewer) -> Response:
+    return _message(request, viewer, "Not found", "No connected domain has this id.", 404)
+
+
+@router.post("/domains/{domain_id}/reconnect")
+async def reconnect(request: Request, viewer: ViewerDep, domain_id: int) -> Response:
+    try:
+        started = await connect.start_consent(runtime_of(request), viewer.session.id, domain_id)
+    except connect.DomainNotFound:
+        return _unknown(request, viewer)
+    except DomainError as err:
+        return _page(request, viewer, 400, flash=f"Reconnect is not available: {err}", flash_kind="error")
+    return RedirectResponse(started.authorization_url, status_code=303)
+
+
+def _api_key_form(
+    request: Request, viewer: Viewer, health: DomainHealth, error: str | None = None, email: str | None = None
+) -> Response:
+    page = {
+        "health": health,
+        "error": error,
+        "email": health.api_key_owner if email is None else email,
+        "api_token_page": ATLASSIAN_KEYS_PAGE,
+    }
+    return render(
+        request, "integrations/api_key.html", viewer, 400 if error else 200, nav="integrations", **page
+    )
+
+
+@router.get("/domains/{domain_id}/api-key")
+def api_key_page(request: Request, viewer: ViewerDep, domain_id: int) -> Response:
+    health = _domain(request, domain_id)
+    return _api_key_form(request, viewer, health) if health else _unknown(request, viewer)
+
+
+@router.post("/domains/{domain_id}/api-key")
+async def replace_api_key(
+    request: Request,
+    viewer: ViewerDep,
+    domain_id: int,
+    email: Annotated[str, Form(max_length=320)] = "",
+    api_token: Annotated[str, Form(max_length=2000)] = "",
+    confirm: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    health = _domain(request, domain_id)
+    if health is None:
+        return _unknown(request, viewer)
+    if confirm != "yes":
+        error = "Tick the box to confirm that the new key replaces the current one."
+        return _api_key_form(request, viewer, health, error, email)
+    try:
+        done = await connect.replace_api_token(
+            runtime_of(request), domain_id, email, api_token, viewer.user.email
+        )
+    except connect.DomainNotFound:
+        return _unknown(request, viewer)
+    except DomainError as err:
+        error = f"{_sentence(err)}. The current API key stays in place."
+        return _api_key_form(request, viewer, health, error, email)
+    return _done(done.event_id)
+
+
+@router.get("/domains/{domain_id}/delete")
+def delete_page(request: Request, viewer: ViewerDep, domain_id: int) -> Response:
+    health = _domain(request, domain_id)
+    if health is None:
+        return _unknown(request, viewer)
+    return render(request, "integrations/delete.html", viewer, nav="integrations", health=health, error=None)
+
+
+@router.post("/domains/{domain_id}/delete")
+def delete(
+    request: Request,
+    viewer: ViewerDep,
+    domain_id: int,
+    confirm_name: Annotated[str, Form(max_length=300)] = "",
+) -> Response:
+    health = _domain(request, domain_id)
+    if health is None:
+        return _unknown(request, viewer)
+    if confirm_name.strip() != health.domain.name:
+        error = f"Type {health.domain.name} to confirm the deletion."
+        return render(
+            request, "integrations/delete.html", viewer, 400, nav="integrations", health=health, error=error
+        )
+    try:
+        done = connect.delete_domain(runtime_of(request), domain_id, viewer.user.email)
+    except connect.DomainNotFound:
+        return _unknown(request, viewer)
+    return _done(done.event_id)
