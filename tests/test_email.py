@@ -55,6 +55,15 @@ def mailing(runtime: Runtime, smtp: SmtpServer) -> Runtime:
     return runtime
 
 
+def connected(
+    sim: Simulator, tmp_path: Path, database_url: str | None, smtp: SmtpServer
+) -> tuple[Runtime, Domain]:
+    """SMTP up, and acme connected from the console by ADMIN."""
+    smtp.start()
+    runtime = mailing(runtime_for(sim, tmp_path, database_url), smtp)
+    return runtime, connect(runtime, sim, added_by=ADMIN)
+
+
 def send(runtime: Runtime) -> int:
     return asyncio.run(MailSender(runtime).send_due())
 
@@ -81,9 +90,7 @@ def restarted(runtime: Runtime) -> Runtime:
 def test_the_first_successful_sync_emails_the_admin_who_connected_it_exactly_once(
     sim: Simulator, tmp_path: Path, database_url: str, smtp: SmtpServer
 ) -> None:
-    smtp.start()
-    runtime = mailing(runtime_for(sim, tmp_path, database_url), smtp)
-    domain = connect(runtime, sim, added_by=ADMIN)
+    runtime, domain = connected(sim, tmp_path, database_url, smtp)
 
     assert sync(runtime, domain).status == "success"
     assert send(runtime) == 1
@@ -145,9 +152,7 @@ def test_an_email_queued_while_smtp_is_down_is_delivered_once_after_it_comes_bac
 def test_a_crash_after_the_ready_commit_before_sending_still_sends_exactly_once(
     sim: Simulator, tmp_path: Path, database_url: str, smtp: SmtpServer
 ) -> None:
-    smtp.start()
-    runtime = mailing(runtime_for(sim, tmp_path, database_url), smtp)
-    domain = connect(runtime, sim, added_by=ADMIN)
+    runtime, domain = connected(sim, tmp_path, database_url, smtp)
     assert sync(runtime, domain).status == "success"  # ready committed; this process sends nothing
 
     after_crash = restarted(runtime)
@@ -160,9 +165,7 @@ def test_a_crash_after_the_ready_commit_before_sending_still_sends_exactly_once(
 def test_a_sync_killed_between_its_commit_and_the_ready_transaction_is_repaired_and_emails_once(
     sim: Simulator, tmp_path: Path, smtp: SmtpServer
 ) -> None:
-    smtp.start()
-    runtime = mailing(runtime_for(sim, tmp_path), smtp)
-    domain = connect(runtime, sim, added_by=ADMIN)
+    runtime, domain = connected(sim, tmp_path, None, smtp)  # SQLite: the CLI below reads the same file
 
     killed = appgov(sim, tmp_path, "sync", "acme", fault="after_run_commit")
     assert killed.returncode == -signal.SIGKILL, killed.stderr

@@ -60,15 +60,25 @@ def slow_users(sim: Simulator) -> None:
     sim.fault("latency", site="acme", path=USERS, params={"ms": 2000})
 
 
+def sync_queued(sim: Simulator, tmp_path: Path, database_url: str) -> tuple[Runtime, Domain, int]:
+    """acme connected, and a sync of it queued (the job's id)."""
+    runtime = runtime_for(sim, tmp_path, database_url)
+    domain = connect(runtime, sim)
+    return runtime, domain, queue_sync(runtime, domain.id)
+
+
+def assert_users_are_the_ground_truth(runtime: Runtime, sim: Simulator, domain_id: int) -> None:
+    truth = sim.ground_truth()["sites"]["acme"]["products"]["jira"]
+    assert natural_digest(user_keys(runtime, domain_id)) == truth["users"]["digest"]
+
+
 # --- the runner -------------------------------------------------------------------------------
 
 
 def test_a_queued_job_is_claimed_run_and_marked_done_with_its_run(
     sim: Simulator, tmp_path: Path, database_url: str
 ) -> None:
-    runtime = runtime_for(sim, tmp_path, database_url)
-    domain = connect(runtime, sim)
-    job_id = queue_sync(runtime, domain.id)
+    runtime, domain, job_id = sync_queued(sim, tmp_path, database_url)
     runner = Runner(runtime)
 
     asyncio.run(run_until([runner], lambda: job_status(runtime, job_id) == "done"))
@@ -76,8 +86,7 @@ def test_a_queued_job_is_claimed_run_and_marked_done_with_its_run(
     done = job(runtime, job_id)
     [run] = runs(runtime, domain.id)
     assert (done.run_id, done.claimed_by, run.status) == (run.id, runner.worker, "success")
-    truth = sim.ground_truth()["sites"]["acme"]["products"]["jira"]
-    assert natural_digest(user_keys(runtime, domain.id)) == truth["users"]["digest"]
+    assert_users_are_the_ground_truth(runtime, sim, domain.id)
 
 
 def test_two_runners_never_run_the_same_job(sim: Simulator, tmp_path: Path, database_url: str) -> None:
@@ -134,9 +143,7 @@ def test_of_two_racing_claimants_exactly_one_gets_each_job(tmp_path: Path, datab
 def test_a_job_whose_runner_died_is_taken_again_and_resumes_the_same_run(
     sim: Simulator, tmp_path: Path, database_url: str
 ) -> None:
-    runtime = runtime_for(sim, tmp_path, database_url)
-    domain = connect(runtime, sim)
-    job_id = queue_sync(runtime, domain.id)
+    runtime, domain, job_id = sync_queued(sim, tmp_path, database_url)
 
     killed = run_worker_killed_at(sim, runtime, "after_page_commit:3", claim=timedelta(seconds=2))
     assert killed.returncode == -signal.SIGKILL, killed.stderr
@@ -151,17 +158,14 @@ def test_a_job_whose_runner_died_is_taken_again_and_resumes_the_same_run(
     assert taken.claimed_by == runner.worker
     [run] = runs(runtime, domain.id)  # the same run, resumed from its checkpoints
     assert (run.id, run.status, taken.run_id) == (interrupted.id, "success", interrupted.id)
-    truth = sim.ground_truth()["sites"]["acme"]["products"]["jira"]
-    assert natural_digest(user_keys(runtime, domain.id)) == truth["users"]["digest"]
+    assert_users_are_the_ground_truth(runtime, sim, domain.id)
 
 
 def test_cancel_stops_a_running_sync_which_ends_cancelled_with_its_checkpoint_and_a_later_sync_resumes(
     fresh_sim: Simulator, tmp_path: Path, database_url: str
 ) -> None:
-    runtime = runtime_for(fresh_sim, tmp_path, database_url)
-    domain = connect(runtime, fresh_sim)
+    runtime, domain, job_id = sync_queued(fresh_sim, tmp_path, database_url)
     slow_users(fresh_sim)
-    job_id = queue_sync(runtime, domain.id)
     runner = Runner(runtime)
 
     async def cancel_mid_pass() -> None:
@@ -195,8 +199,7 @@ def test_cancel_stops_a_running_sync_which_ends_cancelled_with_its_checkpoint_an
     assert [r.status for r in runs(runtime, domain.id)] == ["cancelled", "success"]
     users_pages = [e for e in fresh_sim.control("GET", "/log").json() if e["path"].endswith(USERS)]
     assert "startAt=0" not in users_pages[0]["query"]  # resumed past the pages already in
-    truth = fresh_sim.ground_truth()["sites"]["acme"]["products"]["jira"]
-    assert natural_digest(user_keys(runtime, domain.id)) == truth["users"]["digest"]
+    assert_users_are_the_ground_truth(runtime, fresh_sim, domain.id)
 
 
 def test_deleting_a_domain_while_its_job_runs_stops_the_run_and_the_runner_carries_on(
@@ -234,10 +237,8 @@ def test_deleting_a_domain_while_its_job_runs_stops_the_run_and_the_runner_carri
 def test_stopping_the_runner_gives_its_running_job_back_for_the_next_start(
     fresh_sim: Simulator, tmp_path: Path, database_url: str
 ) -> None:
-    runtime = runtime_for(fresh_sim, tmp_path, database_url)
-    domain = connect(runtime, fresh_sim)
+    runtime, domain, job_id = sync_queued(fresh_sim, tmp_path, database_url)
     slow_users(fresh_sim)
-    job_id = queue_sync(runtime, domain.id)
 
     asyncio.run(run_until([Runner(runtime)], lambda: users_checkpoint(runtime, domain.id) is not None))
 
