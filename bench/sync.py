@@ -37,29 +37,16 @@ SITE = "acme"
 def child(config: dict[str, Any]) -> None:
     """In the child process: one sync of the domain, then the figures as JSON on stdout."""
     from appgov.config import Settings
-    from appgov.integrations.domains import clients_for, find_domain, marketplace_for
+    from appgov.integrations.domains import find_domain
     from appgov.runtime import Runtime
-    from appgov.storage.models import SyncRun
-    from appgov.sync.engine import SyncEngine
+    from appgov.sync.service import sync_domain
 
     runtime = Runtime.start(Settings(**{**config, "data_dir": Path(config["data_dir"])}))
-
-    async def run() -> SyncRun:
-        with runtime.sessions() as session:
-            domain = find_domain(session, SITE)
-            clients = clients_for(runtime, session, domain)
-        marketplace = marketplace_for(runtime)
-        try:
-            engine = SyncEngine(
-                runtime.sessions, marketplace=marketplace, concurrency=runtime.settings.sync_concurrency
-            )
-            return await engine.sync(domain.id, clients)
-        finally:
-            await clients.aclose()
-            await marketplace.client.aclose()
+    with runtime.sessions() as session:
+        domain_id = find_domain(session, SITE).id
 
     started = time.perf_counter()
-    result = asyncio.run(run())
+    result = asyncio.run(sync_domain(runtime, domain_id))
     wall = time.perf_counter() - started
     rows = sum(v for v in (result.counts or {}).values() if isinstance(v, int))
     usage = resource.getrusage(resource.RUSAGE_SELF)
