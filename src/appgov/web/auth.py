@@ -62,11 +62,16 @@ def require_viewer(viewer: Annotated[Viewer | None, Depends(optional_viewer)]) -
 
 def same_origin(request: Request) -> bool:
     """Reject what a browser marks as cross-site (Fetch metadata, then Origin)."""
-    if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+    site = request.headers.get("sec-fetch-site")
+    if site not in (None, "same-origin", "none"):
         return False
     origin = request.headers.get("origin")
-    if origin is None or origin == "null":
-        return origin is None
+    if origin == "null":
+        # under Referrer-Policy: no-referrer a browser's own same-origin form posts say Origin: null;
+        # its Fetch metadata, which no page can set, still tells same-origin from cross-site
+        return site == "same-origin"
+    if origin is None:
+        return True
     public = runtime_of(request).settings.public_url
     allowed = {_origin_of(public), f"{request.url.scheme}://{request.url.netloc}"}
     return origin.rstrip("/") in allowed
