@@ -99,12 +99,26 @@ def test_unavailable_data_sets_show_atlassians_reason(
     assert refused.status_code == 403
     reason = refused.json()["errorMessages"][0]
     page = Page(admin.get(f"/domains/{ids['acme-eng']}").text)
-    assert page.ids["unavailable"] == f"jira.audit_records: unavailable: {reason}"
+    assert page.ids["unavailable"] == f"Jira audit records jira.audit_records: unavailable: {reason}"
     row = next(r for r in page.rows("datasets") if r.attrs["data-dataset"] == "jira.audit_records")
     assert row.cells[1:3] == ["unavailable", "-"]  # not an empty data set
     detail = admin.get(f"/api/v1/domains/{ids['acme-eng']}").json()
     assert detail["unavailable"] == [{"name": "jira.audit_records", "reason": reason}]
     assert "unavailable" not in Page(admin.get(f"/domains/{ids['acme']}").text).ids
+
+
+def test_the_status_is_the_one_the_integrations_page_shows(admin: SignedIn, ids: dict[str, int]) -> None:
+    listed = {d["id"]: d for d in admin.get("/api/v1/domains").json()}
+    for site in ("acme", "acme-eng"):
+        expected = listed[ids[site]]
+        page = Page(admin.get(f"/domains/{ids[site]}").text)
+        assert page.ids["status"] == " ".join(filter(None, (expected["status"], expected["status_reason"])))
+        detail = admin.get(f"/api/v1/domains/{ids[site]}").json()
+        assert (detail["status"]["label"], detail["status"]["reason"]) == (
+            expected["status"],
+            expected["status_reason"],
+        )
+    assert listed[ids["acme-eng"]]["status"] == "Error"  # the Free plan has no audit log
 
 
 def test_recent_runs_show_their_duration_status_requests_and_retries(
@@ -216,3 +230,15 @@ def test_an_unknown_domain_is_a_404_page_and_a_404_answer(admin: SignedIn) -> No
     assert admin.post_form("/domains/987654/sync").status_code == 404
     assert admin.api("POST", "/api/v1/domains/987654/sync").status_code == 404
     assert admin.api("POST", "/api/v1/domains/987654/cancel").status_code == 404
+
+
+def test_a_browser_form_post_with_origin_null_counts_as_same_origin_only_by_fetch_metadata(
+    console: Console, admin: SignedIn, ids: dict[str, int]
+) -> None:
+    """Under Referrer-Policy: no-referrer, Chromium's own form posts carry ``Origin: null``."""
+    domain_id = ids["acme-eng"]
+    path = f"/domains/{domain_id}/cancel"
+    form = {"csrf_token": admin.csrf_token}
+    for site, expected in (("cross-site", 403), ("same-site", 403), (None, 403), ("same-origin", 303)):
+        headers = {"Origin": "null"} | ({"Sec-Fetch-Site": site} if site else {})
+        assert admin.client.post(path, data=form, headers=headers).status_code == expected, site

@@ -62,7 +62,9 @@ class Page(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.attributes: list[tuple[str, str, str]] = []  # (tag, name, value)
         self.tables: dict[str, list[Row]] = {}
-        self.ids: dict[str, str] = {}
+        self.ids: dict[str, str] = {}  # element id -> its text
+        self.elements: dict[str, dict[str, str]] = {}  # element id -> its attributes
+        self.anchors: list[dict[str, str]] = []  # every link's attributes
         self._table: str | None = None
         self._cell: list[str] | None = None
         self._open_ids: list[tuple[str, str, int]] = []  # (id, tag, depth)
@@ -73,6 +75,10 @@ class Page(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {name: value or "" for name, value in attrs}
         self.attributes += [(tag, name, value) for name, value in values.items()]
+        if "id" in values:
+            self.elements[values["id"]] = values
+        if tag == "a":
+            self.anchors.append(values)
         if tag not in ("br", "input", "img", "meta", "link"):
             self._depth += 1
             if "id" in values:

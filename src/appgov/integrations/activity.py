@@ -1,7 +1,7 @@
 """One domain's sync activity, for the Domain page and its REST twin: its data sets (counts, and the
 ones unavailable with Atlassian's reason), its recent runs, its app change log and its queued or running
-job; and the two things a user can do about it: ask for a sync now, or cancel. The status label
-itself is decided in ``integrations.status``."""
+job; and the two things a user can do about it: ask for a sync now, or cancel. Its status, last
+sync and lateness are decided in ``integrations.status``, as on the Integrations page."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from appgov.integrations.domains import last_run
-from appgov.integrations.status import DomainStatus, domain_status
+from appgov.config import Settings
+from appgov.integrations.status import DomainHealth, domain_health
 from appgov.jobs.queue import active_job, cancel_jobs, enqueue_sync
 from appgov.storage.models import App, AppEvent, AuditEvent, DatasetState, Domain, Job, SyncRun
 
@@ -51,7 +51,7 @@ class AppChange:
 @dataclass(frozen=True)
 class DomainActivity:
     domain: Domain
-    status: DomainStatus
+    health: DomainHealth  # status, last synced and whether that is late, the masked API key
     datasets: list[DatasetState]
     runs: list[RunSummary]
     changes: list[AppChange]
@@ -103,7 +103,9 @@ def recent_changes(session: Session, domain_id: int, limit: int = CHANGES_SHOWN)
     ]
 
 
-def domain_activity(session: Session, domain_id: int, now: datetime) -> DomainActivity | None:
+def domain_activity(
+    session: Session, domain_id: int, settings: Settings, now: datetime
+) -> DomainActivity | None:
     """Everything the Domain page shows, or None for a domain that does not exist."""
     domain = session.get(Domain, domain_id)
     if domain is None:
@@ -111,7 +113,7 @@ def domain_activity(session: Session, domain_id: int, now: datetime) -> DomainAc
     datasets = select(DatasetState).where(DatasetState.domain_id == domain_id).order_by(DatasetState.dataset)
     return DomainActivity(
         domain=domain,
-        status=domain_status(last_run(session, domain_id)),
+        health=domain_health(session, domain, settings, now),
         datasets=list(session.scalars(datasets)),
         runs=recent_runs(session, domain_id, now),
         changes=recent_changes(session, domain_id),

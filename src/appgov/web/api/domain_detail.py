@@ -24,7 +24,7 @@ router = APIRouter(tags=["domains"], dependencies=[Depends(csrf_guard)])
 
 
 class StatusOut(BaseModel):
-    label: str = Field(description="In progress, Success, Error or Not synced")
+    label: str = Field(description="In progress, Success or Error")
     reason: str | None = None
 
 
@@ -83,6 +83,9 @@ class DomainDetailOut(BaseModel):
     created_at: datetime
     created_by: str
     status: StatusOut
+    last_synced_at: datetime | None = Field(description="the end of the last run that brought data")
+    last_sync_late: bool = Field(description="the last sync was slow, or the last success is too old")
+    late_reason: str | None
     datasets: list[DatasetOut]
     unavailable: list[UnavailableOut]
     runs: list[RunOut]
@@ -151,7 +154,7 @@ def _missing(domain_id: int) -> HTTPException:
 def domain_detail(request: Request, domain_id: int, _: ViewerDep) -> DomainDetailOut:
     runtime = runtime_of(request)
     with runtime.sessions() as session:
-        activity = domain_activity(session, domain_id, runtime.clock.now())
+        activity = domain_activity(session, domain_id, runtime.settings, runtime.clock.now())
     if activity is None:
         raise _missing(domain_id)
     domain = activity.domain
@@ -162,7 +165,10 @@ def domain_detail(request: Request, domain_id: int, _: ViewerDep) -> DomainDetai
         products=list(domain.products),
         created_at=domain.created_at,
         created_by=domain.created_by,
-        status=StatusOut(label=activity.status.label, reason=activity.status.reason),
+        status=StatusOut(label=activity.health.status.label, reason=activity.health.status.reason),
+        last_synced_at=activity.health.last_synced_at,
+        last_sync_late=activity.health.late,
+        late_reason=activity.health.late_reason,
         datasets=[_dataset(state) for state in activity.datasets],
         unavailable=[UnavailableOut(name=s.dataset, reason=s.reason) for s in activity.unavailable],
         runs=[_run(run) for run in activity.runs],

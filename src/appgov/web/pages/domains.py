@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from appgov.integrations.activity import domain_activity, request_cancel, request_sync
+from appgov.integrations.status import dataset_label
 from appgov.storage.models import Domain
 from appgov.web.auth import Viewer, ViewerDep, csrf_guard, runtime_of
 from appgov.web.templating import render
@@ -36,7 +37,7 @@ def _not_found(request: Request, viewer: Viewer) -> Response:
 def domain_page(request: Request, domain_id: int, viewer: ViewerDep, notice: str | None = None) -> Response:
     runtime = runtime_of(request)
     with runtime.sessions() as session:
-        activity = domain_activity(session, domain_id, runtime.clock.now())
+        activity = domain_activity(session, domain_id, runtime.settings, runtime.clock.now())
     if activity is None:
         return _not_found(request, viewer)
     flash, kind = NOTICES.get(notice or "", (None, None))
@@ -45,6 +46,7 @@ def domain_page(request: Request, domain_id: int, viewer: ViewerDep, notice: str
         "domains/detail.html",
         viewer,
         activity=activity,
+        label=dataset_label,
         flash=flash,
         flash_kind=kind,
         nav="integrations",
@@ -56,10 +58,10 @@ def activity_fragment(request: Request, domain_id: int, viewer: ViewerDep) -> Re
     """The part of the page a sync changes, for htmx to poll while a job is active."""
     runtime = runtime_of(request)
     with runtime.sessions() as session:
-        activity = domain_activity(session, domain_id, runtime.clock.now())
+        activity = domain_activity(session, domain_id, runtime.settings, runtime.clock.now())
     if activity is None:
         return _not_found(request, viewer)
-    return render(request, "domains/_activity.html", viewer, activity=activity)
+    return render(request, "domains/_activity.html", viewer, activity=activity, label=dataset_label)
 
 
 @router.post("/domains/{domain_id}/sync")
