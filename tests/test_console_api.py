@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from appgov.storage.models import ApiToken, AuditEvent, Domain
-from support.console import ADMIN_EMAIL, Console, SignedIn, console_simulator, free_port
+from appgov.storage.models import ApiToken, Domain
+from support.console import ADMIN_EMAIL, Console, SignedIn
 from support.integrations import (
     audit_events,
     consent,
@@ -19,7 +19,8 @@ from support.integrations import (
     count,
     last_audit_id,
     query_of,
-    reset,
+    running_console,
+    signed_in,
 )
 
 FIELDS = {
@@ -31,18 +32,12 @@ FIELDS = {
 
 @pytest.fixture(scope="module")
 def console() -> Iterator[Console]:
-    port = free_port()
-    sim = console_simulator(port)
-    running = Console(sim, port)
-    yield running
-    running.stop()
-    sim.stop()
+    yield from running_console()
 
 
 @pytest.fixture
 def signed(console: Console) -> Iterator[SignedIn]:
-    yield console.sign_in()
-    reset(console, console.sim)
+    yield from signed_in(console)
 
 
 def account(console: Console, who: str = "site_admin") -> dict[str, Any]:
@@ -205,7 +200,6 @@ def test_delete_needs_confirm_then_removes_the_domain_and_leaves_an_audit_event(
     assert count(console, ApiToken) == 0
     assert [e.target for e in audit_events(console, "domain.deleted", mark)] == [domain["site_url"]]
     assert signed.api("DELETE", f"{path}?confirm=true").status_code == 404
-    assert count(console, AuditEvent, action="domain.deleted") >= 1
 
 
 def test_the_api_needs_a_session_and_openapi_documents_every_endpoint(

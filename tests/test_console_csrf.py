@@ -20,18 +20,13 @@ from appgov.runtime import Runtime
 from appgov.storage.models import Base, WebSession
 from appgov.web.app import create_app
 from appgov.web.auth import UNSAFE_METHODS
-from support.console import Console, SignedIn, console_simulator, free_port
-from support.integrations import console_db, domain_named, wait_idle
+from support.console import Console, SignedIn
+from support.integrations import console_db, domain_named, running_console, wait_idle
 
 
 @pytest.fixture(scope="module")
 def console() -> Iterator[Console]:
-    port = free_port()
-    sim = console_simulator(port)
-    running = Console(sim, port)
-    yield running
-    running.stop()
-    sim.stop()
+    yield from running_console()
 
 
 @pytest.fixture(scope="module")

@@ -21,9 +21,10 @@ from appgov.storage.models import (
     Record,
     SyncRun,
 )
-from support.console import ADMIN_EMAIL, Console, SignedIn, console_simulator, free_port
+from support.console import ADMIN_EMAIL, Console, SignedIn
 from support.integrations import (
     add_site,
+    added,
     audit_events,
     consent,
     consent_to_picker,
@@ -31,7 +32,8 @@ from support.integrations import (
     count,
     domain_named,
     last_audit_id,
-    reset,
+    running_console,
+    signed_in,
     start_add,
     submit_connect,
     token_requests,
@@ -41,19 +43,12 @@ from support.integrations import (
 
 @pytest.fixture(scope="module")
 def console() -> Iterator[Console]:
-    port = free_port()
-    sim = console_simulator(port)
-    # any sync is "slow" here, so Last synced turns red as soon as a sync ends
-    running = Console(sim, port, APPGOV_SLOW_SYNC_MINUTES="0.0001")
-    yield running
-    running.stop()
-    sim.stop()
+    yield from running_console(APPGOV_SLOW_SYNC_MINUTES="0.0001")  # any sync is slow: Last synced turns red
 
 
 @pytest.fixture
 def signed(console: Console) -> Iterator[SignedIn]:
-    yield console.sign_in()
-    reset(console, console.sim)
+    yield from signed_in(console)
 
 
 @pytest.fixture
@@ -163,9 +158,7 @@ def test_reconnect_after_the_simulator_expires_the_grant_binds_a_fresh_grant_and
     console: Console, signed: SignedIn, mark: int
 ) -> None:
     sim = console.sim
-    assert add_site(signed, sim, "acme").status_code == 303
-    domain = domain_named(console, "acme")
-    assert domain is not None
+    domain = added(console, signed)
     wait_idle(console, domain.id)
     sim.control("POST", "/tokens/refresh/expire", {})
     sim.control("POST", "/tokens/access/expire", {})
@@ -193,9 +186,7 @@ def test_edit_api_key_asks_for_confirmation_and_keeps_the_old_key_unless_the_new
     console: Console, signed: SignedIn, mark: int
 ) -> None:
     sim = console.sim
-    assert add_site(signed, sim, "acme").status_code == 303
-    domain = domain_named(console, "acme")
-    assert domain is not None
+    domain = added(console, signed)
     page = signed.get(f"/domains/{domain.id}/api-key")
     assert page.status_code == 200
     assert (
@@ -240,9 +231,7 @@ def test_delete_asks_for_the_name_then_removes_secrets_jobs_and_data_and_the_aud
     console: Console, signed: SignedIn, mark: int
 ) -> None:
     sim = console.sim
-    assert add_site(signed, sim, "acme").status_code == 303
-    domain = domain_named(console, "acme")
-    assert domain is not None
+    domain = added(console, signed)
     wait_idle(console, domain.id)
     assert count(console, Record, domain_id=domain.id) > 0
     sim.fault("latency", site="acme", params={"ms": 300})
@@ -373,12 +362,7 @@ def test_a_signed_out_callback_is_refused_without_a_detour_through_sign_in(
 
 @pytest.fixture(scope="module")
 def hostile_console() -> Iterator[Console]:
-    port = free_port()
-    sim = console_simulator(port, hostile=True)
-    running = Console(sim, port)
-    yield running
-    running.stop()
-    sim.stop()
+    yield from running_console(hostile=True)
 
 
 def test_upstream_and_reflected_text_is_rendered_escaped(hostile_console: Console) -> None:
@@ -386,9 +370,7 @@ def test_upstream_and_reflected_text_is_rendered_escaped(hostile_console: Consol
     error message, no page of the lifecycle carries markup or a script link from them."""
     sim = hostile_console.sim
     signed = hostile_console.sign_in()
-    assert add_site(signed, sim, "acme").status_code == 303
-    domain = domain_named(hostile_console, "acme")
-    assert domain is not None
+    domain = added(hostile_console, signed)
     wait_idle(hostile_console, domain.id)
     with console_db(hostile_console) as session:
         texts = [f"{name} {vendor}" for name, vendor in session.execute(select(App.name, App.vendor))]

@@ -19,14 +19,15 @@ from sqlalchemy import select
 from appgov.integrations.connect import check_redirect_uri, state_hash
 from appgov.integrations.domains import DomainError
 from appgov.storage.models import OAuthFlow
-from support.console import Console, SignedIn, console_simulator, csrf_of, free_port
+from support.console import Console, SignedIn, csrf_of
 from support.integrations import (
     consent,
     console_db,
     console_secrets,
     expire_flows,
     query_of,
-    reset,
+    running_console,
+    signed_in,
     start_add,
     token_requests,
 )
@@ -36,18 +37,12 @@ CALLBACK = "/integrations/atlassian/callback"
 
 @pytest.fixture(scope="module")
 def console() -> Iterator[Console]:
-    port = free_port()
-    sim = console_simulator(port)
-    running = Console(sim, port)
-    yield running
-    running.stop()
-    sim.stop()
+    yield from running_console()
 
 
 @pytest.fixture
 def signed(console: Console) -> Iterator[SignedIn]:
-    yield console.sign_in()
-    reset(console, console.sim)
+    yield from signed_in(console)
 
 
 def answered(console: Console, signed: SignedIn) -> str:

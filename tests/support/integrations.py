@@ -19,7 +19,7 @@ from appgov.jobs.queue import ACTIVE
 from appgov.security.secrets import SecretBox
 from appgov.storage.db import make_engine, session_factory
 from appgov.storage.models import AuditEvent, Domain, Job, OAuthFlow, SyncRun
-from support.console import Console, SignedIn
+from support.console import Console, SignedIn, console_simulator, free_port
 from support.oauth_browser import Browser
 from support.simulator import Simulator
 
@@ -94,6 +94,14 @@ def add_site(signed: SignedIn, sim: Simulator, site: str = "acme", who: str = "s
     return submit_connect(signed, consent_to_picker(signed, sim, site, who), sim, site, who)
 
 
+def added(console: Console, signed: SignedIn, site: str = "acme") -> Domain:
+    """The domain the whole Add flow connected for ``site``."""
+    assert add_site(signed, console.sim, site).status_code == 303
+    domain = domain_named(console, site)
+    assert domain is not None
+    return domain
+
+
 @contextmanager
 def console_db(console: Console) -> Iterator[Session]:
     """A session on the console's own database, to read what it stored."""
@@ -141,6 +149,22 @@ def wait_idle(console: Console, domain_id: int, timeout: float = 240.0) -> SyncR
             return run
         time.sleep(0.2)  # polling for the runner to finish, with a deadline
     raise AssertionError(f"domain {domain_id} still has work after {timeout:.0f} s:\n{console.log()[-3000:]}")
+
+
+def running_console(hostile: bool = False, **env: str) -> Iterator[Console]:
+    """``appgov serve`` against a simulator of its own whose OAuth client calls it back; stopped after."""
+    port = free_port()
+    sim = console_simulator(port, hostile=hostile)
+    running = Console(sim, port, **env)
+    yield running
+    running.stop()
+    sim.stop()
+
+
+def signed_in(console: Console) -> Iterator[SignedIn]:
+    """A signed-in client for one test; afterwards every domain and simulated grant is gone."""
+    yield console.sign_in()
+    reset(console, console.sim)
 
 
 def reset(console: Console, sim: Simulator) -> None:
