@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,8 +14,8 @@ import pytest
 
 from appgov.inventory.listing import SORTS, AppFilter, AppOrder, app_page, app_rows
 from support.cli import appgov
-from support.console import Console, SignedIn, free_port
-from support.console_data import Page, domain_ids, seed_domains
+from support.console import Console, SignedIn
+from support.console_data import Page, domain_ids, seeded_console
 from support.product import connect, runtime_for, sync
 from support.simulator import Simulator
 
@@ -124,15 +123,13 @@ def changed(tenant: Simulator) -> dict[str, dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def console(tenant: Simulator, changed: dict[str, dict[str, Any]]) -> Iterator[Console]:
-    data_dir = Path(tempfile.mkdtemp(prefix="appgov-apps-page-"))
-    seed_domains(tenant, data_dir, SITES)
-    tenant.control("POST", f"/sites/acme/apps/jira/{changed['disabled']['key']}/disable", {})
-    tenant.control("DELETE", f"/sites/acme-wiki/apps/confluence/{changed['removed']['key']}")
-    for site in ("acme", "acme-wiki"):
-        assert appgov(tenant, data_dir, "sync", site).returncode == 0
-    running = Console(tenant, free_port(), data_dir)
-    yield running
-    running.stop()
+    def change_apps_and_sync_again(data_dir: Path) -> None:
+        tenant.control("POST", f"/sites/acme/apps/jira/{changed['disabled']['key']}/disable", {})
+        tenant.control("DELETE", f"/sites/acme-wiki/apps/confluence/{changed['removed']['key']}")
+        for site in ("acme", "acme-wiki"):
+            assert appgov(tenant, data_dir, "sync", site).returncode == 0
+
+    yield from seeded_console(tenant, SITES, then=change_apps_and_sync_again)
 
 
 @pytest.fixture(scope="module")
@@ -262,11 +259,7 @@ def test_exports_download_the_filtered_inventory(
 @pytest.fixture(scope="module")
 def hostile_console(sim_hostile: Simulator) -> Iterator[Console]:
     """A console over the hostile tenant: vendor text with HTML, script, unsafe links, RTL, huge."""
-    data_dir = Path(tempfile.mkdtemp(prefix="appgov-apps-hostile-"))
-    seed_domains(sim_hostile, data_dir, SITES)
-    running = Console(sim_hostile, free_port(), data_dir)
-    yield running
-    running.stop()
+    yield from seeded_console(sim_hostile, SITES)
 
 
 UNSAFE_SCHEMES = ("javascript:", "data:", "vbscript:", "//")

@@ -3,19 +3,17 @@ unavailable data sets with Atlassian's reason, recent runs, the app change log, 
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from appgov.storage.models import AuditEvent, Job, SyncRun
 from support.cli import appgov
-from support.console import ADMIN_EMAIL, Console, SignedIn, free_port
-from support.console_data import Page, console_db, domain_ids, seed_domains
+from support.console import ADMIN_EMAIL, Console, SignedIn
+from support.console_data import Page, console_db, domain_ids, seeded_console
 from support.simulator import Simulator
 
 # appgov data set -> (product, ground-truth data set)
@@ -42,11 +40,7 @@ def tenant() -> Iterator[Simulator]:
 
 @pytest.fixture(scope="module")
 def console(tenant: Simulator) -> Iterator[Console]:
-    data_dir = Path(tempfile.mkdtemp(prefix="appgov-domain-page-"))
-    seed_domains(tenant, data_dir, ("acme", "acme-eng"))
-    running = Console(tenant, free_port(), data_dir)
-    yield running
-    running.stop()
+    yield from seeded_console(tenant, ("acme", "acme-eng"))
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@ domain), the unread count in the navigation, and marking read, on the page and o
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,8 +11,9 @@ import pytest
 from sqlalchemy import delete, select
 
 from appgov.storage.models import Domain, Notification, User
-from support.console import ADMIN_EMAIL, Console, SignedIn, free_port
-from support.console_data import Page, console_db, domain_ids, seed_domains
+from support.cli import appgov
+from support.console import ADMIN_EMAIL, Console, SignedIn
+from support.console_data import Page, console_db, domain_ids, seeded_console
 from support.simulator import Simulator
 
 OTHER_EMAIL = "other@example.com"
@@ -23,15 +23,20 @@ HOSTILE = "<script>alert('n')</script> sync failed: <img src=x onerror=alert(1)>
 
 @pytest.fixture(scope="module")
 def console(sim: Simulator) -> Iterator[Console]:
-    data_dir = Path(tempfile.mkdtemp(prefix="appgov-notifications-"))
-    seed_domains(sim, data_dir, ("acme",))
-    running = Console(sim, free_port(), data_dir)
-    created = running.run_cli(
-        "users", "create-admin", OTHER_EMAIL, "--name", "Other", stdin=OTHER_PASSWORD + "\n"
-    )
-    assert created.returncode == 0, created.stderr
-    yield running
-    running.stop()
+    def another_user(data_dir: Path) -> None:
+        created = appgov(
+            sim,
+            data_dir,
+            "users",
+            "create-admin",
+            OTHER_EMAIL,
+            "--name",
+            "Other",
+            stdin=OTHER_PASSWORD + "\n",
+        )
+        assert created.returncode == 0, created.stderr
+
+    yield from seeded_console(sim, ("acme",), then=another_user)
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ own while a test looks at them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from appgov.storage.db import make_engine, session_factory
 from appgov.storage.models import Domain
 from support.cli import add_site, appgov
+from support.console import Console, free_port
 from support.simulator import Simulator
 
 
@@ -29,6 +31,20 @@ def seed_domains(sim: Simulator, data_dir: Path, sites: tuple[str, ...]) -> None
         assert added.returncode == 0, added.stderr
         synced = appgov(sim, data_dir, "sync", site)
         assert synced.returncode == 0, synced.stderr
+
+
+def seeded_console(
+    sim: Simulator, sites: tuple[str, ...], then: Callable[[Path], None] | None = None
+) -> Iterator[Console]:
+    """A console whose data directory already holds ``sites``, connected and synced (and whatever
+    ``then`` does to it), stopped after use: ``yield from`` it in a fixture."""
+    data_dir = Path(tempfile.mkdtemp(prefix="appgov-console-data-"))
+    seed_domains(sim, data_dir, sites)
+    if then is not None:
+        then(data_dir)
+    running = Console(sim, free_port(), data_dir)
+    yield running
+    running.stop()
 
 
 @contextmanager

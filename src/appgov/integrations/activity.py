@@ -23,13 +23,16 @@ CHANGES_SHOWN = 50
 
 @dataclass(frozen=True)
 class RunSummary:
+    """A run as the page and the API show it; status: running, success, partial, failed, deferred
+    or cancelled."""
+
     id: int
     status: str
     full: bool
     started_at: datetime
     finished_at: datetime | None
     resume_at: datetime | None
-    seconds: float | None  # so far, while it runs; None for a deferred run waiting to resume
+    duration_seconds: float | None  # so far, while it runs; None for a deferred run waiting to resume
     requests: int
     retries: int
     errors: dict[str, Any]
@@ -71,7 +74,7 @@ def summarize(run: SyncRun, now: datetime) -> RunSummary:
         started_at=run.started_at,
         finished_at=run.finished_at,
         resume_at=run.resume_at,
-        seconds=(end - run.started_at).total_seconds() if end else None,
+        duration_seconds=(end - run.started_at).total_seconds() if end else None,
         requests=run.requests,
         retries=run.retries,
         errors=dict(run.errors or {}),
@@ -122,9 +125,13 @@ def domain_activity(
 
 
 def request_sync(
-    session: Session, domain: Domain, actor: str, now: datetime, *, full: bool
-) -> tuple[Job, bool]:
-    """Queue a sync (True), or hand back the one already queued or running (False)."""
+    session: Session, domain_id: int, actor: str, now: datetime, *, full: bool
+) -> tuple[Job, bool] | None:
+    """Queue a sync (True), or hand back the one already queued or running (False); None when the
+    domain does not exist."""
+    domain = session.get(Domain, domain_id)
+    if domain is None:
+        return None
     existing = active_job(session, domain.id)
     if existing is not None:
         return existing, False
@@ -133,8 +140,12 @@ def request_sync(
     return job, True
 
 
-def request_cancel(session: Session, domain: Domain, actor: str, now: datetime) -> int:
-    """Cancel queued jobs and ask a running one to stop; how many jobs that touched."""
+def request_cancel(session: Session, domain_id: int, actor: str, now: datetime) -> int | None:
+    """Cancel queued jobs and ask a running one to stop; how many jobs that touched (None when the
+    domain does not exist)."""
+    domain = session.get(Domain, domain_id)
+    if domain is None:
+        return None
     touched = cancel_jobs(session, domain.id, now)
     if touched:
         _audit(session, now, actor, "domain.sync_cancelled", domain, jobs=touched)

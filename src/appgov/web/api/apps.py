@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -27,43 +26,14 @@ SORT_PATTERN = f"^({'|'.join(SORTS)})$"
 STATUS_PATTERN = f"^({'|'.join(STATUSES)})$"
 
 
-class AppOut(BaseModel):
-    """One app on one domain. Names, vendors, scopes and links are the vendor's text, unescaped."""
-
-    id: int
-    domain_id: int
-    domain: str
-    product: str
-    key: str
-    name: str
-    vendor: str | None
-    vendor_link: str | None
-    vendor_marketplace_link: str | None
-    framework: str | None
-    scopes: list[str]
-    version: str | None
-    installed_by: str | None = Field(description="the installer's Atlassian account id")
-    installed_by_name: str | None
-    installed_at: datetime | None
-    first_seen: datetime
-    last_seen: datetime
-    status: str = Field(description="enabled, disabled or removed")
-
-
 class AppPageOut(BaseModel):
-    items: list[AppOut]
+    items: list[AppRow] = Field(
+        description="names, vendors, scopes and links are the vendor's text, unescaped"
+    )
     total: int = Field(description="apps the filters select, across all pages")
     page: int
     per_page: int
     pages: int
-
-
-def _app(row: AppRow) -> AppOut:
-    return AppOut(**vars(row))
-
-
-def _filter(domain_id: int | None, status: str | None, q: str) -> AppFilter:
-    return AppFilter(domain_id, status, q)
 
 
 DomainQuery = Annotated[int | None, Query(description="only this domain's apps")]
@@ -86,10 +56,10 @@ def list_apps(
     """Every app across domains, filtered, sorted and paged like the Apps page."""
     with runtime_of(request).sessions() as session:
         found = app_page(
-            session, _filter(domain_id, status, q), AppOrder(sort, dir == "desc"), page, per_page
+            session, AppFilter(domain_id, status, q), AppOrder(sort, dir == "desc"), page, per_page
         )
     return AppPageOut(
-        items=[_app(row) for row in found.rows],
+        items=found.rows,
         total=found.total,
         page=found.page,
         per_page=found.per_page,
@@ -107,4 +77,4 @@ def export_apps(
     q: TextQuery = "",
 ) -> Response:
     """The filtered inventory as a file: formula-safe CSV or a JSON array, one row per app per domain."""
-    return export_response(request, format, _filter(domain_id, status, q))
+    return export_response(request, format, AppFilter(domain_id, status, q))

@@ -4,20 +4,21 @@ reasons, recent runs and app changes; Sync now (202 and the job) and Cancel."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from appgov.integrations.activity import (
     RUNS_SHOWN,
+    AppChange,
     RunSummary,
     domain_activity,
     recent_runs,
     request_cancel,
     request_sync,
 )
-from appgov.storage.models import DatasetState, Domain, Job
+from appgov.storage.models import DatasetState, Domain
 from appgov.web.auth import ViewerDep, csrf_guard, runtime_of
 
 router = APIRouter(tags=["domains"], dependencies=[Depends(csrf_guard)])
@@ -41,21 +42,9 @@ class UnavailableOut(BaseModel):
     reason: str | None
 
 
-class RunOut(BaseModel):
-    id: int
-    status: str = Field(description="running, success, partial, failed, deferred or cancelled")
-    full: bool
-    started_at: datetime
-    finished_at: datetime | None
-    resume_at: datetime | None
-    duration_seconds: float | None
-    requests: int
-    retries: int
-    errors: dict[str, Any]
-    message: str | None
-
-
 class JobOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     domain_id: int
     status: str = Field(description="queued, running, done or cancelled")
@@ -64,15 +53,6 @@ class JobOut(BaseModel):
     requested_by: str
     cancel_requested: bool
     run_id: int | None
-
-
-class AppChangeOut(BaseModel):
-    at: datetime
-    product: str
-    app_key: str
-    app_name: str
-    kind: str
-    detail: dict[str, Any]
 
 
 class DomainDetailOut(BaseModel):
@@ -88,8 +68,8 @@ class DomainDetailOut(BaseModel):
     late_reason: str | None
     datasets: list[DatasetOut]
     unavailable: list[UnavailableOut]
-    runs: list[RunOut]
-    app_changes: list[AppChangeOut]
+    runs: list[RunSummary]
+    app_changes: list[AppChange]
     job: JobOut | None = Field(description="the sync queued or running now, if any")
 
 
@@ -114,35 +94,6 @@ def _dataset(state: DatasetState) -> DatasetOut:
         count=state.count if counted else None,
         reason=state.reason,
         completed_at=state.completed_at,
-    )
-
-
-def _run(run: RunSummary) -> RunOut:
-    return RunOut(
-        id=run.id,
-        status=run.status,
-        full=run.full,
-        started_at=run.started_at,
-        finished_at=run.finished_at,
-        resume_at=run.resume_at,
-        duration_seconds=run.seconds,
-        requests=run.requests,
-        retries=run.retries,
-        errors=run.errors,
-        message=run.message,
-    )
-
-
-def _job(job: Job) -> JobOut:
-    return JobOut(
-        id=job.id,
-        domain_id=job.domain_id,
-        status=job.status,
-        full=job.full,
-        run_at=job.run_at,
-        requested_by=job.requested_by,
-        cancel_requested=job.cancel_requested,
-        run_id=job.run_id,
     )
 
 
@@ -171,9 +122,9 @@ def domain_detail(request: Request, domain_id: int, _: ViewerDep) -> DomainDetai
         late_reason=activity.health.late_reason,
         datasets=[_dataset(state) for state in activity.datasets],
         unavailable=[UnavailableOut(name=s.dataset, reason=s.reason) for s in activity.unavailable],
-        runs=[_run(run) for run in activity.runs],
-        app_changes=[AppChangeOut(**vars(change)) for change in activity.changes],
-        job=_job(activity.job) if activity.job else None,
+        runs=activity.runs,
+        app_changes=activity.changes,
+        job=JobOut.model_validate(activity.job) if activity.job else None,
     )
 
 
@@ -183,13 +134,13 @@ def domain_runs(
     domain_id: int,
     _: ViewerDep,
     limit: Annotated[int, Query(ge=1, le=200)] = RUNS_SHOWN,
-) -> list[RunOut]:
+) -> list[RunSummary]:
     """The domain's most recent runs, newest first."""
     runtime = runtime_of(request)
     with runtime.sessions() as session:
         if session.get(Domain, domain_id) is None:
             raise _missing(domain_id)
-        return [_run(run) for run in recent_runs(session, domain_id, runtime.clock.now(), limit)]
+        return recent_runs(session, domain_id, runtime.clock.now(), limit)
 
 
 @router.post("/domains/{domain_id}/sync", status_code=202)
@@ -198,13 +149,13 @@ def sync_now(
 ) -> SyncOut:
     """Queue a sync now; if one is already queued or running, that job is returned instead."""
     runtime = runtime_of(request)
+    full = body.full if body else False
     with runtime.sessions.begin() as session:
-        domain = session.get(Domain, domain_id)
-        if domain is None:
+        requested = request_sync(session, domain_id, viewer.user.email, runtime.clock.now(), full=full)
+        if requested is None:
             raise _missing(domain_id)
-        full = body.full if body else False
-        job, queued = request_sync(session, domain, viewer.user.email, runtime.clock.now(), full=full)
-        return SyncOut(job=_job(job), queued_now=queued)
+        job, queued = requested
+        return SyncOut(job=JobOut.model_validate(job), queued_now=queued)
 
 
 @router.post("/domains/{domain_id}/cancel")
@@ -212,7 +163,7 @@ def cancel(request: Request, domain_id: int, viewer: ViewerDep) -> CancelOut:
     """Drop queued syncs and ask a running one to stop at its next checkpoint."""
     runtime = runtime_of(request)
     with runtime.sessions.begin() as session:
-        domain = session.get(Domain, domain_id)
-        if domain is None:
-            raise _missing(domain_id)
-        return CancelOut(cancelled=request_cancel(session, domain, viewer.user.email, runtime.clock.now()))
+        touched = request_cancel(session, domain_id, viewer.user.email, runtime.clock.now())
+    if touched is None:
+        raise _missing(domain_id)
+    return CancelOut(cancelled=touched)

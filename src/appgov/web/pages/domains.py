@@ -11,7 +11,6 @@ from fastapi.responses import RedirectResponse, Response
 
 from appgov.integrations.activity import domain_activity, request_cancel, request_sync
 from appgov.integrations.status import dataset_label
-from appgov.storage.models import Domain
 from appgov.web.auth import Viewer, ViewerDep, csrf_guard, runtime_of
 from appgov.web.templating import render
 
@@ -70,21 +69,19 @@ def sync_now(
 ) -> Response:
     runtime = runtime_of(request)
     with runtime.sessions.begin() as session:
-        domain = session.get(Domain, domain_id)
-        if domain is None:
-            return _not_found(request, viewer)
-        _, queued = request_sync(session, domain, viewer.user.email, runtime.clock.now(), full=full)
-    return _back(domain_id, "queued" if queued else "busy")
+        requested = request_sync(session, domain_id, viewer.user.email, runtime.clock.now(), full=full)
+    if requested is None:
+        return _not_found(request, viewer)
+    return _back(domain_id, "queued" if requested[1] else "busy")
 
 
 @router.post("/domains/{domain_id}/cancel")
 def cancel(request: Request, domain_id: int, viewer: ViewerDep) -> Response:
     runtime = runtime_of(request)
     with runtime.sessions.begin() as session:
-        domain = session.get(Domain, domain_id)
-        if domain is None:
-            return _not_found(request, viewer)
-        touched = request_cancel(session, domain, viewer.user.email, runtime.clock.now())
+        touched = request_cancel(session, domain_id, viewer.user.email, runtime.clock.now())
+    if touched is None:
+        return _not_found(request, viewer)
     return _back(domain_id, "cancelled" if touched else "idle")
 
 
