@@ -16,6 +16,7 @@ from appgov.inventory.listing import SORTS, AppFilter, AppOrder, app_page, app_r
 from support.cli import appgov
 from support.console import Console, SignedIn
 from support.console_data import Page, domain_ids, seeded_console
+from support.oauth_browser import private_simulator
 from support.product import connect, runtime_for, sync
 from support.simulator import Simulator
 
@@ -106,9 +107,7 @@ def test_the_inventory_query_sorts_filters_and_pages_on_both_databases(
 @pytest.fixture(scope="module")
 def tenant() -> Iterator[Simulator]:
     """This module's own simulator: its tenant gets a disabled app and a removed one."""
-    simulator = Simulator("tiny")
-    yield simulator
-    simulator.stop()
+    yield from private_simulator()
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ from appgov.storage.models import AuditEvent, Job, SyncRun
 from support.cli import appgov
 from support.console import ADMIN_EMAIL, Console, SignedIn
 from support.console_data import Page, console_db, domain_ids, seeded_console
+from support.oauth_browser import private_simulator
 from support.simulator import Simulator
 
 # appgov data set -> (product, ground-truth data set)
@@ -33,9 +34,7 @@ JOB_DEADLINE = 120.0
 @pytest.fixture(scope="module")
 def tenant() -> Iterator[Simulator]:
     """A simulator of this module's own: one test changes its apps."""
-    simulator = Simulator("tiny")
-    yield simulator
-    simulator.stop()
+    yield from private_simulator()
 
 
 @pytest.fixture(scope="module")
