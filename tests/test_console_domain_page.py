@@ -219,6 +219,8 @@ def test_an_unknown_domain_is_a_404_page_and_a_404_answer(admin: SignedIn) -> No
     assert page.status_code == 404
     assert "No such domain" in page.text
     assert admin.get("/api/v1/domains/987654").status_code == 404
+    assert admin.get("/domains/987654/activity").status_code == 404
+    assert admin.get("/domains/987654/activity", headers={"HX-Request": "true"}).status_code == 286
     assert admin.get("/api/v1/domains/987654/runs").status_code == 404
     assert admin.post_form("/domains/987654/sync").status_code == 404
     assert admin.api("POST", "/api/v1/domains/987654/sync").status_code == 404

@@ -15,6 +15,7 @@ from appgov.web.auth import Viewer, ViewerDep, csrf_guard, runtime_of
 from appgov.web.templating import render
 
 router = APIRouter(dependencies=[Depends(csrf_guard)])
+HTMX_STOP_POLLING = 286  # htmx stops an `every` trigger on this status
 
 # What a redirect back to the page says; only these fixed texts, never text from the query string.
 NOTICES = {
@@ -59,6 +60,8 @@ def activity_fragment(request: Request, domain_id: int, viewer: ViewerDep) -> Re
     with runtime.sessions() as session:
         activity = domain_activity(session, domain_id, runtime.settings, runtime.clock.now())
     if activity is None:
+        if request.headers.get("hx-request") == "true":
+            return Response(status_code=HTMX_STOP_POLLING)  # deleted while a page polled it
         return _not_found(request, viewer)
     return render(request, "domains/_activity.html", viewer, activity=activity, label=dataset_label)
 
