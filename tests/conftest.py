@@ -40,9 +40,11 @@ def postgres_url() -> str:
 CHROMIUM = "/usr/bin/chromium"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """Debian's Chromium driven by Playwright (never a downloaded browser); one per test session."""
+    """Debian's Chromium driven by Playwright (never a downloaded browser), one per test module:
+    Playwright's sync API holds an event loop on the thread while it runs, which would break the
+    ``asyncio.run`` of later tests in the same worker."""
     if not os.path.exists(CHROMIUM):
         reason = f"{CHROMIUM} is not installed (apt-get install chromium)"
         if IN_CI:

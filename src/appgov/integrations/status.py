@@ -58,6 +58,7 @@ class StatusContext:
 
     ever_synced: bool | None = None  # a run brought data once (None: judge from the last run)
     job: Job | None = None  # the queued or running job
+    job_due: bool = False  # the job is queued to run now (not a deferred run's later resume)
     grant: OAuthGrant | None = None
     lease_alive: bool = True  # a worker holds the domain's sync lease
     has_api_token: bool = True
@@ -78,6 +79,8 @@ def domain_status(last_run: SyncRun | None, context: StatusContext | None = None
         context.job and context.job.status == "running"
     ):
         return DomainStatus(IN_PROGRESS, None if ever_synced else STILL_PROCESSING)
+    if context.job_due:  # Sync now, Reconnect, Edit API key: the outcome is on its way
+        return DomainStatus(IN_PROGRESS, "a sync is queued" if ever_synced else STILL_PROCESSING)
     if last_run is None:
         waiting = STILL_PROCESSING if context.job else "waiting for the first sync"
         return DomainStatus(IN_PROGRESS, waiting)
@@ -176,9 +179,11 @@ def domain_health(session: Session, domain: Domain, settings: Settings, now: dat
     unavailable = session.scalars(
         select(DatasetState).where(DatasetState.domain_id == domain.id, DatasetState.status == "unavailable")
     )
+    job = active_job(session, domain.id)
     context = StatusContext(
         ever_synced=synced is not None,
-        job=active_job(session, domain.id),
+        job=job,
+        job_due=job is not None and job.run_at <= now,
         grant=session.get(OAuthGrant, domain.oauth_grant_id) if domain.oauth_grant_id else None,
         lease_alive=domain.lease_expires_at is not None and domain.lease_expires_at > now,
         has_api_token=token is not None,

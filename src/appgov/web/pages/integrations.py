@@ -119,7 +119,7 @@ def platform_domains(request: Request, viewer: ViewerDep, platform: str) -> Resp
     views = _views(request, tuple(p for p in PLATFORMS if p.key == platform))
     if not views:
         return _message(request, viewer, "Not found", "No such platform.", 404)
-    return render(request, "integrations/_domains.html", viewer, view=views[0])
+    return render(request, "integrations/_domains.html", viewer, view=views[0], oob=True)
 
 
 # --- add: consent, callback, pick the site and give its API key -----------------------------------
