@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import base64
-import ctypes
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -16,13 +14,9 @@ from typing import Any
 
 import httpx
 
+from appgov.demo.launcher import die_with_parent
+
 STARTUP_TIMEOUT = 120.0
-
-
-def _die_with_parent() -> None:
-    """A simulator never outlives the test process that started it (Linux ``PR_SET_PDEATHSIG``)."""
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
 
 
 class Simulator:
@@ -61,7 +55,7 @@ class Simulator:
         args += extra or []
         self.log = (self.workdir / "sim.log").open("wb")
         self.process = subprocess.Popen(
-            args, stdout=self.log, stderr=subprocess.STDOUT, env=os.environ.copy()
+            args, stdout=self.log, stderr=subprocess.STDOUT, env=os.environ.copy(), preexec_fn=die_with_parent
         )
         self.state: dict[str, Any] = self._wait_for_state()
         self.url: str = self.state["base_url"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -22,6 +24,12 @@ CALLBACK_PATH = "/integrations/atlassian/callback"
 
 class DemoError(Exception):
     pass
+
+
+def die_with_parent() -> None:
+    """A child process never outlives the one that started it (Linux ``PR_SET_PDEATHSIG``)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
 
 
 @dataclass
@@ -49,7 +57,9 @@ def start_simulator(data_dir: Path, port: int, profile: str, console_url: str) -
         "--redirect-uri", console_url + CALLBACK_PATH,
     ]  # fmt: skip
     with log_path.open("ab") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603 (our own argv)
+        process = subprocess.Popen(  # noqa: S603 (our own argv)
+            command, stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent
+        )
     deadline = time.monotonic() + 120
     while not state_file.exists():
         if process.poll() is not None or time.monotonic() > deadline:
