@@ -20,8 +20,8 @@ from support.console import ADMIN_EMAIL, ADMIN_PASSWORD, Console, console_simula
 from support.integrations import domain_named, wait_idle
 from support.smtp import SmtpServer
 
-# one story in order, in one worker (pytest -n 2 --dist loadgroup)
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-console")]
+# one story, in order: `make test` runs each file whole in one worker (pytest -n 2 --dist loadfile)
+pytestmark = pytest.mark.browser
 
 DOCS_IMAGES = Path(__file__).resolve().parent.parent / "docs" / "images"
 SUCCESS_TIMEOUT_MS = 120_000
@@ -175,9 +175,7 @@ def test_an_expired_grant_shows_its_reason_and_reconnect_fixes_it(page: Any, con
     row_of(page, console, "acme").locator(".status.success").wait_for(timeout=SUCCESS_TIMEOUT_MS)
 
 
-def test_edit_api_key_asks_for_confirmation_then_replaces_it(
-    page: Any, console: Console, shots: Path
-) -> None:
+def test_edit_api_key_asks_to_confirm_then_replaces_it(page: Any, console: Console, shots: Path) -> None:
     account = console.sim.state["accounts"]["site_admin"]
     page.goto(f"{console.url}/integrations")
     row_of(page, console, "acme").locator("a:has-text('Edit API key')").click()
