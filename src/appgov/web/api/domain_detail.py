@@ -19,14 +19,10 @@ from appgov.integrations.activity import (
     request_sync,
 )
 from appgov.storage.models import DatasetState, Domain
+from appgov.web.api.domains import DomainOut, domain_out
 from appgov.web.auth import ViewerDep, csrf_guard, runtime_of
 
 router = APIRouter(tags=["domains"], dependencies=[Depends(csrf_guard)])
-
-
-class StatusOut(BaseModel):
-    label: str = Field(description="In progress, Success or Error")
-    reason: str | None = None
 
 
 class DatasetOut(BaseModel):
@@ -55,17 +51,9 @@ class JobOut(BaseModel):
     run_id: int | None
 
 
-class DomainDetailOut(BaseModel):
-    id: int
-    name: str
-    site_url: str
-    products: list[str]
-    created_at: datetime
-    created_by: str
-    status: StatusOut
-    last_synced_at: datetime | None = Field(description="the end of the last run that brought data")
-    last_sync_late: bool = Field(description="the last sync was slow, or the last success is too old")
-    late_reason: str | None
+class DomainDetailOut(DomainOut):
+    """What ``GET /domains`` says of the domain, and its activity."""
+
     datasets: list[DatasetOut]
     unavailable: list[UnavailableOut]
     runs: list[RunSummary]
@@ -108,18 +96,8 @@ def domain_detail(request: Request, domain_id: int, _: ViewerDep) -> DomainDetai
         activity = domain_activity(session, domain_id, runtime.settings, runtime.clock.now())
     if activity is None:
         raise _missing(domain_id)
-    domain = activity.domain
     return DomainDetailOut(
-        id=domain.id,
-        name=domain.name,
-        site_url=domain.site_url,
-        products=list(domain.products),
-        created_at=domain.created_at,
-        created_by=domain.created_by,
-        status=StatusOut(label=activity.health.status.label, reason=activity.health.status.reason),
-        last_synced_at=activity.health.last_synced_at,
-        last_sync_late=activity.health.late,
-        late_reason=activity.health.late_reason,
+        **domain_out(activity.health).model_dump(),
         datasets=[_dataset(state) for state in activity.datasets],
         unavailable=[UnavailableOut(name=s.dataset, reason=s.reason) for s in activity.unavailable],
         runs=activity.runs,
