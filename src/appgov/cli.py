@@ -25,7 +25,7 @@ from appgov.integrations.domains import (
     find_domain,
 )
 from appgov.integrations.status import domain_healths, domain_status
-from appgov.inventory.export import app_rows, to_csv, to_json
+from appgov.inventory.export import export_text
 from appgov.runtime import Runtime
 from appgov.storage.models import Domain, SyncRun
 from appgov.sync.engine import AlreadyRunning
@@ -229,7 +229,7 @@ def export_apps(
         raise fail("--format is json or csv")
     runtime = Runtime.start()
     with runtime.sessions() as session:
-        text = (to_json if format == "json" else to_csv)(app_rows(session))
+        text = export_text(session, format)
     if output:
         output.write_text(text, encoding="utf-8")
     else:

@@ -122,7 +122,8 @@ class SyncRun(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"))
-    status: Mapped[str] = mapped_column(String(16))  # running | success | partial | failed | deferred
+    # running | success | partial | failed | deferred | cancelled
+    status: Mapped[str] = mapped_column(String(16))
     full: Mapped[bool] = mapped_column(default=False)
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
