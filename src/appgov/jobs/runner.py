@@ -12,6 +12,9 @@
   runner took has its task cancelled, and the engine ends the run *cancelled* with its checkpoints.
 - **Stop** (the process shutting down): running syncs are cancelled and their jobs queued again, so
   the next start resumes them.
+- **Database outages** (SY-10): a tick that fails is tried again a second later; a run that the
+  database left (``DatabaseUnavailable``) gives its job back, or, while the database is still away,
+  lets its claim lapse: either way the job runs again and resumes from its checkpoints.
 """
 
 from __future__ import annotations
@@ -25,10 +28,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from appgov.integrations.domains import DomainError, last_run
 from appgov.jobs import queue
 from appgov.runtime import Runtime
+from appgov.storage.db import database_unavailable, log_failure, retried_on_disconnect
 from appgov.storage.models import Domain, Job
 from appgov.sync.engine import AlreadyRunning, worker_id
 from appgov.sync.service import sync_domain
@@ -105,8 +110,8 @@ class Runner:
             while not self._stopping:
                 try:
                     self.tick()
-                except Exception:  # a database hiccup: the next tick tries again
-                    log.exception("the runner's tick failed")
+                except Exception as err:  # a database outage or hiccup: the next tick tries again
+                    log_failure(log, "the runner's tick failed", err)
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
@@ -163,7 +168,10 @@ class Runner:
         except DomainError as err:  # deleted, or no credentials left
             log.warning("sync job %s: %s", entry.job_id, err)
             self._settle(entry, "done")
-        except Exception:
+        except Exception as err:
+            if database_unavailable(err):
+                self._after_outage(entry, err)
+                return
             if self._domain_exists(entry.domain_id):
                 log.exception("sync job %s failed", entry.job_id)
             else:  # deleted under the run, before the watch noticed: its job went with it
@@ -173,6 +181,12 @@ class Runner:
             self.running.pop(entry.job_id, None)
             BUSY_HERE.release(entry.domain_id)
             self._wake.set()
+
+    def _after_outage(self, entry: Running, err: Exception) -> None:
+        log_failure(log, f"sync job {entry.job_id} stopped; it runs again when the database is back", err)
+        # while the database is still away the claim lapses instead, and the job is due again
+        with contextlib.suppress(DBAPIError), self.runtime.sessions.begin() as session:
+            queue.requeue(session, entry.job_id, self.worker, self.runtime.clock.now())
 
     def _domain_exists(self, domain_id: int) -> bool:
         with self.runtime.sessions() as session:
@@ -185,6 +199,7 @@ class Runner:
         else:  # cancelled on request; a deleted domain's job is gone, another runner's is not ours
             self._settle(entry, "cancelled")
 
+    @retried_on_disconnect
     def _settle(self, entry: Running, status: str, run_id: int | None = None) -> None:
         with self.runtime.sessions.begin() as session:
             if run_id is None and status == "cancelled":

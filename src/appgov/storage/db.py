@@ -1,18 +1,51 @@
-"""The database: one engine per URL, SQLite tuned for concurrent readers, migrations on start."""
+"""The database: one engine per URL, sessions for reading and for writing, migrations on start, and
+what a lost database connection means (reliability SY-10).
+
+- **SQLite** runs in WAL (the console reads while a sync writes) with a busy timeout, and appgov
+  issues BEGIN itself instead of pysqlite (whose own BEGIN comes only before the first write, so a
+  transaction's reads were not part of it). A read session (``sessions()``) begins DEFERRED and
+  reads one snapshot; a write transaction (``sessions.begin()``) begins IMMEDIATE, taking the write
+  lock before its first read: a read-modify-write waits its turn (up to the busy timeout) instead of
+  failing with "database is locked" because another writer committed after its read, and never
+  writes over an update it did not see.
+- **PostgreSQL** connections are pinged when taken from the pool (``pool_pre_ping``): after a
+  restart, dead connections are replaced before anyone uses them.
+- **Outages**: ``database_unavailable`` tells a lost or refused connection from a bad statement;
+  ``retried_on_disconnect`` runs a transaction again, whole, until the database is back or
+  ``OUTAGE_PATIENCE`` has passed, and then raises ``DatabaseUnavailable``.
+"""
 
 from __future__ import annotations
 
+import functools
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import orjson
+import psycopg
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+OUTAGE_PATIENCE = 60.0  # seconds a transaction keeps trying while the database is unreachable
+FIRST_WAIT, LONGEST_WAIT = 0.1, 2.0  # seconds between its attempts: doubling, up to the longest
+WRITE = "appgov_write"  # the execution option marking a write transaction's connection
+
+P = ParamSpec("P")
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+class DatabaseUnavailable(Exception):
+    """The database stayed unreachable for longer than ``OUTAGE_PATIENCE``."""
 
 
 def make_engine(url: str) -> Engine:
@@ -23,7 +56,8 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(
             url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, json_serializer=_json_dumps
         )
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
@@ -34,7 +68,8 @@ def _json_dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # pysqlite emits no BEGIN of its own: _sqlite_begin does
     # WAL lets the console read while a sync writes; foreign keys are off by default in SQLite
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -44,14 +79,94 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin(connection: Connection) -> None:
+    immediate = connection.get_execution_options().get(WRITE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the latest Alembic revision."""
+    """Bring the schema to the latest Alembic revision (processes starting together take turns)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
+    with engine.execution_options(**{WRITE: True}).begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
 
+class Sessions(sessionmaker[Session]):
+    """Sessions on one engine: ``sessions()`` to read, ``sessions.begin()`` for a write transaction
+    (committed at the end of its block, rolled back on an error), which SQLite begins IMMEDIATE."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine, expire_on_commit=False)
+        self.writer = engine.execution_options(**{WRITE: True})
+
+    def begin(self) -> AbstractContextManager[Session]:
+        return self._write()
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        with self(bind=self.writer) as session, session.begin():
+            yield session
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    return Sessions(engine)
+
+
+# --- outages --------------------------------------------------------------------------------------
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """A lost, refused or broken database connection (a restart, an outage), not a bad statement."""
+    if isinstance(error, DatabaseUnavailable):
+        return True
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated:
+            return True
+        return isinstance(error.orig, psycopg.OperationalError)
+    return isinstance(error, psycopg.OperationalError)
+
+
+def outage(error: BaseException) -> str:
+    """The driver's first line about the failure: never the statement or its parameters."""
+    cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    return (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+
+
+def log_failure(logger: logging.Logger, what: str, error: BaseException) -> None:
+    """A database outage in one line (expected, and it passes); anything else with its trace."""
+    if database_unavailable(error):
+        logger.warning("%s: the database is unavailable (%s)", what, outage(error))
+    else:
+        logger.error("%s", what, exc_info=error)
+
+
+def retried_on_disconnect(work: Callable[P, T]) -> Callable[P, T]:
+    """Run ``work`` again, whole, while the database connection is lost or refused, waiting longer
+    each time, until it succeeds or ``OUTAGE_PATIENCE`` has passed (then ``DatabaseUnavailable``).
+
+    ``work`` must be one transaction, or safe to repeat: the database rolls back a transaction its
+    connection lost, but a COMMIT whose answer was lost may have landed.
+    """
+
+    @functools.wraps(work)
+    def retried(*args: P.args, **kwargs: P.kwargs) -> T:
+        deadline = time.monotonic() + OUTAGE_PATIENCE
+        wait = FIRST_WAIT
+        while True:
+            try:
+                return work(*args, **kwargs)
+            except DBAPIError as error:
+                if not database_unavailable(error):
+                    raise
+                if time.monotonic() + wait > deadline:
+                    raise DatabaseUnavailable(f"the database is unavailable ({outage(error)})") from error
+                log.warning(
+                    "%s: the database is unavailable (%s); trying again in %.1f s",
+                    work.__qualname__, outage(error), wait,
+                )  # fmt: skip
+                time.sleep(wait)  # backing off from a database that is down, in the worker's own time
+                wait = min(wait * 2, LONGEST_WAIT)
+
+    return retried

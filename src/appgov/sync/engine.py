@@ -10,6 +10,9 @@
 - **Errors are classified**: 401 fails the run (credentials), 403 marks the data set *unavailable*
   with Atlassian's reason (never empty data), a 404 under a parent means the parent is gone, and a
   ``Deferred`` wait ends the run *deferred* with its resume time.
+- **Database outages** (SY-10): every transaction is tried again, whole, while the database is
+  unreachable (``storage.db.retried_on_disconnect``); one that stays away longer ends the run
+  *deferred*, and the next run resumes from the checkpoints committed before it went.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from appgov.connectors.atlassian.pagination import Cursor, pages, start
 from appgov.connectors.atlassian.retry import Deferred
 from appgov.connectors.atlassian.streams import STREAMS, Row, Single, Stream
 from appgov.storage import records
+from appgov.storage.db import DatabaseUnavailable, retried_on_disconnect
 from appgov.storage.models import DatasetState, Domain, SyncRun
 from appgov.storage.text import without_nul
 from appgov.sync import apps
@@ -134,6 +138,9 @@ class SyncEngine:
         except* Deferred as waits:
             wait = min(_leaves(waits, Deferred), key=lambda w: w.resume_at)
             ctx.run.status, ctx.run.resume_at, ctx.run.message = "deferred", wait.resume_at, wait.reason
+        except* DatabaseUnavailable as lost:  # resumable now from the checkpoints committed before
+            ctx.run.status, ctx.run.resume_at = "deferred", self.clock.now()
+            ctx.run.message = str(_leaves(lost, DatabaseUnavailable)[0])
         except* AtlassianError as errors:  # credentials rejected, or a failure outside any one data set
             ctx.run.status, ctx.run.message = "failed", str(_leaves(errors, AtlassianError)[0])
 
@@ -155,6 +162,7 @@ class SyncEngine:
             for stream in streams:
                 group.create_task(run(stream))
 
+    @retried_on_disconnect
     def _begin(self, domain_id: int, clients: DomainClients, full: bool) -> RunContext:
         now = self.clock.now()
         with self.sessions.begin() as session:
@@ -200,6 +208,7 @@ class SyncEngine:
         )
         return bool(getattr(taken, "rowcount", 0))
 
+    @retried_on_disconnect
     def _finish(self, ctx: RunContext) -> None:
         now = self.clock.now()
         with self.sessions.begin() as session:
@@ -209,8 +218,9 @@ class SyncEngine:
             run.status = ctx.run.status if ctx.run.status != "running" else "failed"
             run.resume_at, run.message = ctx.run.resume_at, ctx.run.message
             run.finished_at = None if run.status == "deferred" else now
-            run.requests += sum(c.stats.requests for c in ctx.clients.all())
-            run.retries += sum(c.stats.retries for c in ctx.clients.all())
+            # from the counts the run began with: a retried transaction must not add them twice
+            run.requests = ctx.run.requests + sum(c.stats.requests for c in ctx.clients.all())
+            run.retries = ctx.run.retries + sum(c.stats.retries for c in ctx.clients.all())
             run.errors = ctx.errors
             states = session.scalars(select(DatasetState).where(DatasetState.domain_id == ctx.domain.id))
             run.counts = {s.dataset: (s.count if s.status == "ok" else s.status) for s in states}
@@ -257,6 +267,7 @@ class SyncEngine:
             return
         self._close_stream(ctx, stream, pass_started, status="ok")
 
+    @retried_on_disconnect
     def _state(self, ctx: RunContext, stream: Stream) -> DatasetState:
         with self.sessions.begin() as session:
             state = session.get(DatasetState, (ctx.domain.id, stream.name))
@@ -317,6 +328,7 @@ class SyncEngine:
             buffer.clear()
             fault_point("after_page_commit")
 
+    @retried_on_disconnect
     def _parent_units(
         self, ctx: RunContext, stream: Stream, after: str | None
     ) -> list[tuple[str, dict[str, Any]]]:
@@ -366,6 +378,7 @@ class SyncEngine:
                 self._commit(ctx, stream, pass_started, buffer, resume)
                 buffer.clear()
 
+    @retried_on_disconnect
     def _derive(self, ctx: RunContext, stream: Stream, pass_started: datetime) -> None:
         """Explode rows nested in another data set, committed a batch at a time (idempotent on resume)."""
         assert stream.derive_from is not None
@@ -380,6 +393,7 @@ class SyncEngine:
 
     # --- commits --------------------------------------------------------------------------------
 
+    @retried_on_disconnect
     def _commit(
         self,
         ctx: RunContext,
@@ -398,6 +412,7 @@ class SyncEngine:
             self._heartbeat(session, ctx.domain.id)
         self.progress(stream.name, len(rows))
 
+    @retried_on_disconnect
     def _close_stream(
         self,
         ctx: RunContext,

@@ -1,5 +1,6 @@
-"""Security headers on every response (WS-04) and a generic error page with a correlation id
-(WS-07): no stack trace, no secret, only an id to find the log line."""
+"""Security headers on every response (WS-04) and the error answers: a generic error page with a
+correlation id (WS-07): no stack trace, no secret, only an id to find the log line; and 503 with
+``Retry-After`` while the database is unavailable (SY-10), a state that passes, not an error."""
 
 from __future__ import annotations
 
@@ -9,10 +10,14 @@ from urllib.parse import urlsplit
 
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp
 
+from appgov.storage.db import database_unavailable, log_failure
+
 log = logging.getLogger("appgov.web")
+UNAVAILABLE = "The database is unavailable; try again shortly."
+RETRY_AFTER_SECONDS = 5
 
 
 def content_security_policy(auth_url: str) -> str:
@@ -41,10 +46,8 @@ class SecurityHeaders(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         try:
             response = await call_next(request)
-        except Exception:
-            incident = secrets.token_hex(6)
-            log.exception("unhandled error %s on %s %s", incident, request.method, request.url.path)
-            response = PlainTextResponse(f"Something went wrong (reference {incident}).", status_code=500)
+        except Exception as error:
+            response = _error_response(request, error)
         headers = response.headers
         headers["Content-Security-Policy"] = self.csp
         headers["X-Content-Type-Options"] = "nosniff"
@@ -56,3 +59,15 @@ class SecurityHeaders(BaseHTTPMiddleware):
         if self.hsts:
             headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         return response
+
+
+def _error_response(request: Request, error: Exception) -> Response:
+    if database_unavailable(error):
+        log_failure(log, f"{request.method} {request.url.path}", error)
+        retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": UNAVAILABLE}, status_code=503, headers=retry)
+        return PlainTextResponse(UNAVAILABLE, status_code=503, headers=retry)
+    incident = secrets.token_hex(6)
+    log.exception("unhandled error %s on %s %s", incident, request.method, request.url.path, exc_info=error)
+    return PlainTextResponse(f"Something went wrong (reference {incident}).", status_code=500)
