@@ -18,6 +18,7 @@ from appgov.jobs.scheduler import Scheduler
 from appgov.notify import events
 from appgov.notify.mailer import MailSender
 from appgov.runtime import Runtime
+from appgov.storage.db import log_failure
 
 log = logging.getLogger(__name__)
 SCHEDULE_SECONDS = 30.0  # how often due periodic and deferred syncs are queued
@@ -85,8 +86,8 @@ class BackgroundWork:
         while True:
             try:
                 await step()
-            except Exception:  # a database hiccup must not end the loop: try again next time
-                log.exception("background step %s failed", getattr(step, "__name__", step))
+            except Exception as err:  # a database outage must not end the loop: try again next time
+                log_failure(log, f"background step {getattr(step, '__name__', step)} failed", err)
             await asyncio.sleep(seconds)
 
 
