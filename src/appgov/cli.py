@@ -27,6 +27,7 @@ from appgov.integrations.domains import (
 from appgov.integrations.status import domain_healths, domain_status
 from appgov.inventory.export import export_text
 from appgov.runtime import Runtime
+from appgov.storage.db import DatabaseUnavailable
 from appgov.storage.models import Domain, SyncRun
 from appgov.sync.engine import AlreadyRunning
 from appgov.sync.service import sync_domain
@@ -115,7 +116,10 @@ def sync(
             raise fail(str(err)) from None
     worst = 0
     for domain in targets:
-        run = asyncio.run(_sync_one(runtime, domain, full))
+        try:
+            run = asyncio.run(_sync_one(runtime, domain, full))
+        except DatabaseUnavailable as err:
+            raise fail(f"the database is unavailable ({err}); run `appgov sync` again to resume") from None
         worst = max(worst, _report(domain, run))
     raise typer.Exit(worst)
 
