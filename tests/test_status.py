@@ -152,7 +152,9 @@ def test_the_platform_row_stands_for_the_domain_whose_last_sync_took_longest() -
 def test_health_is_read_from_storage(database_url: str, tmp_path: Path) -> None:
     runtime = Runtime.start(Settings(data_dir=tmp_path, database_url=database_url, slow_sync_minutes=30))
     with runtime.sessions.begin() as session:
-        expired = OAuthGrant(client_id="c", account_id="a", scopes=[], created_at=NOW, status="expired")
+        expired = OAuthGrant(
+            client_id="c", account_id="a", scopes=[], created_at=NOW, consented_at=NOW, status="expired"
+        )
         session.add(expired)
         session.flush()
         new, slow, old = (

@@ -15,51 +15,13 @@ from pathlib import Path
 from sqlalchemy import update
 
 from appgov.connectors.atlassian.oauth import READ_SCOPES, TokenSet
-from appgov.integrations.domains import authorization_server, connect_oauth_domain
-from appgov.integrations.grants import accessible_resources, consenting_account, store_grant
-from appgov.runtime import Runtime
+from appgov.integrations.domains import authorization_server
+from appgov.integrations.grants import accessible_resources
 from appgov.storage.models import DatasetState, Domain, OAuthGrant
+from support.grants import consent, oauth_runtime
 from support.oauth_browser import Browser, callback_params
-from support.product import connect, runtime_for, sync
+from support.product import connect, sync
 from support.simulator import Simulator
-
-
-def oauth_runtime(sim: Simulator, tmp_path: Path) -> Runtime:
-    runtime = runtime_for(sim, tmp_path)
-    client = sim.state["oauth_client"]
-    settings = runtime.settings
-    object.__setattr__(settings, "oauth_client_id", client["client_id"])
-    object.__setattr__(settings, "oauth_client_secret", client["client_secret"])
-    object.__setattr__(settings, "auth_url", sim.state["auth_url"])
-    object.__setattr__(settings, "api_url", sim.state["api_url"])
-    return runtime
-
-
-def consent(sim: Simulator, runtime: Runtime, sites: list[str]) -> int:
-    """A consent minted by the simulator, then what appgov does after its callback."""
-    minted = sim.mint_grant(list(READ_SCOPES), sites)
-    tokens = TokenSet(
-        minted["access_token"],
-        minted["refresh_token"],
-        datetime.now(UTC) + timedelta(seconds=minted["expires_in"]),
-        minted["scope"].split(),
-    )
-    me = asyncio.run(consenting_account(runtime.settings.api_url, tokens.access_token, runtime.verify))
-    grant = store_grant(
-        runtime.sessions,
-        runtime.secrets,
-        sim.state["oauth_client"]["client_id"],
-        me["account_id"],
-        me.get("email"),
-        tokens,
-        datetime.now(UTC),
-    )
-    resources = asyncio.run(
-        accessible_resources(runtime.settings.api_url, tokens.access_token, runtime.verify)
-    )
-    for resource in resources:
-        connect_oauth_domain(runtime, grant.id, resource, "tester")
-    return grant.id
 
 
 def gateway_requests(sim: Simulator) -> int:

@@ -58,6 +58,10 @@ class Settings:
     mail_from: str = "appgov@localhost"
     # the in-process runner: how many domains sync at once (each run holds its domain's lease)
     runner_concurrency: int = 2
+    # grant upkeep: refresh a grant idle this long (Atlassian kills a refresh token unused 90 days), and
+    # warn this long before a consent's 365 days end (only a new consent renews it)
+    grant_refresh_days: int = 75
+    reconsent_warning_days: int = 30
 
     @property
     def redirect_uri(self) -> str:
@@ -97,4 +101,6 @@ class Settings:
             smtp_starttls=env.get("APPGOV_SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
             mail_from=env.get("APPGOV_MAIL_FROM", cls.mail_from),
             runner_concurrency=_int(env, "APPGOV_RUNNER_CONCURRENCY", cls.runner_concurrency),
+            grant_refresh_days=_int(env, "APPGOV_GRANT_REFRESH_DAYS", cls.grant_refresh_days),
+            reconsent_warning_days=_int(env, "APPGOV_RECONSENT_WARNING_DAYS", cls.reconsent_warning_days),
         )

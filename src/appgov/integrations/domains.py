@@ -159,7 +159,11 @@ def authorization_server(runtime: Runtime) -> AuthorizationServer:
             "OAuth is not configured: set APPGOV_ATLASSIAN_CLIENT_ID and APPGOV_ATLASSIAN_CLIENT_SECRET"
         )
     return AuthorizationServer(
-        settings.auth_url, settings.oauth_client_id, settings.oauth_client_secret, verify=runtime.verify
+        settings.auth_url,
+        settings.oauth_client_id,
+        settings.oauth_client_secret,
+        verify=runtime.verify,
+        clock=runtime.clock,
     )
 
 
@@ -188,7 +192,11 @@ def clients_for(
         )
     if domain.oauth_grant_id is not None and domain.cloud_id:
         tokens = GrantTokens(
-            runtime.sessions, runtime.secrets, domain.oauth_grant_id, authorization_server(runtime)
+            runtime.sessions,
+            runtime.secrets,
+            domain.oauth_grant_id,
+            authorization_server(runtime),
+            clock=runtime.clock,
         )
         auth = GrantAuth(tokens)
         for product in domain.products:

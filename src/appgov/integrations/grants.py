@@ -10,6 +10,8 @@
   one refresh.
 - A refresh the authorization server refuses marks the grant *expired* with the reason: the domain
   then says "Grant expired" until an admin reconnects.
+- Every consent restarts Atlassian's 365-day clock (a new token family): ``consented_at`` records it,
+  and clears the warning that the old family's end was near (integrations.grant_upkeep).
 """
 
 from __future__ import annotations
@@ -53,13 +55,17 @@ def store_grant(
     tokens: TokenSet,
     now: datetime,
 ) -> OAuthGrant:
-    """Create or renew the account's grant (a new consent replaces its tokens and revives it)."""
+    """Create or renew the account's grant (a new consent replaces its tokens, starts a new token
+    family and revives it)."""
     with sessions.begin() as session:
         grant = session.query(OAuthGrant).filter_by(client_id=client_id, account_id=account_id).one_or_none()
         if grant is None:
-            grant = OAuthGrant(client_id=client_id, account_id=account_id, created_at=now, scopes=[])
+            grant = OAuthGrant(
+                client_id=client_id, account_id=account_id, created_at=now, consented_at=now, scopes=[]
+            )
             session.add(grant)
             session.flush()
+        grant.consented_at, grant.reconsent_warned_at = now, None
         grant.account_email = account_email or grant.account_email
         grant.scopes = tokens.scopes
         grant.access_token = secrets.encrypt(tokens.access_token, _context(grant.id, "access"))

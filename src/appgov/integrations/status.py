@@ -9,6 +9,10 @@ per platform, the domain whose last sync took longest.
 
 Data sets unavailable because of the site's plan make the domain *Error* ("data set unavailable on
 this plan"), as the issue asks: the administrator sees what appgov cannot read and why.
+
+Atlassian ends a grant's token family 365 days after the consent that started it, however often it
+is refreshed. Within ``reconsent_warning_days`` of that end, the domain's health carries the deadline
+(``reconsent_by``) and a status without a reason of its own says "re-consent needed before <date>".
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ CREDENTIALS_REJECTED = "rejected the credentials"
 GRANT_EXPIRED = "grant expired"
 GAVE_UP = re.compile(r"failed \d+ times, last with (?P<failure>.+)$")
 PLAN_WORDS = ("plan", "licen", "paid", "upgrade")
+CONSENT_LIFETIME = timedelta(days=365)  # Atlassian's limit on a token family, from its consent
 
 
 @dataclass(frozen=True)
@@ -169,6 +174,15 @@ class DomainHealth:
     late_reason: str | None
     api_key: str | None  # masked to its last four characters
     api_key_owner: str | None
+    reconsent_by: datetime | None = None  # the consent's end, once it is near: reconnect before it
+
+    @property
+    def reconsent_note(self) -> str | None:
+        """The re-consent warning to show beside a status whose reason is another one."""
+        if self.reconsent_by is None:
+            return None
+        note = reconsent_reason(self.reconsent_by)
+        return None if self.status.reason == note else note
 
 
 def domain_health(session: Session, domain: Domain, settings: Settings, now: datetime) -> DomainHealth:
@@ -180,27 +194,50 @@ def domain_health(session: Session, domain: Domain, settings: Settings, now: dat
         select(DatasetState).where(DatasetState.domain_id == domain.id, DatasetState.status == "unavailable")
     )
     job = active_job(session, domain.id)
+    grant = session.get(OAuthGrant, domain.oauth_grant_id) if domain.oauth_grant_id else None
     context = StatusContext(
         ever_synced=synced is not None,
         job=job,
         job_due=job is not None and job.run_at <= now,
-        grant=session.get(OAuthGrant, domain.oauth_grant_id) if domain.oauth_grant_id else None,
+        grant=grant,
         lease_alive=domain.lease_expires_at is not None and domain.lease_expires_at > now,
         has_api_token=token is not None,
         unavailable={state.dataset: state.reason or "" for state in unavailable},
     )
     seconds = _duration(last, now)
     late_reason = lateness(seconds, synced.finished_at if synced else None, settings, now)
+    deadline = reconsent_by(grant, settings, now)
     return DomainHealth(
         domain=domain,
-        status=domain_status(last, context),
+        status=_with_reconsent(domain_status(last, context), deadline),
         last_synced_at=synced.finished_at if synced else None,
         last_sync_seconds=seconds,
         late=late_reason is not None,
         late_reason=late_reason,
         api_key=mask("x" * 12 + token.last4) if token else None,
         api_key_owner=token.owner_email if token else None,
+        reconsent_by=deadline,
     )
+
+
+def reconsent_by(grant: OAuthGrant | None, settings: Settings, now: datetime) -> datetime | None:
+    """When an active grant's consent ends, once that is ``reconsent_warning_days`` away or less;
+    otherwise None. Only a new consent (Reconnect) moves it."""
+    if grant is None or grant.status != "active":
+        return None
+    deadline = grant.consented_at + CONSENT_LIFETIME
+    return deadline if now >= deadline - timedelta(days=settings.reconsent_warning_days) else None
+
+
+def reconsent_reason(deadline: datetime) -> str:
+    return f"re-consent needed before {deadline:%Y-%m-%d}: reconnect"
+
+
+def _with_reconsent(status: DomainStatus, deadline: datetime | None) -> DomainStatus:
+    """The status keeps its label; the deadline becomes its reason when it has none."""
+    if deadline is None or status.reason is not None:
+        return status
+    return DomainStatus(status.label, reconsent_reason(deadline))
 
 
 def _duration(run: SyncRun | None, now: datetime) -> float | None:

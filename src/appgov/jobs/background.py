@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
+from appgov.integrations.grant_upkeep import grant_upkeep
 from appgov.jobs.runner import Runner
 from appgov.jobs.scheduler import Scheduler
 from appgov.notify import events
@@ -81,6 +82,7 @@ class BackgroundWork:
     async def _schedule(self) -> None:
         events.repair_ready(self.runtime)  # a crash between a run's commit and its ready transaction
         self.scheduler.tick()
+        await grant_upkeep(self.runtime)  # idle grants refreshed, ending consents announced
 
     async def _every(self, seconds: float, step: Callable[[], Awaitable[object]]) -> None:
         while True:

@@ -85,7 +85,7 @@ def mark_ready(runtime: Runtime, domain_id: int) -> bool:
         else:
             log.info("domain %s is ready; %r who added it has no email address", domain_id, domain.created_by)
         text = f"{name} is ready: {apps} apps and {users} users synced."
-        _notify_everyone(session, domain_id, "domain_ready", text, now)
+        notify_everyone(session, domain_id, "domain_ready", text, now)
     return True
 
 
@@ -109,7 +109,7 @@ def notify_error(runtime: Runtime, run: SyncRun) -> None:
         if domain is None:
             return  # deleted meanwhile
         text = f"{plain(domain.name)}: {reason}"
-        _notify_everyone(session, domain.id, "sync_error", text, runtime.clock.now())
+        notify_everyone(session, domain.id, "sync_error", text, runtime.clock.now())
 
 
 def ready_body(runtime: Runtime, domain: Domain, apps: int, users: int) -> str:
@@ -133,7 +133,7 @@ def _counts(session: Session, domain: Domain) -> tuple[int, int]:
     return apps or 0, users
 
 
-def _notify_everyone(session: Session, domain_id: int, kind: str, message: str, now: datetime) -> None:
+def notify_everyone(session: Session, domain_id: int, kind: str, message: str, now: datetime) -> None:
     for user_id in session.scalars(select(User.id)):
         session.add(
             Notification(user_id=user_id, domain_id=domain_id, kind=kind, message=message, created_at=now)

@@ -72,7 +72,10 @@ class OAuthGrant(Base):
     refresh_token: Mapped[bytes | None] = mapped_column(LargeBinary)  # encrypted
     access_expires_at: Mapped[datetime | None]
     refreshed_at: Mapped[datetime | None]
-    created_at: Mapped[datetime]
+    created_at: Mapped[datetime]  # the first consent ever
+    # the consent that started the live token family: Atlassian ends the family 365 days after it
+    consented_at: Mapped[datetime]
+    reconsent_warned_at: Mapped[datetime | None]  # when people were told that end is near (this consent)
     status: Mapped[str] = mapped_column(String(32), default="active")  # active | expired | revoked
     status_reason: Mapped[str | None] = mapped_column(Text)
     refresh_lock_owner: Mapped[str | None] = mapped_column(String(128))
@@ -316,7 +319,7 @@ class Notification(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     domain_id: Mapped[int | None] = mapped_column(ForeignKey("domains.id", ondelete="SET NULL"))
-    kind: Mapped[str] = mapped_column(String(32))  # domain_ready | sync_error
+    kind: Mapped[str] = mapped_column(String(32))  # domain_ready | sync_error | reconsent_needed
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
     read_at: Mapped[datetime | None]

@@ -56,6 +56,10 @@ class DomainOut(BaseModel):
     late_reason: str | None
     status: str = Field(description="In progress, Success or Error")
     status_reason: str | None
+    reconsent_by: datetime | None = Field(
+        description="when Atlassian ends the OAuth consent (365 days after it), once that is near: "
+        "reconnect before then; null otherwise"
+    )
 
 
 class DomainAdd(BaseModel):
@@ -110,6 +114,7 @@ def domain_out(health: DomainHealth) -> DomainOut:
         late_reason=health.late_reason,
         status=health.status.label,
         status_reason=health.status.reason,
+        reconsent_by=health.reconsent_by,
     )
 
 

@@ -1,0 +1,109 @@
+"""Grant upkeep, run by the scheduler's pass: OAuth grants kept alive between syncs, and people told
+before Atlassian ends them (reliability OA-04 b and c).
+
+- **Idle grants.** Atlassian lets a refresh token die after 90 days unused, and a domain may go that
+  long without a sync. Every active grant of a domain last refreshed more than ``grant_refresh_days``
+  ago (75) is refreshed through ``GrantTokens``, the one refresh path: its access token (an hour's
+  life) expired long ago, so asking for one refreshes, and of two sweeps, or a sweep and a sync,
+  exactly one does. A refresh Atlassian refuses marks the grant expired with its reason there.
+- **The consent's end.** A token family dies 365 days after the consent that started it, whatever
+  the refreshes. Once that is ``reconsent_warning_days`` away (status.reconsent_by), each grant's
+  users are notified and its domains' admins emailed, once per consent: a conditional UPDATE of
+  ``reconsent_warned_at`` takes the turn, and a new consent clears it (grants.store_grant).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+
+from appgov.connectors.atlassian.client import AtlassianError
+from appgov.connectors.atlassian.oauth import AuthorizationServer
+from appgov.integrations.domains import DomainError, authorization_server
+from appgov.integrations.grants import GrantTokens
+from appgov.integrations.status import reconsent_by
+from appgov.notify.reconsent import reconsent_needed
+from appgov.runtime import Runtime
+from appgov.storage.models import Domain, OAuthGrant
+
+log = logging.getLogger(__name__)
+
+
+async def grant_upkeep(runtime: Runtime) -> None:
+    """One pass: refresh the idle grants, then warn of the consents ending soon."""
+    await refresh_idle_grants(runtime)
+    warn_reconsent(runtime)
+
+
+async def refresh_idle_grants(runtime: Runtime) -> list[int]:
+    """Refresh every active grant whose last refresh is older than ``grant_refresh_days``; returns
+    the ids of those now fresh (by this sweep or by whoever refreshed them meanwhile)."""
+    cutoff = runtime.clock.now() - timedelta(days=runtime.settings.grant_refresh_days)
+    with runtime.sessions() as session:
+        idle = select(OAuthGrant.id).where(
+            OAuthGrant.status == "active",
+            or_(OAuthGrant.refreshed_at.is_(None), OAuthGrant.refreshed_at < cutoff),
+            OAuthGrant.id.in_(select(Domain.oauth_grant_id)),  # not one of an Add left unfinished
+        )
+        grant_ids = list(session.scalars(idle.order_by(OAuthGrant.id)))
+    if not grant_ids:
+        return []
+    try:
+        server = authorization_server(runtime)
+    except DomainError as err:  # grants stored, then the OAuth app's settings removed
+        log.warning("idle grants %s cannot be refreshed: %s", grant_ids, err)
+        return []
+    try:
+        return [grant_id for grant_id in grant_ids if await _refresh(runtime, server, grant_id)]
+    finally:
+        await server.aclose()
+
+
+async def _refresh(runtime: Runtime, server: AuthorizationServer, grant_id: int) -> bool:
+    tokens = GrantTokens(runtime.sessions, runtime.secrets, grant_id, server, clock=runtime.clock)
+    try:
+        await tokens.access_token()
+    except AtlassianError as err:  # refused (GrantTokens marked the grant expired), or unreachable
+        log.warning("grant %s was not refreshed: %s", grant_id, err)
+        return False
+    return True
+
+
+def warn_reconsent(runtime: Runtime) -> int:
+    """Notify and email once per grant whose consent ends soon; returns how many were warned now."""
+    now = runtime.clock.now()
+    with runtime.sessions() as session:
+        unwarned = select(OAuthGrant).where(
+            OAuthGrant.status == "active",
+            OAuthGrant.reconsent_warned_at.is_(None),
+            OAuthGrant.id.in_(select(Domain.oauth_grant_id)),
+        )
+        due = [g.id for g in session.scalars(unwarned) if reconsent_by(g, runtime.settings, now)]
+    return sum(_warn(runtime, grant_id) for grant_id in due)
+
+
+def _warn(runtime: Runtime, grant_id: int) -> bool:
+    now = runtime.clock.now()
+    with runtime.sessions.begin() as session:
+        grant = session.get(OAuthGrant, grant_id)
+        deadline = reconsent_by(grant, runtime.settings, now)
+        domains = list(
+            session.scalars(select(Domain).where(Domain.oauth_grant_id == grant_id).order_by(Domain.id))
+        )
+        if grant is None or deadline is None or not domains:
+            return False  # a new consent or a deletion since the read
+        taken = session.execute(
+            update(OAuthGrant)
+            .where(
+                OAuthGrant.id == grant_id,
+                OAuthGrant.consented_at == grant.consented_at,  # the consent we read: not a newer one
+                OAuthGrant.reconsent_warned_at.is_(None),
+            )
+            .values(reconsent_warned_at=now)
+        )
+        if not getattr(taken, "rowcount", 0):
+            return False  # another pass warned first
+        reconsent_needed(session, runtime.settings, grant, domains, deadline, now)
+        return True

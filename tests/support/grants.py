@@ -1,0 +1,58 @@
+"""appgov reading sites through OAuth against a simulator: a runtime configured with the simulator's
+OAuth app, and a consent stored as appgov stores it after the callback."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+from appgov.connectors.atlassian.oauth import READ_SCOPES, TokenSet
+from appgov.integrations.domains import connect_oauth_domain
+from appgov.integrations.grants import accessible_resources, consenting_account, store_grant
+from appgov.runtime import Runtime
+from support.product import runtime_for
+from support.simulator import Simulator
+
+
+def oauth_runtime(sim: Simulator, data_dir: Path, database_url: str | None = None) -> Runtime:
+    runtime = runtime_for(sim, data_dir, database_url)
+    client = sim.state["oauth_client"]
+    runtime.settings = replace(
+        runtime.settings,
+        oauth_client_id=client["client_id"],
+        oauth_client_secret=client["client_secret"],
+        auth_url=sim.state["auth_url"],
+        api_url=sim.state["api_url"],
+    )
+    return runtime
+
+
+def consent(sim: Simulator, runtime: Runtime, sites: list[str], added_by: str = "tester") -> int:
+    """A consent minted by the simulator, then what appgov does after its callback, at the runtime's
+    clock: the grant stored and the sites it reaches connected. Returns the grant's id."""
+    minted = sim.mint_grant(list(READ_SCOPES), sites)
+    now = runtime.clock.now()
+    tokens = TokenSet(
+        minted["access_token"],
+        minted["refresh_token"],
+        now + timedelta(seconds=minted["expires_in"]),
+        minted["scope"].split(),
+    )
+    me = asyncio.run(consenting_account(runtime.settings.api_url, tokens.access_token, runtime.verify))
+    grant = store_grant(
+        runtime.sessions,
+        runtime.secrets,
+        sim.state["oauth_client"]["client_id"],
+        me["account_id"],
+        me.get("email"),
+        tokens,
+        now,
+    )
+    resources = asyncio.run(
+        accessible_resources(runtime.settings.api_url, tokens.access_token, runtime.verify)
+    )
+    for resource in resources:
+        connect_oauth_domain(runtime, grant.id, resource, added_by)
+    return grant.id
