@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from appgov.accounts.users import create_user
+from appgov.config import Settings
 from appgov.integrations.grant_upkeep import grant_upkeep, refresh_idle_grants
 from appgov.integrations.status import DomainHealth, domain_health
 from appgov.runtime import Runtime
@@ -222,3 +223,9 @@ def test_the_console_shows_the_reconsent_deadline_and_its_background_pass_notifi
             select(OutboxMessage).where(OutboxMessage.dedupe_key.startswith("reconsent"))
         )
     assert email.to_addr == ADMIN_EMAIL
+
+
+@pytest.mark.parametrize("days", ["0", "90", "120"])
+def test_a_refresh_age_atlassian_would_outlive_is_refused_at_start(days: str) -> None:
+    with pytest.raises(ValueError, match="APPGOV_GRANT_REFRESH_DAYS"):
+        Settings.from_env({"APPGOV_GRANT_REFRESH_DAYS": days})

@@ -63,6 +63,10 @@ class Settings:
     grant_refresh_days: int = 75
     reconsent_warning_days: int = 30
 
+    def __post_init__(self) -> None:
+        if not 0 < self.grant_refresh_days < 90:  # Atlassian kills a refresh token unused for 90 days
+            raise ValueError("APPGOV_GRANT_REFRESH_DAYS must be between 1 and 89")
+
     @property
     def redirect_uri(self) -> str:
         return self.oauth_redirect_uri or f"{self.public_url}/integrations/atlassian/callback"
