@@ -72,6 +72,7 @@ def test_export_lists_every_app_in_json_and_formula_safe_csv(sim: Simulator, tmp
         "scopes",
         "version",
         "installed_by",
+        "installed_by_name",
         "installed_at",
         "first_seen",
         "last_seen",

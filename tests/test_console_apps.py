@@ -21,6 +21,7 @@ from support.product import connect, runtime_for, sync
 from support.simulator import Simulator
 
 SITES = ("acme", "acme-eng", "acme-wiki")
+SEARCHED = ("name", "vendor", "key", "installed_by_name")  # the fields the text filter looks in
 
 
 def _text(value: str | None) -> str | None:
@@ -87,9 +88,7 @@ def test_the_inventory_query_sorts_filters_and_pages_on_both_databases(
             AppFilter(domain_id=acme_eng): lambda a: a["domain_id"] == acme_eng,
             AppFilter(status="enabled"): lambda a: a["status"] == "enabled",
             AppFilter(status="disabled"): lambda a: a["status"] == "disabled",
-            AppFilter(text=needle): lambda a: any(
-                needle.lower() in (a[f] or "").lower() for f in ("name", "vendor", "key")
-            ),
+            AppFilter(text=needle): lambda a: any(needle.lower() in (a[f] or "").lower() for f in SEARCHED),
             AppFilter(domain_id=acme_eng, text="%"): lambda a: False,  # a LIKE wildcard is matched literally
         }
         for where, wanted in filters.items():
@@ -223,8 +222,7 @@ def test_filters_select_by_domain_status_and_text(
     wanted = [
         a["id"]
         for a in apps
-        if a["domain"] == "acme"
-        and any(needle.lower() in (a[f] or "").lower() for f in ("name", "vendor", "key"))
+        if a["domain"] == "acme" and any(needle.lower() in (a[f] or "").lower() for f in SEARCHED)
     ]
     assert sorted(ids_of(found)) == sorted(wanted)
     assert changed["disabled"]["key"] in {a["key"] for a in apps if a["id"] in wanted}

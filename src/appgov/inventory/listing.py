@@ -1,7 +1,7 @@
-"""The app inventory as one query: every app across domains with its domain, its status, the name of
-whoever installed it and its vendor's links; filtered, sorted and paged in the database. The Apps
-page, the REST API and the exports all read apps through it, so they agree on what an app's status is
-and which apps a filter selects."""
+"""The app inventory as one query: every app across domains with its domain, its status, who
+installed it (account id and name) and its vendor's links; filtered, sorted and paged in the
+database. The Apps page, the REST API and the exports all read apps through it, so they agree on
+what an app's status is and which apps a filter selects."""
 
 from __future__ import annotations
 
@@ -27,7 +27,11 @@ MAX_PAGE_SIZE = 200
 # The plugin manager's own row for the app (its vendor links) and the installer's directory entry.
 _plugin = aliased(Record, name="plugin")
 _installer = aliased(Record, name="installer")
-_INSTALLER_NAME = _installer.data[("displayName",)].as_string()
+# The name the sync stored; until it does (the domain's first sync may store the apps before the
+# directory), the directory's own entry.
+_INSTALLER_NAME: ColumnElement[str] = func.coalesce(
+    App.installed_by_name, _installer.data[("displayName",)].as_string()
+)
 _VENDOR_LINK = _plugin.data[("vendor", "link")].as_string()
 _VENDOR_MARKETPLACE = _plugin.data[("vendor", "marketplaceLink")].as_string()
 
@@ -49,7 +53,8 @@ SORTS: dict[str, SQLColumnExpression[Any]] = {
 
 @dataclass(frozen=True)
 class AppFilter:
-    """Which apps: on one domain, in one status, and/or whose name, vendor or key contains ``text``."""
+    """Which apps: on one domain, in one status, and/or whose name, vendor, key or installer's name
+    contains ``text``."""
 
     domain_id: int | None = None
     status: str | None = None
@@ -78,8 +83,8 @@ class AppRow:
     framework: str | None
     scopes: list[str]
     version: str | None
-    installed_by: str | None
-    installed_by_name: str | None
+    installed_by: str | None  # the installer's Atlassian account id
+    installed_by_name: str | None  # and their display name, when the audit log or directory gives it
     installed_at: datetime | None
     first_seen: datetime
     last_seen: datetime
@@ -125,6 +130,7 @@ def _filtered(where: AppFilter) -> Select[Any]:
             App.name.icontains(text, autoescape=True)
             | App.vendor.icontains(text, autoescape=True)
             | App.key.icontains(text, autoescape=True)
+            | _INSTALLER_NAME.icontains(text, autoescape=True)
         )
     return query
 

@@ -191,7 +191,8 @@ class App(Base):
     framework: Mapped[str | None] = mapped_column(String(16))  # connect | forge | oauth
     scopes: Mapped[list[str]] = mapped_column(default=list)
     marketplace: Mapped[dict[str, Any] | None]  # listing, vendor trust signals; None when private
-    installed_by: Mapped[str | None] = mapped_column(String(128))
+    installed_by: Mapped[str | None] = mapped_column(String(128))  # the installer's account id
+    installed_by_name: Mapped[str | None] = mapped_column(Text)  # their display name, when known
     installed_at: Mapped[datetime | None]
     first_seen_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from appgov.storage import records
-from appgov.storage.models import App, AppEvent
+from appgov.storage.models import App, AppEvent, Record
+from appgov.storage.text import single_line
 
 FORGE_PREFIX = "ari:cloud:ecosystem::app/"
 
@@ -53,19 +54,25 @@ def reconcile(session: Session, domain_id: int, product: str, now: datetime) -> 
         if key not in live and app.removed_at is None:
             app.removed_at = now
             event(key, "removed", version=app.version)
+    apps = list(existing.values()) + [a for a in session.new if isinstance(a, App)]
+    # an installer without a name is looked for again: the directory may have synced after the
+    # apps, and apps installed before names were kept have none yet
     _installed_from_audit(
-        session,
-        domain_id,
-        product,
-        [a for a in existing.values() if a.installed_at is None]
-        + [a for a in session.new if isinstance(a, App)],
+        session, domain_id, product, [a for a in apps if a.installed_at is None or _unnamed(a)]
     )
+    _named_from_directory(session, domain_id, [a for a in apps if _unnamed(a)])
+
+
+def _unnamed(app: App) -> bool:
+    return app.installed_by is not None and app.installed_by_name is None
 
 
 def _installed_from_audit(session: Session, domain_id: int, product: str, apps: list[App]) -> None:
     """Who installed each app and when: the latest install record of the product's audit log.
 
-    Jira's records name the app by key in ``objectItem``, Confluence's by name in ``affectedObject``.
+    Jira's records name the app by key in ``objectItem`` and the installer by account id only;
+    Confluence's name the app by name in ``affectedObject`` and the installer in ``author``, with
+    the display name.
     """
     wanted = {a.key: a for a in apps} | {a.name: a for a in apps}
     if not wanted:
@@ -82,9 +89,29 @@ def _installed_from_audit(session: Session, domain_id: int, product: str, apps: 
         if app is None:
             continue
         when = _audit_time(data)
-        if when is not None and (app.installed_at is None or when > app.installed_at):
+        # not only a later record: the one an unnamed installer came from is read again for the name
+        if when is not None and (app.installed_at is None or when >= app.installed_at):
+            author = data.get("author") or {}
             app.installed_at = when
-            app.installed_by = data.get("authorAccountId") or (data.get("author") or {}).get("accountId")
+            app.installed_by = data.get("authorAccountId") or author.get("accountId")
+            app.installed_by_name = single_line(author.get("displayName") or author.get("publicName"))
+
+
+def _named_from_directory(session: Session, domain_id: int, apps: list[App]) -> None:
+    """Installers the audit record left unnamed, named from the domain's Jira directory (the
+    Confluence group members carry account ids only)."""
+    if not apps:
+        return
+    directory = session.execute(
+        select(Record.key, Record.data).where(
+            Record.domain_id == domain_id,
+            Record.dataset == "jira.users",
+            Record.key.in_({a.installed_by for a in apps}),
+        )
+    )
+    names = {account: single_line(user.get("displayName")) for account, user in directory}
+    for app in apps:
+        app.installed_by_name = names.get(app.installed_by)
 
 
 def _audit_time(data: dict[str, Any]) -> datetime | None:

@@ -28,7 +28,9 @@ STATUS_PATTERN = f"^({'|'.join(STATUSES)})$"
 
 class AppPageOut(BaseModel):
     items: list[AppRow] = Field(
-        description="names, vendors, scopes and links are the vendor's text, unescaped"
+        description="names, vendors, scopes and links are the vendor's text, installer names the"
+        " tenant's, unescaped; installed_by is the installer's account id, installed_by_name their"
+        " display name (null when neither the audit log nor the directory gives one)"
     )
     total: int = Field(description="apps the filters select, across all pages")
     page: int
@@ -38,7 +40,9 @@ class AppPageOut(BaseModel):
 
 DomainQuery = Annotated[int | None, Query(description="only this domain's apps")]
 StatusQuery = Annotated[str | None, Query(pattern=STATUS_PATTERN)]
-TextQuery = Annotated[str, Query(max_length=200, description="in the name, the vendor or the key")]
+TextQuery = Annotated[
+    str, Query(max_length=200, description="in the name, the vendor, the key or the installer's name")
+]
 
 
 @router.get("/apps")
