@@ -8,6 +8,10 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
+import orjson
+
+ESCAPED_NUL = b"\\u0000"  # how JSON writes a NUL inside a string (a key or a value)
+
 
 def without_nul(value: Any) -> Any:
     if isinstance(value, str):
@@ -17,6 +21,16 @@ def without_nul(value: Any) -> Any:
     if isinstance(value, list):
         return [without_nul(v) for v in value]
     return value
+
+
+def json_without_nul(value: Any) -> str:
+    """``value`` as JSON text (orjson, the engine's JSON serializer: see ``storage.db``) with its NUL
+    bytes dropped. The check is made on the serialized text, so the usual value, with no NUL
+    anywhere, is serialized once and never copied (a literal backslash-u0000 only costs the slow way)."""
+    text = orjson.dumps(value)
+    if ESCAPED_NUL in text:
+        text = orjson.dumps(without_nul(value))
+    return text.decode()
 
 
 # the embeddings, overrides and isolates that reorder the text around them (marks are harmless)

@@ -37,7 +37,7 @@ from appgov.connectors.atlassian.streams import STREAMS, Row, Single, Stream
 from appgov.storage import records
 from appgov.storage.db import DatabaseUnavailable, retried_on_disconnect
 from appgov.storage.models import DatasetState, Domain, SyncRun
-from appgov.storage.text import without_nul
+from appgov.storage.text import json_without_nul, without_nul
 from appgov.sync import apps
 from appgov.sync.faults import fault_point
 
@@ -402,7 +402,7 @@ class SyncEngine:
         items: Sequence[Row],
         checkpoint: dict[str, Any],
     ) -> None:
-        rows = [(without_nul(stream.key(item)), without_nul(stream.transform(item))) for item in items]
+        rows = [(without_nul(stream.key(item)), json_without_nul(stream.transform(item))) for item in items]
         with self.sessions.begin() as session:
             records.upsert(session, ctx.domain.id, stream.name, rows, pass_started)
             fault_point("after_upsert_before_commit")
