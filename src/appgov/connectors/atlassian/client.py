@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -89,12 +91,12 @@ class AtlassianClient:
         self.clock = clock or SystemClock()
         self.stats = CallStats()
         self._rng = rng or random.Random()
-        self._slots = asyncio.Semaphore(concurrency)
-        self._http = httpx.AsyncClient(
+        self._lanes = Lanes(
+            concurrency,
             headers={"Accept": "application/json", "User-Agent": USER_AGENT},
             auth=auth,
             follow_redirects=False,
-            verify=verify,
+            verify=httpx.create_ssl_context(verify=verify),  # one TLS context for every lane
             timeout=timeout,
             trust_env=True,  # the standard proxy variables are honoured
         )
@@ -106,7 +108,7 @@ class AtlassianClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._lanes.aclose()
 
     def url(self, path_or_url: str) -> str:
         """Absolute URL on the site; a link to another host or scheme is refused."""
@@ -138,14 +140,12 @@ class AtlassianClient:
         while True:
             attempt += 1
             retry_after: float | None = None
-            async with self._slots:
+            async with self._lanes.lane() as http:
                 if self.budget is not None:
                     self.budget.spend(self.clock.now())
                 self.stats.requests += 1
                 try:
-                    response = await self._http.request(
-                        method, url, params=params, headers=headers, json=json
-                    )
+                    response = await http.request(method, url, params=params, headers=headers, json=json)
                     failure = (
                         None
                         if response.status_code not in RETRYABLE_STATUS
@@ -181,6 +181,34 @@ class AtlassianClient:
             )
         self.stats.retries += 1
         await asyncio.sleep(delay)
+
+
+class Lanes:
+    """At most ``concurrency`` requests at once, each on a lane of its own: an httpx client (opened on
+    first need) that keeps one connection alive. One client with one pool for them all cost more CPU
+    than the requests themselves: httpcore walks every connection of its pool several times a
+    request, polling each idle one to see whether the server closed it."""
+
+    def __init__(self, concurrency: int, **options: Any) -> None:
+        self.concurrency, self.options = concurrency, options
+        self.idle: asyncio.Queue[httpx.AsyncClient] = asyncio.Queue()
+        self.opened: list[httpx.AsyncClient] = []
+
+    @asynccontextmanager
+    async def lane(self) -> AsyncIterator[httpx.AsyncClient]:
+        if self.idle.empty() and len(self.opened) < self.concurrency:
+            http = httpx.AsyncClient(**self.options)
+            self.opened.append(http)
+        else:
+            http = await self.idle.get()
+        try:
+            yield http
+        finally:
+            self.idle.put_nowait(http)
+
+    async def aclose(self) -> None:
+        for http in self.opened:
+            await http.aclose()
 
 
 MALFORMED = object()
