@@ -311,22 +311,38 @@ class SyncEngine:
     async def _children(
         self, ctx: RunContext, stream: Stream, pass_started: datetime, checkpoint: dict[str, Any]
     ) -> None:
-        """Parents in chunks of ``concurrency``. Children's rows gather in one buffer committed every
-        ``FLUSH_ROWS`` rows (memory stays flat however big a group is, commits stay few); the
-        checkpoint moves past a chunk once all of it is in."""
+        """Parents ``concurrency`` at a time, the next one starting as soon as any is done, so that a
+        big group holds up no other. Children's rows gather in one buffer committed every
+        ``FLUSH_ROWS`` rows (memory stays flat however big a group is) and whenever ``concurrency``
+        more parents are all in; the checkpoint is the last parent that is in with all before it."""
         after = checkpoint.get("after")
         units = self._parent_units(ctx, stream, after)
         buffer: list[Row] = []
-        for first in range(0, len(units), self.concurrency):
-            chunk = units[first : first + self.concurrency]
-            resume = {"after": after}
-            await asyncio.gather(
-                *(self._child(ctx, stream, pass_started, context, buffer, resume) for _, context in chunk)
-            )
-            after = chunk[-1][0]
-            self._commit(ctx, stream, pass_started, buffer, {"after": after})
-            buffer.clear()
-            fault_point("after_page_commit")
+        resume = {"after": after}
+        done = [False] * len(units)
+        queue = iter(range(len(units)))  # shared by the workers: each parent is taken once
+        frontier = committed = 0  # units[:frontier] are all in; units[:committed] are committed
+
+        async def worker() -> None:
+            nonlocal frontier, committed
+            for index in queue:
+                await self._child(ctx, stream, pass_started, units[index][1], buffer, resume)
+                done[index] = True
+                while frontier < len(units) and done[frontier]:
+                    frontier += 1
+                    resume["after"] = units[frontier - 1][0]
+                if frontier - committed >= self.concurrency or frontier == len(units) > committed:
+                    self._commit(ctx, stream, pass_started, buffer, dict(resume))
+                    buffer.clear()
+                    committed = frontier
+                    fault_point("after_page_commit")
+
+        workers = [asyncio.create_task(worker()) for _ in range(min(self.concurrency, len(units)))]
+        try:
+            await asyncio.gather(*workers)
+        finally:  # a failed parent ends the stream: the others stop too
+            for task in workers:
+                task.cancel()
 
     @retried_on_disconnect
     def _parent_units(
