@@ -313,28 +313,28 @@ class SyncEngine:
     ) -> None:
         """Parents ``concurrency`` at a time, the next one starting as soon as any is done, so that a
         big group holds up no other. Children's rows gather in one buffer committed every
-        ``FLUSH_ROWS`` rows (memory stays flat however big a group is) and whenever ``concurrency``
-        more parents are all in; the checkpoint is the last parent that is in with all before it."""
+        ``FLUSH_ROWS`` rows and every ``concurrency`` parents done (memory stays flat however big a
+        group or a row is); the checkpoint is the last parent that is in with all before it."""
         after = checkpoint.get("after")
         units = self._parent_units(ctx, stream, after)
         buffer: list[Row] = []
         resume = {"after": after}
         done = [False] * len(units)
         queue = iter(range(len(units)))  # shared by the workers: each parent is taken once
-        frontier = committed = 0  # units[:frontier] are all in; units[:committed] are committed
+        frontier = finished = committed = 0  # units[:frontier] are all in; finished, committed: counts
 
         async def worker() -> None:
-            nonlocal frontier, committed
+            nonlocal frontier, finished, committed
             for index in queue:
                 await self._child(ctx, stream, pass_started, units[index][1], buffer, resume)
-                done[index] = True
+                done[index], finished = True, finished + 1
                 while frontier < len(units) and done[frontier]:
                     frontier += 1
                     resume["after"] = units[frontier - 1][0]
-                if frontier - committed >= self.concurrency or frontier == len(units) > committed:
+                if finished - committed >= self.concurrency or finished == len(units):
                     self._commit(ctx, stream, pass_started, buffer, dict(resume))
                     buffer.clear()
-                    committed = frontier
+                    committed = finished
                     fault_point("after_page_commit")
 
         workers = [asyncio.create_task(worker()) for _ in range(min(self.concurrency, len(units)))]
