@@ -15,12 +15,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from appgov.accounts.sessions import open_session
 from appgov.accounts.users import create_user
 from appgov.config import Settings
-from appgov.integrations.grant_upkeep import grant_upkeep, refresh_idle_grants
+from appgov.connectors.atlassian.oauth import TokenSet
+from appgov.integrations.grant_upkeep import forget_unused_grants, grant_upkeep, refresh_idle_grants
+from appgov.integrations.grants import store_grant
 from appgov.integrations.status import DomainHealth, domain_health
 from appgov.runtime import Runtime
-from appgov.storage.models import Domain, Notification, OAuthGrant, OutboxMessage
+from appgov.storage.models import Domain, Notification, OAuthFlow, OAuthGrant, OutboxMessage
 from support.clock import FakeClock
 from support.console import ADMIN_EMAIL, Console, SignedIn
 from support.grants import consent, oauth_runtime
@@ -223,6 +226,39 @@ def test_the_console_shows_the_reconsent_deadline_and_its_background_pass_notifi
             select(OutboxMessage).where(OutboxMessage.dedupe_key.startswith("reconsent"))
         )
     assert email.to_addr == ADMIN_EMAIL
+
+
+def stored_grant(runtime: Runtime, account_id: str) -> int:
+    tokens = TokenSet("access", "refresh", runtime.clock.now() + timedelta(hours=1), ["read:me"])
+    now = runtime.clock.now()
+    return store_grant(runtime.sessions, runtime.secrets, "client", account_id, None, tokens, now).id
+
+
+def test_a_grant_left_by_an_abandoned_add_is_forgotten_once_its_site_picker_has_closed(
+    sim: Simulator, tmp_path: Path, database_url: str
+) -> None:
+    runtime, clock = upkept(sim, tmp_path, database_url)
+    domain = connect(runtime, sim)
+    used, _abandoned, picking = (stored_grant(runtime, who) for who in ("used", "abandoned", "picking"))
+    with runtime.sessions.begin() as session:
+        session.get_one(Domain, domain.id).oauth_grant_id = used
+        user = create_user(session, ADMIN, "Ada", "a long enough password", clock.now())
+        _, web = open_session(session, user, clock.now(), timedelta(hours=1))
+        session.flush()
+        session.add(
+            OAuthFlow(
+                state_hash="x" * 64, session_id=web.id, code_verifier=b"v", purpose="add",
+                created_at=clock.now(), expires_at=clock.now() + timedelta(minutes=10), grant_id=picking,
+            )
+        )  # fmt: skip
+
+    assert forget_unused_grants(runtime) == 1
+    clock.advance(minutes=29)
+    assert forget_unused_grants(runtime) == 0  # the site picker is still open
+    clock.advance(minutes=2)
+    assert forget_unused_grants(runtime) == 1
+    with runtime.sessions() as session:
+        assert list(session.scalars(select(OAuthGrant.id))) == [used]
 
 
 @pytest.mark.parametrize("days", ["0", "90", "120"])

@@ -10,6 +10,9 @@ before Atlassian ends them (reliability OA-04 b and c).
   the refreshes. Once that is ``reconsent_warning_days`` away (status.reconsent_by), each grant's
   users are notified and its domains' admins emailed, once per consent: a conditional UPDATE of
   ``reconsent_warned_at`` takes the turn, and a new consent clears it (grants.store_grant).
+- **Unused grants.** An Add abandoned at the site picker leaves a grant no domain uses; once no
+  consent in flight can still finish with it, it is deleted with its tokens (secrets appgov no
+  longer needs).
 """
 
 from __future__ import annotations
@@ -17,24 +20,43 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 
 from appgov.connectors.atlassian.client import AtlassianError
 from appgov.connectors.atlassian.oauth import AuthorizationServer
+from appgov.integrations.connect import PICK_TTL
 from appgov.integrations.domains import DomainError, authorization_server
 from appgov.integrations.grants import GrantTokens
 from appgov.integrations.status import reconsent_by
 from appgov.notify.reconsent import reconsent_needed
 from appgov.runtime import Runtime
-from appgov.storage.models import Domain, OAuthGrant
+from appgov.storage.models import Domain, OAuthFlow, OAuthGrant
 
 log = logging.getLogger(__name__)
 
 
 async def grant_upkeep(runtime: Runtime) -> None:
-    """One pass: refresh the idle grants, then warn of the consents ending soon."""
+    """One pass: forget unused grants, refresh the idle ones, then warn of the consents ending soon."""
+    forget_unused_grants(runtime)
     await refresh_idle_grants(runtime)
     warn_reconsent(runtime)
+
+
+def forget_unused_grants(runtime: Runtime) -> int:
+    """Delete the grants no domain uses and no consent in flight (younger than the site picker's
+    life) may still connect; returns how many went."""
+    in_flight = runtime.clock.now() - PICK_TTL
+    used = select(Domain.oauth_grant_id).where(Domain.oauth_grant_id.is_not(None))
+    pending = select(OAuthFlow.grant_id).where(
+        OAuthFlow.grant_id.is_not(None), OAuthFlow.created_at > in_flight
+    )
+    with runtime.sessions.begin() as session:
+        gone = session.execute(
+            delete(OAuthGrant).where(OAuthGrant.id.not_in(used), OAuthGrant.id.not_in(pending))
+        )
+    if count := int(getattr(gone, "rowcount", 0) or 0):
+        log.info("forgot %d OAuth grant(s) no domain uses", count)
+    return count
 
 
 async def refresh_idle_grants(runtime: Runtime) -> list[int]:
