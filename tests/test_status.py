@@ -113,11 +113,6 @@ def test_every_internal_state_maps_to_its_label_and_reason(
         assert reason in status.reason
 
 
-def test_the_label_decides_the_css_class() -> None:
-    kinds = {DomainStatus(label).kind for label in ("In progress", "Success", "Error")}
-    assert kinds == {"progress", "success", "error"}
-
-
 def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path, database_url="sqlite://", slow_sync_minutes=30, stale_sync_hours=24)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -39,5 +41,8 @@ def needs_rehash(stored_hash: str) -> bool:
     return HASHER.check_needs_rehash(stored_hash)
 
 
-# verified against when the account does not exist, so both answers take the same time
-DUMMY_HASH = HASHER.hash("appgov: no such account")
+@cache
+def dummy_hash() -> str:
+    """Verified against when the account does not exist, so both answers take the same time (made on
+    first need: every `appgov` command imports this module)."""
+    return HASHER.hash("appgov: no such account")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from appgov.accounts.passwords import (
-    DUMMY_HASH,
     check_policy,
+    dummy_hash,
     hash_password,
     needs_rehash,
     verify_password,
@@ -51,7 +51,7 @@ def authenticate(session: Session, email: str, password: str, now: datetime) -> 
     """The user, when the password is right; the same work is done for an unknown email."""
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
-        verify_password(DUMMY_HASH, password)
+        verify_password(dummy_hash(), password)
         return None
     if not verify_password(user.password_hash, password):
         return None
@@ -59,7 +59,3 @@ def authenticate(session: Session, email: str, password: str, now: datetime) -> 
         user.password_hash = hash_password(password)
     user.last_login_at = now
     return user
-
-
-def user_count(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(User)) or 0

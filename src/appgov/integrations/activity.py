@@ -13,9 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from appgov.config import Settings
-from appgov.integrations.status import DomainHealth, domain_health
+from appgov.integrations.connect import record_audit
+from appgov.integrations.status import DomainHealth, domain_health, run_duration
 from appgov.jobs.queue import active_job, cancel_jobs, enqueue_sync
-from appgov.storage.models import App, AppEvent, AuditEvent, DatasetState, Domain, Job, SyncRun
+from appgov.storage.models import App, AppEvent, DatasetState, Domain, Job, SyncRun
 
 RUNS_SHOWN = 20
 CHANGES_SHOWN = 50
@@ -58,7 +59,10 @@ class DomainActivity:
     datasets: list[DatasetState]
     runs: list[RunSummary]
     changes: list[AppChange]
-    job: Job | None
+
+    @property
+    def job(self) -> Job | None:
+        return self.health.job
 
     @property
     def unavailable(self) -> list[DatasetState]:
@@ -66,7 +70,6 @@ class DomainActivity:
 
 
 def summarize(run: SyncRun, now: datetime) -> RunSummary:
-    end = run.finished_at or (now if run.status == "running" else None)
     return RunSummary(
         id=run.id,
         status=run.status,
@@ -74,7 +77,7 @@ def summarize(run: SyncRun, now: datetime) -> RunSummary:
         started_at=run.started_at,
         finished_at=run.finished_at,
         resume_at=run.resume_at,
-        duration_seconds=(end - run.started_at).total_seconds() if end else None,
+        duration_seconds=run_duration(run, now),
         requests=run.requests,
         retries=run.retries,
         errors=dict(run.errors or {}),
@@ -120,7 +123,6 @@ def domain_activity(
         datasets=list(session.scalars(datasets)),
         runs=recent_runs(session, domain_id, now),
         changes=recent_changes(session, domain_id),
-        job=active_job(session, domain_id),
     )
 
 
@@ -136,7 +138,7 @@ def request_sync(
     if existing is not None:
         return existing, False
     job = enqueue_sync(session, domain.id, actor, now, full=full)
-    _audit(session, now, actor, "domain.sync_requested", domain, full=full, job=job.id)
+    record_audit(session, actor, "domain.sync_requested", domain.site_url, now, full=full, job=job.id)
     return job, True
 
 
@@ -148,9 +150,5 @@ def request_cancel(session: Session, domain_id: int, actor: str, now: datetime) 
         return None
     touched = cancel_jobs(session, domain.id, now)
     if touched:
-        _audit(session, now, actor, "domain.sync_cancelled", domain, jobs=touched)
+        record_audit(session, actor, "domain.sync_cancelled", domain.site_url, now, jobs=touched)
     return touched
-
-
-def _audit(session: Session, now: datetime, actor: str, action: str, domain: Domain, **detail: Any) -> None:
-    session.add(AuditEvent(at=now, actor=actor, action=action, target=domain.site_url, detail=detail))

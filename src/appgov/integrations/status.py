@@ -170,11 +170,15 @@ class DomainHealth:
     status: DomainStatus
     last_synced_at: datetime | None  # the end of the last run that brought data
     last_sync_seconds: float | None  # how long the last sync took (so far, while one runs)
-    late: bool
-    late_reason: str | None
+    late_reason: str | None  # why Last synced shows red, or None
     api_key: str | None  # masked to its last four characters
     api_key_owner: str | None
+    job: Job | None = None  # the sync queued or running now
     reconsent_by: datetime | None = None  # the consent's end, once it is near: reconnect before it
+
+    @property
+    def late(self) -> bool:
+        return self.late_reason is not None
 
     @property
     def reconsent_note(self) -> str | None:
@@ -204,7 +208,7 @@ def domain_health(session: Session, domain: Domain, settings: Settings, now: dat
         has_api_token=token is not None,
         unavailable={state.dataset: state.reason or "" for state in unavailable},
     )
-    seconds = _duration(last, now)
+    seconds = None if last is None or last.status == "deferred" else run_duration(last, now)
     late_reason = lateness(seconds, synced.finished_at if synced else None, settings, now)
     deadline = reconsent_by(grant, settings, now)
     return DomainHealth(
@@ -212,10 +216,10 @@ def domain_health(session: Session, domain: Domain, settings: Settings, now: dat
         status=_with_reconsent(domain_status(last, context), deadline),
         last_synced_at=synced.finished_at if synced else None,
         last_sync_seconds=seconds,
-        late=late_reason is not None,
         late_reason=late_reason,
         api_key=mask("x" * 12 + token.last4) if token else None,
         api_key_owner=token.owner_email if token else None,
+        job=job,
         reconsent_by=deadline,
     )
 
@@ -240,9 +244,8 @@ def _with_reconsent(status: DomainStatus, deadline: datetime | None) -> DomainSt
     return DomainStatus(status.label, reconsent_reason(deadline))
 
 
-def _duration(run: SyncRun | None, now: datetime) -> float | None:
-    if run is None or run.status == "deferred":
-        return None
+def run_duration(run: SyncRun, now: datetime) -> float | None:
+    """How long a run took, or has been running so far; None for one that stopped without an end."""
     end = run.finished_at or (now if run.status == "running" else None)
     return (end - run.started_at).total_seconds() if end else None
 

@@ -35,6 +35,7 @@ def create_app(runtime: Runtime, *, background: bool = False) -> FastAPI:
         redoc_url=None,
         openapi_url=None,
         lifespan=background_lifespan(runtime) if background else None,
+        dependencies=[Depends(csrf_guard)],  # every route: unsafe methods need the CSRF token (WS-03)
     )
     app.state.runtime = runtime
     app.add_middleware(SecurityHeaders, auth_url=runtime.settings.auth_url, hsts=secure_cookies(runtime))
@@ -44,7 +45,7 @@ def create_app(runtime: Runtime, *, background: bool = False) -> FastAPI:
     app.include_router(domains.router, include_in_schema=False)
     app.include_router(notifications.router, include_in_schema=False)
     app.include_router(integrations.router, include_in_schema=False)
-    api = APIRouter(prefix="/api/v1", dependencies=[Depends(csrf_guard)])
+    api = APIRouter(prefix="/api/v1")
     api.include_router(session_api.router)
     api.include_router(domain_detail_api.router)
     api.include_router(apps_api.router)

@@ -1,5 +1,5 @@
 """Who is asking: the session cookie, the signed-in viewer, CSRF checks and the redirect target
-rules. Every state-changing route depends on ``csrf_guard`` (WS-03)."""
+rules. ``create_app`` puts ``csrf_guard`` on every route, so every state change needs the token (WS-03)."""
 
 from __future__ import annotations
 

@@ -50,6 +50,7 @@ def render(
     context.update(
         viewer=viewer,
         csrf_token=viewer.csrf_token if viewer else context.get("csrf_token", ""),
-        unread=unread_count(request, viewer) if viewer else 0,
+        # fragments (``_name.html``, what htmx polls) never show the nav's count: spare the query
+        unread=unread_count(request, viewer) if viewer and not name.rsplit("/", 1)[-1].startswith("_") else 0,
     )
     return templates.TemplateResponse(request, name, context, status_code=status_code)

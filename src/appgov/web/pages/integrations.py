@@ -20,10 +20,10 @@ from appgov.integrations import connect
 from appgov.integrations.domains import DomainError, site_name
 from appgov.integrations.status import IN_PROGRESS, DomainHealth, domain_health, domain_healths, worst
 from appgov.storage.models import AuditEvent, Domain
-from appgov.web.auth import Viewer, ViewerDep, csrf_guard, optional_viewer, runtime_of
+from appgov.web.auth import Viewer, ViewerDep, optional_viewer, runtime_of
 from appgov.web.templating import render
 
-router = APIRouter(dependencies=[Depends(csrf_guard)])
+router = APIRouter()
 ATLASSIAN_KEYS_PAGE = "https://id.atlassian.com/manage-profile/security/api-tokens"
 NOTICES = {
     "domain.added": "{name} is connected. Ingestion has started in the background and is still "

@@ -16,7 +16,6 @@ from appgov.web.auth import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     Viewer,
-    csrf_guard,
     optional_viewer,
     runtime_of,
     safe_next,
@@ -24,7 +23,7 @@ from appgov.web.auth import (
 )
 from appgov.web.templating import render
 
-router = APIRouter(dependencies=[Depends(csrf_guard)])
+router = APIRouter()
 GENERIC_FAILURE = "Wrong email or password."
 
 
