@@ -12,9 +12,11 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import update
 
-from appgov.connectors.atlassian.oauth import READ_SCOPES, TokenSet
+from appgov.connectors.atlassian.client import AtlassianError
+from appgov.connectors.atlassian.oauth import READ_SCOPES, AuthorizationServer, GrantGone, TokenSet
 from appgov.integrations.domains import authorization_server
 from appgov.integrations.grants import accessible_resources
 from appgov.storage.models import DatasetState, Domain, OAuthGrant
@@ -185,3 +187,20 @@ def test_the_consent_url_and_code_exchange_work_against_the_authorization_server
         accessible_resources(runtime.settings.api_url, tokens.access_token, runtime.verify)
     )
     assert [r["id"] for r in resources] == [oauth_sim.site("acme")["cloud_id"]]
+
+
+def test_a_token_request_refused_as_malformed_is_not_taken_for_a_dead_grant(sim: Simulator) -> None:
+    client = sim.state["oauth_client"]
+    server = AuthorizationServer(
+        sim.state["auth_url"], client["client_id"], client["client_secret"], verify=sim.verify
+    )
+
+    async def malformed() -> None:
+        try:
+            await server._token({})  # no grant_type: 400 invalid_request, appgov's own mistake
+        finally:
+            await server.aclose()
+
+    with pytest.raises(AtlassianError, match="invalid_request") as raised:
+        asyncio.run(malformed())
+    assert not isinstance(raised.value, GrantGone)

@@ -191,11 +191,12 @@ def clients_for(
             budget=budget,
         )
     if domain.oauth_grant_id is not None and domain.cloud_id:
+        clients.token_endpoint = authorization_server(runtime)
         tokens = GrantTokens(
             runtime.sessions,
             runtime.secrets,
             domain.oauth_grant_id,
-            authorization_server(runtime),
+            clients.token_endpoint,
             clock=runtime.clock,
         )
         auth = GrantAuth(tokens)

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from appgov.clock import Clock, SystemClock
 from appgov.connectors.atlassian.client import AtlassianClient, AtlassianError, CredentialsRejected, Reply
 from appgov.connectors.atlassian.marketplace import MarketplaceEnricher
+from appgov.connectors.atlassian.oauth import AuthorizationServer
 from appgov.connectors.atlassian.pagination import Cursor, pages, start
 from appgov.connectors.atlassian.retry import Deferred
 from appgov.connectors.atlassian.streams import STREAMS, Row, Single, Stream
@@ -62,6 +63,7 @@ class DomainClients:
 
     site: AtlassianClient | None = None
     gateway: dict[str, AtlassianClient] = field(default_factory=dict)
+    token_endpoint: AuthorizationServer | None = None  # refreshes the gateway's OAuth grant
 
     def for_stream(self, stream: Stream) -> AtlassianClient:
         if stream.needs_api_token:
@@ -81,6 +83,8 @@ class DomainClients:
     async def aclose(self) -> None:
         for client in self.all():
             await client.aclose()
+        if self.token_endpoint is not None:
+            await self.token_endpoint.aclose()
 
 
 @dataclass
@@ -402,7 +406,7 @@ class SyncEngine:
         with self.sessions() as session:
             for parent in records.live(session, ctx.domain.id, stream.derive_from):
                 batch.extend(stream.derive(parent.data))
-                if len(batch) >= records.BATCH * 10:
+                if len(batch) >= FLUSH_ROWS:
                     self._commit(ctx, stream, pass_started, batch, {"deriving": True})
                     batch = []
         self._commit(ctx, stream, pass_started, batch, {"done": True})

@@ -114,7 +114,9 @@ class AuthorizationServer:
         if reply.status >= 400:
             error = str(data.get("error") or f"HTTP {reply.status}")
             description = str(data.get("error_description") or "")
-            if error in GRANT_GONE or reply.status in (400, 401, 403):
+            # the error code decides; a bare 401/403 means the same. A 400 like invalid_request is
+            # appgov's configuration, not a dead grant: the grant must not be marked expired for it
+            if error in GRANT_GONE or (reply.status in (401, 403) and "error" not in data):
                 raise GrantGone(f"{error}: {description}".strip(": "), reply.status, reply.url)
             raise AtlassianError(f"the token endpoint answered {error}", reply.status, reply.url)
         if not isinstance(data.get("access_token"), str):

@@ -30,7 +30,6 @@ class PageLimitExceeded(AtlassianError):
 class Page:
     items: list[Any]
     next: Cursor | None  # None: the stream is complete
-    total: int | None = None
 
 
 class Style(Protocol):
@@ -58,13 +57,12 @@ class PageBean:
     def parse(self, reply: Reply, cursor: Cursor) -> Page:
         data = reply.data or {}
         values = _items(data, "values")
-        total = data.get("total")
         if data.get("isLast") is True or (data.get("isLast") is None and not values):
-            return Page(values, None, total)
+            return Page(values, None)
         if isinstance(data.get("nextPage"), str):
-            return Page(values, {**cursor, "url": data["nextPage"], "params": {}}, total)
+            return Page(values, {**cursor, "url": data["nextPage"], "params": {}})
         step = len(values) or int(data.get("maxResults") or 0)
-        return Page(values, _advance(cursor, startAt=int(data.get("startAt", 0)) + step), total)
+        return Page(values, _advance(cursor, startAt=int(data.get("startAt", 0)) + step))
 
 
 class UntilEmpty:
@@ -81,13 +79,12 @@ class UntilEmpty:
         items = _items(reply.data, self.items_key)
         params = cursor["params"]
         asked = int(params.get(self.size_param, 50))
-        total = reply.data.get("total") if isinstance(reply.data, dict) else None
         if not items and (cursor.get("short") or cursor.get("empty")):
-            return Page(items, None, total)
+            return Page(items, None)
         following = _advance(cursor, **{self.start_param: int(params.get(self.start_param, 0)) + len(items)})
         following["short"] = 0 < len(items) < asked
         following["empty"] = not items
-        return Page(items, following, total)
+        return Page(items, following)
 
 
 def BareArray() -> UntilEmpty:
@@ -109,10 +106,10 @@ class StartLimitLinks:
         links = data.get("_links") or {}
         following = links.get("next")
         if not isinstance(following, str) or not following:
-            return Page(results, None, data.get("totalSize"))
+            return Page(results, None)
         base = str(links.get("base") or "").rstrip("/")
         url = following if following.startswith("http") else base + following
-        return Page(results, {**cursor, "url": url, "params": {}}, data.get("totalSize"))
+        return Page(results, {**cursor, "url": url, "params": {}})
 
 
 async def pages(
