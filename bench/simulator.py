@@ -73,7 +73,7 @@ class Simulator:
 
 
 def lift_burst_limit(sim: Simulator) -> None:
-    """Raise the site's burst limit (api-facts §7.1: 2,000 req/s) so the figures are the simulator's own."""
+    """Raise the site's burst limit (references §7.1: 2,000 req/s) so the figures are the simulator's own."""
     connection = http.client.HTTPConnection(HOST, sim.port, timeout=30)
     body = json.dumps({"concurrency": 1_000_000, "requests_per_second": LIFTED_RATE})
     headers = {"Authorization": f"Bearer {sim.state['control_token']}", "Content-Type": "application/json"}

@@ -2,7 +2,7 @@
 
 Each tool runs in its own cached virtualenv (``support.peers``) against a ``small`` simulator over
 HTTPS with a site admin's API token. What it read must equal ``/_sim/ground-truth`` (count and
-digest of the natural keys), except where the tool has a documented defect (peer-tools.md): each
+digest of the natural keys), except where the tool has a documented defect (docs/simulator/peers.md): each
 exception is written below with its reason and checked by its own, exact rule, so any other
 mismatch still fails. Data sets a tool reads with one request per item (role actors per project
 and role, memberships per user) are read from a ``tiny`` simulator to keep the run short.
@@ -77,7 +77,7 @@ class Expectation:
     server_info: bool = False  # also reports serverInfo as it parsed it
 
 
-# Data sets missing from a tool's row are ones it cannot read at all (peer-tools §1-§5).
+# Data sets missing from a tool's row are ones it cannot read at all (docs/simulator/peers.md§5).
 EXPECTED: dict[str, Expectation] = {
     # everything, including the plugin manager and Confluence
     "atlassian-python-api": Expectation(

@@ -1,7 +1,7 @@
 """The one request pipeline for every site endpoint, reached directly or through the gateway.
 
 A handler declares, beside itself, what Atlassian requires to call it (the scope table of
-api-facts §1.7, admin rights, anonymous access). ``site_endpoint`` then: resolves the site,
+references §1.7, admin rights, anonymous access). ``site_endpoint`` then: resolves the site,
 authenticates (Basic with an API token on the site host, Bearer through the gateway), checks scopes
 and permissions, applies the site's burst limit and any switched-on faults, calls the handler,
 renders ``ApiError`` in the surface's own error shape, and logs and counts the request.
@@ -65,7 +65,7 @@ Handler = Callable[[SiteContext], Awaitable[Response]]
 
 @dataclass(frozen=True, slots=True)
 class Requirement:
-    """What Atlassian requires of a caller (api-facts §1.7)."""
+    """What Atlassian requires of a caller (references §1.7)."""
 
     surface: str  # jira | confluence | upm
     classic: str | None = None  # classic scope, alone sufficient

@@ -64,17 +64,17 @@ REASONS = {
 def jira_error(
     status: int, message: str, errors: dict[str, str] | None = None, headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    """Jira's ErrorCollection (api-facts §4)."""
+    """Jira's ErrorCollection (references §4)."""
     body = {"errorMessages": [message] if message else [], "errors": errors or {}}
     return JSONResponse(body, status, headers)
 
 
 def confluence_error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    """Confluence v1's error body (api-facts §5)."""
+    """Confluence v1's error body (references §5)."""
     body = {
         "statusCode": status,
         "data": {
-            "authorized": False,  # as the fact sheet's captured 404 shows
+            "authorized": False,  # as a captured 404 of the real cloud shows
             "valid": True,
             "allowedInReadOnlyMode": True,
             "errors": [],
@@ -89,7 +89,7 @@ def confluence_error(status: int, message: str, headers: dict[str, str] | None =
 def upm_error(
     status: int, message: str, sub_code: str | None, headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    """The plugin manager's error body: a ``subCode`` and a message (api-facts §3.3, shape [I])."""
+    """The plugin manager's error body: a ``subCode`` and a message (references §3.3, shape [I])."""
     body: dict[str, Any] = {"message": message}
     if sub_code:
         body["subCode"] = sub_code
@@ -109,7 +109,7 @@ def admin_error(
     timestamp: str,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    """The organization admin API's body (api-facts §7.2)."""
+    """The organization admin API's body (references §7.2)."""
     body = {
         "timestamp": timestamp,
         "path": path,

@@ -1,4 +1,4 @@
-"""OAuth 2.0 (3LO) grants and tokens, with Atlassian's rotation rules (api-facts §1.2-1.3).
+"""OAuth 2.0 (3LO) grants and tokens, with Atlassian's rotation rules (references §1.2-1.3).
 
 - One grant per (client, account); a second consent adds its site to the grant and starts a new
   refresh-token family that replaces the old one.

@@ -26,7 +26,8 @@ from appgov_sim.http import ApiError, int_param
 
 T = TypeVar("T")
 
-# (default, maximum) page sizes per endpoint, as Atlassian serves them (api-facts §4, §5, peer-tools §8).
+# (default, maximum) page sizes per endpoint, as Atlassian serves them (references §4, §5;
+# docs/simulator/peers.md).
 CAPS: dict[str, tuple[int, int]] = {
     "users/search": (50, 1000),
     "group/bulk": (50, 50),

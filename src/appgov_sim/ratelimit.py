@@ -1,7 +1,7 @@
 """Atlassian's per-site burst limit: concurrent requests and requests per second.
 
 Past either, the site answers 429 with ``Retry-After`` and the ``X-RateLimit-*`` headers
-(api-facts §7.1). Benchmarks derive their lower bound from these two numbers.
+(references §7.1). Benchmarks derive their lower bound from these two numbers.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class BurstLimiter:
 class WindowLimiter:
     """At most ``limit`` requests per ``seconds`` for each key, as a sliding log on the simulator clock.
 
-    The organization API's ``/events`` allows 10 requests a minute (api-facts §6); being on the
+    The organization API's ``/events`` allows 10 requests a minute (references §6); being on the
     simulator clock, a test moves time with the control API instead of waiting.
     """
 

@@ -1,4 +1,4 @@
-"""Every OAuth 2.0 scope the simulator knows, with the data it gives access to (api-facts §1.7).
+"""Every OAuth 2.0 scope the simulator knows, with the data it gives access to (references §1.7).
 
 The consent page shows each requested scope with its line here; ``/authorize`` refuses a scope that is
 not in the catalogue (``invalid_scope``), as Atlassian refuses scopes the app has not been given.

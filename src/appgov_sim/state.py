@@ -69,7 +69,7 @@ class SimState:
         self.limiters: dict[str, BurstLimiter] = {
             s.name: BurstLimiter(s.burst, self.clock) for s in self.tenant.sites
         }
-        self.org_events_limiter = WindowLimiter(10, 60, self.clock)  # api-facts §6: 10 a minute
+        self.org_events_limiter = WindowLimiter(10, 60, self.clock)  # references §6: 10 a minute
         self.request_log: collections.deque[LoggedRequest] = collections.deque(maxlen=REQUEST_LOG_SIZE)
         self.counters: collections.Counter[str] = collections.Counter()
         self.journal: list[dict[str, Any]] = []

@@ -1,4 +1,4 @@
-"""airbyte-source-jira 4.0.0 on airbyte-cdk 6.61.6, run as its command line (peer-tools §3).
+"""airbyte-source-jira 4.0.0 on airbyte-cdk 6.61.6, run as its command line (docs/simulator/peers.md).
 
 One ``read`` of every stream that holds one of our data sets, with a configured catalog in full
 refresh. ``domain`` is host:port plus the site's path (the tool forces ``https://``). Memberships

@@ -1,9 +1,9 @@
-"""atlassian-python-api 5.0.5: a library, so this is the loop a user writes (peer-tools §4).
+"""atlassian-python-api 5.0.5: a library, so this is the loop a user writes (docs/simulator/peers.md).
 
 The legacy ``Jira(cloud=True)`` class has every helper we need (memberships, role actors, UPM) but
 reads groups only through the capped group picker, so groups come from ``JiraCloud.bulk_get_groups``.
 Confluence groups and members come from the Cloud ``Confluence`` class; Confluence's plugin manager
-has no method in this library, so it is read with the generic ``get`` as peer-tools §4 says.
+has no method in this library, so it is read with the generic ``get`` as docs/simulator/peers.md says.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""jira (pycontribs) 3.10.5: a library, so this is the loop a user writes (peer-tools §5).
+"""jira (pycontribs) 3.10.5: a library, so this is the loop a user writes (docs/simulator/peers.md).
 
 The constructor calls serverInfo. Public methods cover users (a search, not a list), groups,
 memberships, projects, roles, permission schemes and fields. Global roles, application roles and

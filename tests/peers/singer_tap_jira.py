@@ -1,4 +1,4 @@
-"""singer-io tap-jira 2.6.0, run as its command line, the way a Singer pipeline runs it (peer-tools §1).
+"""singer-io tap-jira 2.6.0, run as its command line, the way a Singer pipeline runs it.
 
 Basic auth with ``base_url`` (the tap forces ``https://``). Of our data sets it has users (only
 as members of the groups named in its ``groups`` setting, given by the test as ``groups``),

@@ -1,6 +1,6 @@
 """The popular third-party Atlassian clients, each in its own cached virtualenv, driven unchanged.
 
-Each tool pins a different ``requests`` (peer-tools §9), so each gets its own virtualenv, built once
+Each tool pins a different ``requests`` (docs/simulator/peers.md), so each gets its own virtualenv, built once
 with ``python -m venv`` and pip from PyPI under ``${APPGOV_PEER_CACHE:-~/.cache/appgov/peers}``.
 A marker file records the pins it was built with: a change of pins rebuilds it. A driver script
 from ``tests/peers/`` then runs inside the virtualenv and prints, as JSON, the natural keys of

@@ -1,4 +1,4 @@
-"""auth.atlassian.com: the browser authorization flow and the token endpoint (api-facts §1.1-1.3).
+"""auth.atlassian.com: the browser authorization flow and the token endpoint (references §1.1-1.3).
 
 ``GET /authorize`` validates the request, then a real sign-in page (a simulated account's email and
 password) and a consent page (every scope with what it reads, a site picker, Accept and Deny) end in

@@ -1,7 +1,7 @@
 """Confluence Cloud REST API v1 on a site (``/wiki/rest/api``) and through the gateway.
 
 The gateway also answers without ``/wiki`` (``/ex/confluence/{cloudId}/rest/api/...``), which is
-what ``GATEWAY_ROUTES`` adds. Each handler carries its requirement from api-facts §1.7 and §5;
+what ``GATEWAY_ROUTES`` adds. Each handler carries its requirement from references §1.7 and §5;
 choices where the facts are inferred are written down in docs/simulator/confluence-marketplace.md.
 """
 

@@ -1,4 +1,4 @@
-"""api.atlassian.com's token-scoped discovery: accessible-resources and /me (api-facts §1.4-1.5).
+"""api.atlassian.com's token-scoped discovery: accessible-resources and /me (references §1.4-1.5).
 
 The product APIs behind ``/ex/{product}/{cloudId}`` go through ``appgov_sim.endpoint``; these two
 answer for the token itself.
@@ -58,7 +58,7 @@ async def accessible_resources(request: Request) -> Response:
 
 
 def profile(account: Account) -> dict[str, Any]:
-    """The account as the User Identity API returns it (api-facts §1.5)."""
+    """The account as the User Identity API returns it (references §1.5)."""
     return {
         "account_type": account.account_type,
         "account_id": account.account_id,

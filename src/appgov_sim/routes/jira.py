@@ -1,6 +1,6 @@
 """Jira Cloud platform REST API v3 (and the v2/latest paths the popular clients call) on a site.
 
-Each handler carries its requirement (scopes, admin, anonymous) beside it, from api-facts §1.7/§4
+Each handler carries its requirement (scopes, admin, anonymous) beside it, from references §1.7/§4
 and the operation's ``x-atlassian-oauth2-scopes`` in Atlassian's OpenAPI. The choices made where
 the facts are inferred are written down in ``docs/simulator/jira.md``.
 """
@@ -565,7 +565,7 @@ async def instance_license(ctx: SiteContext) -> Response:
     )
 )
 async def configuration(ctx: SiteContext) -> Response:
-    """GET /rest/api/3/configuration: the global settings (fixed; the fact sheet's example)."""
+    """GET /rest/api/3/configuration: the global settings (fixed; the example in Atlassian's reference)."""
     return JSONResponse(catalog.JIRA_CONFIGURATION)
 
 
@@ -856,7 +856,7 @@ async def fields(ctx: SiteContext) -> Response:
 
 
 def render_system_avatar(kind: str, avatar_id: int) -> dict[str, Any]:
-    """A system avatar; its URLs are relative, as Jira serves them (api-facts §4)."""
+    """A system avatar; its URLs are relative, as Jira serves them (references §4)."""
     return {
         "id": str(avatar_id),
         "isSystemAvatar": True,
@@ -886,7 +886,7 @@ PROJECT_EXPANDS = "description,lead,issueTypes,url,projectKeys,permissions,insig
 
 
 def render_project(ctx: SiteContext, project: Project, wanted: set[str]) -> dict[str, Any]:
-    """A Project; ``description`` and ``lead`` when expanded, ``insight`` always (api-facts §4)."""
+    """A Project; ``description`` and ``lead`` when expanded, ``insight`` always (references §4)."""
     body: dict[str, Any] = {
         "expand": PROJECT_EXPANDS,
         "self": api_url(ctx, f"/project/{project.project_id}"),
@@ -1005,7 +1005,7 @@ def audit_item(item_id: str, name: str, type_name: str, directory: bool = False)
 
 
 def audit_object(site: Site, record: AuditRecord, type_name: str) -> dict[str, Any]:
-    """The record's objectItem: a user is named by its account id (api-facts §4), a group by its name."""
+    """The record's objectItem: a user is named by its account id (references §4), a group by its name."""
     if type_name == "USER":
         return audit_item(record.object_id, record.object_id, type_name, directory=True)
     if type_name == "GROUP":

@@ -1,6 +1,6 @@
 """The Atlassian Marketplace (``marketplace.atlassian.com``), mounted at ``/marketplace``.
 
-REST v2 as marketplace-facts.md describes it: anonymous JSON reads, HAL ``_links``/``_embedded``
+REST v2 as docs/atlassian-references.md §M describes it: anonymous JSON reads, HAL ``_links``/``_embedded``
 with hrefs relative to the host (so they carry the ``/marketplace`` prefix here), ``offset``/``limit``
 paging, plus each Connect version's descriptor and the website's GraphQL for Forge scopes. Built
 from ``tenant.listings`` and ``tenant.vendors``: private apps and OAuth 2.0 integrations are not
@@ -29,7 +29,7 @@ from appgov_sim.tenant.model import AppListing, AppVersion, Vendor
 MOUNT = "/marketplace"
 API = f"{MOUNT}/rest/2"
 HOSTINGS = ("any", "cloud", "server", "datacenter")
-# Connect scope names and the plugin manager's consent wording (marketplace-facts §5)
+# Connect scope names and the plugin manager's consent wording (references §M.5)
 CONNECT_SCOPES = {
     "READ": ("Read", "Read data from the host application"),
     "WRITE": ("Write", "Write data to the host application"),

@@ -1,4 +1,4 @@
-"""The organization admin API of api.atlassian.com (api-facts §6 and §6.1).
+"""The organization admin API of api.atlassian.com (references §6 and §6.1).
 
 Every endpoint takes the organization's API key as a bearer token; 3LO access tokens are refused
 with a 401, as Atlassian refuses OAuth 2.0 apps here. Lists page with opaque cursors, ``links.next``
@@ -25,7 +25,7 @@ from appgov_sim.state import LoggedRequest, SimState
 from appgov_sim.tenant.model import Account, ApiToken, Organization, OrgEvent
 
 ORG = "/admin/v1/orgs/{org_id}"
-NO_PERMISSION = "User has no permission to access resource."  # the observed 403 message (api-facts §6)
+NO_PERMISSION = "User has no permission to access resource."  # the observed 403 message (references §6)
 AVATARS = "https://avatar-management--avatars.us-west-2.prod.public.atl-paas.net"
 PRODUCT_NAMES = {"jira": ("jira-software", "Jira Software"), "confluence": ("confluence", "Confluence")}
 EPOCH_MS_MAX = 2**63 - 1  # the org API's from/to are int64 epoch milliseconds

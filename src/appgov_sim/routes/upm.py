@@ -1,4 +1,4 @@
-"""The Universal Plugin Manager (UPM) REST API on a site (api-facts §3).
+"""The Universal Plugin Manager (UPM) REST API on a site (references §3).
 
 Jira serves it at ``/rest/plugins/1.0/`` and Confluence at ``/wiki/rest/plugins/1.0/``; only site
 admins with Basic auth may call it (no OAuth scope exists, so there is no gateway route). Changes go
@@ -121,7 +121,7 @@ def _app(ctx: SiteContext) -> InstalledApp:
     return app
 
 
-# --- rendering (api-facts §3.3) -----------------------------------------------------------------
+# --- rendering (references §3.3) -----------------------------------------------------------------
 
 
 def render_plugin(ctx: SiteContext, app: InstalledApp) -> dict[str, Any]:

@@ -20,7 +20,7 @@ APP_NOUNS = (
     "Gantt",
 )
 
-# Connect descriptor scopes (api-facts §3.5), Forge and OAuth 2.0 scopes. The first four of each
+# Connect descriptor scopes (references §3.5), Forge and OAuth 2.0 scopes. The first four of each
 # pool are what a first version declares; later versions may add any of the pool.
 SCOPE_POOLS: dict[str, tuple[str, ...]] = {
     "connect": ("READ", "WRITE", "ACCESS_EMAIL_ADDRESSES", "DELETE", "ACT_AS_USER", "PROJECT_ADMIN", "ADMIN"),
@@ -281,7 +281,7 @@ PERMISSION_IDS: dict[str, str] = {
 # access (a member of an application role's group) holds the everyday ones, as Jira's defaults grant.
 ADMIN_ONLY_GLOBAL_PERMISSIONS = frozenset({"ADMINISTER", "SYSTEM_ADMIN"})
 
-# GET /rest/api/3/configuration: the fact sheet's example (api-facts §4).
+# GET /rest/api/3/configuration: the example in Atlassian's reference (references §4).
 JIRA_CONFIGURATION = {
     "votingEnabled": True,
     "watchingEnabled": True,
@@ -324,7 +324,7 @@ AVATAR_SIZES: tuple[tuple[str, str], ...] = (
     ("48x48", "large"),
 )
 
-# How each Jira audit record kind reads [I] (api-facts §9: Atlassian's strings for app events are
+# How each Jira audit record kind reads [I] (references §9: Atlassian's strings for app events are
 # unverified): summary, category, and the objectItem's typeName. Every app event is in category
 # "apps", so ``filter=app`` finds them all.
 AUDIT_KINDS: dict[str, tuple[str, str, str]] = {
@@ -340,5 +340,5 @@ AUDIT_KINDS: dict[str, tuple[str, str, str]] = {
     "app_uninstalled": ("App uninstalled", "apps", "APP"),
     "oauth_authorized": ("OAuth 2.0 app authorized", "apps", "OAUTH_2_APP"),
 }
-# The parent of users and groups in Jira Cloud's audit log (api-facts §4 example).
+# The parent of users and groups in Jira Cloud's audit log (references §4 example).
 IDENTITY_DIRECTORY = ("1", "com.atlassian.crowd.directory.IdentityPlatformRemoteDirectory")
