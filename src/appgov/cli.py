@@ -19,6 +19,7 @@ from appgov import __version__
 from appgov.accounts.passwords import PasswordRejected
 from appgov.accounts.users import UserExists, create_user
 from appgov.connectors.atlassian.sites import SiteURLError
+from appgov.demo.cli import demo_app
 from appgov.integrations.domains import (
     DomainError,
     add_domain,
@@ -37,6 +38,7 @@ domains_app = typer.Typer(help="Connect and list Atlassian sites.", no_args_is_h
 export_app = typer.Typer(help="Export the inventory.", no_args_is_help=True)
 app.add_typer(domains_app, name="domains")
 app.add_typer(export_app, name="export")
+app.add_typer(demo_app, name="demo")
 users_app = typer.Typer(help="Console users.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 console = Console(stderr=True)
@@ -204,23 +206,6 @@ def serve(
     runtime = Runtime.start()
     # no access log: it would carry query strings, and the OAuth callback's code and state (CS-07)
     uvicorn.run(create_app(runtime, background=True), host=host, port=port, access_log=False)
-
-
-@app.command()
-def demo(
-    port: Annotated[int, typer.Option(help="the console's port")] = 8000,
-    sim_port: Annotated[int, typer.Option(help="the simulator's port")] = 8800,
-    data_dir: Annotated[Path, typer.Option(help="where the demo keeps its state")] = Path("var/demo"),
-    profile: Annotated[str, typer.Option(help="the simulated tenant's size")] = "small",
-) -> None:
-    """Run the console against the bundled Atlassian Cloud simulator, with two sites connected."""
-    from appgov.demo.launcher import DemoError
-    from appgov.demo.run import run_demo
-
-    try:
-        run_demo(port, sim_port, data_dir, profile)
-    except DemoError as err:
-        raise fail(str(err)) from None
 
 
 @export_app.command("apps")

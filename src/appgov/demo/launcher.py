@@ -19,6 +19,7 @@ from appgov.runtime import Runtime
 from appgov.storage.models import User
 
 DEMO_ADMIN = "demo@appgov.example"
+DEFAULT_DATA_DIR = Path("var/demo")
 CALLBACK_PATH = "/integrations/atlassian/callback"
 
 
@@ -47,9 +48,9 @@ class DemoSimulator:
 def start_simulator(data_dir: Path, port: int, profile: str, console_url: str) -> DemoSimulator:
     """The simulator with ``--data-dir`` (restarts keep its grants and tokens), and the console's
     callback registered as its OAuth client's redirect URI."""
-    sim_dir = data_dir / "simulator"
+    state_file = simulator_state_file(data_dir)
+    sim_dir, log_path = state_file.parent, state_file.parent / "simulator.log"
     sim_dir.mkdir(parents=True, exist_ok=True)
-    state_file, log_path = sim_dir / "state.json", sim_dir / "simulator.log"
     state_file.unlink(missing_ok=True)
     command = [
         sys.executable, "-m", "appgov_sim", "serve", "--host", "127.0.0.1", "--port", str(port),
@@ -68,11 +69,34 @@ def start_simulator(data_dir: Path, port: int, profile: str, console_url: str) -
     return DemoSimulator(process, json.loads(state_file.read_text()), log_path)
 
 
-def demo_settings(data_dir: Path, console_url: str, sim_state: dict[str, Any]) -> Settings:
-    """The environment's settings (SMTP and the like), with every Atlassian URL on the simulator."""
+def simulator_state_file(data_dir: Path) -> Path:
+    """The simulator's URLs, accounts and secrets, as JSON (the tester's commands read it)."""
+    return data_dir / "simulator" / "state.json"
+
+
+def mailbox_folder(data_dir: Path) -> Path:
+    """Where the demo's mail server writes what appgov sends, one ``.eml`` file per message."""
+    return data_dir / "mailbox"
+
+
+def demo_settings(
+    data_dir: Path, console_url: str, sim_state: dict[str, Any], mail_port: int | None
+) -> Settings:
+    """The environment's settings, with every Atlassian URL on the simulator, and email to the demo's
+    mailbox on ``mail_port`` (``None``: to the SMTP host the environment names)."""
     client = sim_state["oauth_client"]
+    settings = Settings.from_env()
+    if mail_port is not None:
+        settings = replace(
+            settings,
+            smtp_host="127.0.0.1",
+            smtp_port=mail_port,
+            smtp_user=None,
+            smtp_password=None,
+            smtp_starttls=False,
+        )
     return replace(
-        Settings.from_env(),
+        settings,
         data_dir=data_dir,
         database_url=f"sqlite:///{data_dir / 'appgov.db'}",
         auth_url=sim_state["auth_url"],
