@@ -177,7 +177,9 @@ def test_the_apps_page_shows_each_installer_by_name_above_the_account_id(
     assert "<img src=x" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Zelda Wiki" in html
     account = installs["confluence"]["account"]
-    assert f'<code class="muted wrap" title="Atlassian account id"><bdi>{account}</bdi></code>' in html
+    assert (
+        f'<code class="muted clip" title="Atlassian account id {account}"><bdi>{account}</bdi></code>' in html
+    )
     found = Page(admin.get("/apps", params={"q": "Zelda"}).text).rows("apps")
     assert [row.cells[0] for row in found] == [
         installs["confluence"]["app"]["name"] + installs["confluence"]["app"]["key"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -21,6 +22,7 @@ from appgov.storage.models import (
     Record,
     SyncRun,
 )
+from appgov.web.templating import ago
 from support.console import ADMIN_EMAIL, Console, SignedIn
 from support.integrations import (
     add_site,
@@ -128,6 +130,8 @@ def test_while_the_first_sync_runs_the_row_polls_then_shows_success_with_a_late_
     assert '<span class="status success">Success</span>' in fragment
     assert 'class="synced late"' in fragment  # the sync took longer than the (tiny) threshold
     assert "N/A" not in fragment
+    assert '<span class="muted age">just now</span>' in fragment  # its age beside the time
+    assert "slowest domain: acme" in main_of(signed.get("/integrations").text)
 
 
 def test_the_site_picker_offers_only_sites_not_yet_connected_and_several_domains_are_listed(
@@ -391,3 +395,13 @@ def test_upstream_and_reflected_text_is_rendered_escaped(hostile_console: Consol
         assert "onerror=" not in html
         assert not re.search(r"""href\s*=\s*["']?\s*(javascript|data):""", html, re.IGNORECASE)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;@evil.example" in reflected.text
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"),
+    [(0, "just now"), (59, "just now"), (60, "1 min ago"), (3_599, "59 min ago"), (7_200, "2 h ago"),
+     (86_400, "1 day ago"), (5 * 86_400 + 7, "5 days ago"), (-30, "just now")],
+)  # fmt: skip
+def test_last_synced_says_its_age_in_the_largest_whole_unit(seconds: int, said: str) -> None:
+    now = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+    assert ago(now - timedelta(seconds=seconds), now) == said

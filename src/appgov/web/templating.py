@@ -29,6 +29,18 @@ def duration(seconds: float | None) -> str:
     return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
 
 
+def ago(value: datetime | None, now: datetime) -> str:
+    """How long ago, in the largest whole unit: "just now", "3 min ago", "2 h ago", "5 days ago"."""
+    if value is None:
+        return ""
+    seconds = max(0, int((now - value).total_seconds()))
+    for unit, size in (("day", 86_400), ("h", 3_600), ("min", 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if unit == 'day' and count > 1 else ''} ago"
+    return "just now"
+
+
 def safe_url(value: str | None) -> str | None:
     """Only http(s) links are rendered as links; ``javascript:``, ``data:`` and the rest are not."""
     if value and value.strip().lower().startswith(("https://", "http://")):
@@ -36,7 +48,7 @@ def safe_url(value: str | None) -> str | None:
     return None
 
 
-templates.env.filters.update(when=when, duration=duration, safe_url=safe_url)
+templates.env.filters.update(when=when, ago=ago, duration=duration, safe_url=safe_url)
 
 
 def unread_count(request: Request, viewer: Viewer) -> int:
@@ -48,6 +60,7 @@ def render(
     request: Request, name: str, viewer: Viewer | None, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
     context.update(
+        now=runtime_of(request).clock.now(),
         viewer=viewer,
         csrf_token=viewer.csrf_token if viewer else context.get("csrf_token", ""),
         # fragments (``_name.html``, what htmx polls) never show the nav's count: spare the query
