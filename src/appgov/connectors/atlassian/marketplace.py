@@ -72,8 +72,12 @@ class MarketplaceEnricher:
         return described
 
     async def _forge_scopes(self, key: str, version: str) -> list[str] | None:
+        # a GraphQL query (no mutation) reads: sent twice, it changes nothing, so it is retried
         reply = await self.client.request(
-            "POST", "/gateway/api/graphql", json={"query": GRAPHQL_QUERY, "variables": {"appKey": key}}
+            "POST",
+            "/gateway/api/graphql",
+            json={"query": GRAPHQL_QUERY, "variables": {"appKey": key}},
+            idempotent=True,
         )
         app = ((reply.data or {}).get("data") or {}).get("marketplaceApp") if reply.status == 200 else None
         for edge in ((app or {}).get("cloudAppVersions") or {}).get("edges") or []:
