@@ -6,16 +6,22 @@ sync enriches the apps and records the scope change an upgrade brought meanwhile
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import pytest
 from sqlalchemy import select
 
 from appgov.integrations.activity import dataset_notes
 from appgov.inventory.listing import AppFilter, app_rows
 from appgov.runtime import Runtime
 from appgov.storage.models import App, AppEvent
+from support.cli import appgov
+from support.console import Console
+from support.console_data import seeded_console
+from support.oauth_browser import private_simulator
 from support.product import connect, runtime_for, sync
 from support.simulator import Simulator
 
@@ -75,3 +81,36 @@ def test_a_long_marketplace_wait_leaves_enrichment_pending_and_the_next_sync_bri
     with runtime.sessions() as session:
         kinds = sorted((e.app_key, e.kind) for e in session.scalars(select(AppEvent)))
     assert kinds == [(upgraded, "scopes_changed"), (upgraded, "upgraded")]
+
+
+@pytest.fixture(scope="module")
+def tenant() -> Iterator[Simulator]:
+    yield from private_simulator()
+
+
+@pytest.fixture(scope="module")
+def console(tenant: Simulator) -> Iterator[Console]:
+    """A console whose acme domain was synced once more while the Marketplace asked to wait."""
+
+    def sync_while_the_marketplace_waits(data_dir: Path) -> None:
+        tenant.fault("rate_limit", site="marketplace", path="*", params={"retry_after": 3600})
+        assert appgov(tenant, data_dir, "sync", "acme").returncode == 0
+        tenant.control("DELETE", "/faults")
+
+    yield from seeded_console(tenant, ("acme",), then=sync_while_the_marketplace_waits)
+
+
+def test_the_console_and_the_api_show_the_pending_enrichment(console: Console) -> None:
+    admin = console.sign_in()
+    domain = admin.get("/api/v1/domains").json()[0]
+    detail = admin.get(f"/api/v1/domains/{domain['id']}").json()
+    notes = {d["name"]: d["note"] for d in detail["datasets"]}
+    assert notes["jira.apps"] == PENDING
+    assert notes["jira.users"] is None
+    assert domain["status"] == "Success"
+    page = admin.get(f"/domains/{domain['id']}").text
+    assert f'data-note="{PENDING}">the Marketplace asked appgov to wait' in page
+    apps = admin.get("/api/v1/apps", params={"per_page": 200}).json()["items"]
+    assert apps
+    assert {app["enrichment"] for app in apps} == {PENDING}
+    assert f'data-enrichment="{PENDING}"' in admin.get("/apps").text
