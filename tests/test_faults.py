@@ -245,3 +245,50 @@ def test_the_request_log_and_counters_record_each_request_and_its_status(faulty:
     assert counters["site:acme:503"] == 1
     assert counters["site:acme-eng:200"] == 1
     assert counters["requests"] == 2
+
+
+def refresh(sim: Simulator, refresh_token: str) -> httpx.Response:
+    client = sim.state["oauth_client"]
+    body = {
+        "grant_type": "refresh_token",
+        "client_id": client["client_id"],
+        "client_secret": client["client_secret"],
+        "refresh_token": refresh_token,
+    }
+    return sim.http.post(f"{sim.state['auth_url']}/oauth/token", json=body)
+
+
+def test_a_token_endpoint_fault_before_processing_leaves_the_refresh_token_unused(faulty: Simulator) -> None:
+    minted = faulty.mint_grant(["read:jira-user", "offline_access"])
+    faulty.fault("server_error", site="auth", path="/oauth/token", times=1, params={"status": 503})
+    before = faulty.control("GET", "/counters").json()["refresh_requests"]
+    assert refresh(faulty, minted["refresh_token"]).status_code == 503
+    assert faulty.control("GET", "/counters").json()["refresh_requests"] == before
+    assert refresh(faulty, minted["refresh_token"]).status_code == 200
+
+
+@pytest.mark.parametrize("kind", ["server_error", "reset"])
+def test_a_processed_token_endpoint_fault_rotates_the_tokens_then_loses_the_answer(
+    faulty: Simulator, kind: str
+) -> None:
+    minted = faulty.mint_grant(["read:jira-user", "offline_access"])
+    faulty.fault(kind, site="auth", path="/oauth/token", times=1, params={"status": 502, "processed": True})
+    before = faulty.control("GET", "/counters").json()["refresh_requests"]
+    if kind == "reset":
+        with pytest.raises(httpx.TransportError):
+            refresh(faulty, minted["refresh_token"])
+    else:
+        assert refresh(faulty, minted["refresh_token"]).status_code == 502
+    assert faulty.control("GET", "/counters").json()["refresh_requests"] == before + 1
+    # rotated: the old token now works only inside the 10-minute reuse leeway
+    faulty.control("POST", "/clock", {"seconds": 11 * 60})
+    assert refresh(faulty, minted["refresh_token"]).status_code == 403
+
+
+def test_a_processed_flag_that_is_not_a_boolean_is_refused(faulty: Simulator) -> None:
+    answer = faulty.http.post(
+        f"{faulty.url}/_sim/faults",
+        json={"kind": "reset", "params": {"processed": "yes"}},
+        headers={"Authorization": f"Bearer {faulty.state['control_token']}"},
+    )
+    assert answer.status_code == 400

@@ -164,6 +164,10 @@ async def _serve(request: Request, req: Requirement, handler: Handler) -> Respon
             response = error_response(
                 req.surface, err.status, err.message, err.headers, err.sub_code, err.errors
             )
+        lost = await transport_faults(request, faults, req.surface, processed=True)
+        if lost is not None:
+            status = lost.status_code
+            return lost
         if account is not None and req.surface == "jira":
             # appended raw: no handler sets it, so MutableHeaders' replace-scan is not needed
             response.raw_headers.append((b"x-aaccountid", account.account_id.encode("latin-1")))
@@ -261,7 +265,12 @@ def _authenticate_bearer(
     return state.tenant.accounts.get(grant.account_id), "bearer", None
 
 
-async def transport_faults(request: Request, faults: list[Fault], surface: str) -> Response | None:
+async def transport_faults(
+    request: Request, faults: list[Fault], surface: str, *, processed: bool = False
+) -> Response | None:
+    """The answer a fault gives instead of the handler's, or None. Before the handler (``processed``
+    false) the faults without the ``processed`` flag apply; after it, the ones with it."""
+    faults = [f for f in faults if bool(f.params.get("processed")) == processed]
     for fault in faults:
         if fault.kind == "latency" and fault.spend():
             await asyncio.sleep(float(fault.params.get("ms", 100)) / 1000)

@@ -2,9 +2,10 @@
 
 A fault matches requests by site name (or any site) and by a glob on the site-relative path
 (``/rest/api/3/users/search``, ``/wiki/rest/api/group*``, ``*``). ``times`` bounds how many
-requests it hits (``-1``: until cleared). Transport faults (latency, 429, 5xx, resets, truncated
-or oversized bodies) are applied by ``appgov_sim.endpoint``; pagination quirks by
-``appgov_sim.paging``.
+requests it hits (``-1``: until cleared). Faults for the site name ``marketplace`` hit the
+Marketplace, and for ``auth`` the authorization server's token endpoint (``/oauth/token``).
+Transport faults (latency, 429, 5xx, resets, truncated or oversized bodies) are applied by
+``appgov_sim.endpoint``; pagination quirks by ``appgov_sim.paging``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ class Fault:
     - rate_limit: ``retry_after`` (seconds) and ``retry_after_format`` (``seconds`` | ``date``)
     - server_error: ``status`` (500, 502, 503, 504), optional ``retry_after``
     - reset, truncate: none; oversize: ``bytes`` of padding added to the JSON body
+    - server_error and reset also take ``processed`` (true): the request is served first (a
+      refresh rotates the tokens, a write is made), then its answer is lost to the 5xx or the
+      reset, as when the real cloud fails between doing and answering
     - wrong_total: ``delta``; empty_page and duplicates and insert/remove_while_paging: ``page``
       (0-based page index at which it happens, default 1); short_page: ``size``
     """
@@ -69,6 +73,8 @@ def _check_params(params: dict[str, Any]) -> None:
         value = params.get(name, 0)
         if isinstance(value, bool) or not isinstance(value, int | float) or abs(value) > 10**9:
             raise ValueError(f"fault parameter {name!r} must be a number of at most 1e9")
+    if not isinstance(params.get("processed", False), bool):
+        raise ValueError("fault parameter 'processed' must be true or false")
     if "status" in params and not 500 <= params["status"] <= 599:
         raise ValueError("fault parameter 'status' must be a 5xx status")
 

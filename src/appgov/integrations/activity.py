@@ -5,7 +5,7 @@ sync and lateness are decided in ``integrations.status``, as on the Integrations
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +20,11 @@ from appgov.storage.models import App, AppEvent, DatasetState, Domain, Job, Sync
 
 RUNS_SHOWN = 20
 CHANGES_SHOWN = 50
+# words for the reason codes a complete data set may carry as a note (the codes are stable)
+NOTE_WORDS = {
+    "enrichment_pending": "the Marketplace asked appgov to wait: some apps are not enriched yet, "
+    "and the next sync enriches them",
+}
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,11 @@ class DomainActivity:
     datasets: list[DatasetState]
     runs: list[RunSummary]
     changes: list[AppChange]
+    notes: dict[str, str] = field(default_factory=dict)  # data set -> the reason code of a note
+
+    @staticmethod
+    def note_words(code: str) -> str:
+        return NOTE_WORDS.get(code, code)
 
     @property
     def job(self) -> Job | None:
@@ -109,6 +119,17 @@ def recent_changes(session: Session, domain_id: int, limit: int = CHANGES_SHOWN)
     ]
 
 
+def dataset_notes(session: Session, domain_id: int) -> dict[str, str]:
+    """Per apps data set, the code its live apps carry when their enrichment is not complete
+    (``enrichment_pending``): the data set is complete, only the Marketplace's part waits."""
+    query = (
+        select(App.product, App.enrichment)
+        .where(App.domain_id == domain_id, App.removed_at.is_(None), App.enrichment.is_not(None))
+        .distinct()
+    )
+    return {f"{product}.apps": str(code) for product, code in session.execute(query)}
+
+
 def domain_activity(
     session: Session, domain_id: int, settings: Settings, now: datetime
 ) -> DomainActivity | None:
@@ -123,6 +144,7 @@ def domain_activity(
         datasets=list(session.scalars(datasets)),
         runs=recent_runs(session, domain_id, now),
         changes=recent_changes(session, domain_id),
+        notes=dataset_notes(session, domain_id),
     )
 
 

@@ -26,7 +26,7 @@ from appgov.connectors.atlassian.client import AtlassianError
 from appgov.connectors.atlassian.oauth import AuthorizationServer
 from appgov.integrations.connect import PICK_TTL
 from appgov.integrations.domains import DomainError, authorization_server
-from appgov.integrations.grants import GrantTokens
+from appgov.integrations.grants import GrantTokens, RefreshUnconfirmed
 from appgov.integrations.status import reconsent_by
 from appgov.notify.reconsent import reconsent_needed
 from appgov.runtime import Runtime
@@ -87,7 +87,8 @@ async def _refresh(runtime: Runtime, server: AuthorizationServer, grant_id: int)
     tokens = GrantTokens(runtime.sessions, runtime.secrets, grant_id, server, clock=runtime.clock)
     try:
         await tokens.access_token()
-    except AtlassianError as err:  # refused (GrantTokens marked the grant expired), or unreachable
+    # refused (GrantTokens marked the grant expired), unreachable, or unconfirmed (the next pass)
+    except (AtlassianError, RefreshUnconfirmed) as err:
         log.warning("grant %s was not refreshed: %s", grant_id, err)
         return False
     return True

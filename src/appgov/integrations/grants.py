@@ -10,6 +10,11 @@
   one refresh.
 - A refresh the authorization server refuses marks the grant *expired* with the reason: the domain
   then says "Grant expired" until an admin reconnects.
+- **A refresh is never replayed.** When the refresh POST gets no definite answer (a timeout, a
+  reset after sending, a 5xx: the server may have rotated the refresh token and lost the answer),
+  the grant is read again from the database, where another process may have stored a new pair; if
+  nothing changed, the refresh fails with ``RefreshUnconfirmed`` (the run is deferred a couple of
+  minutes) and no second POST carries that refresh token.
 - Every consent restarts Atlassian's 365-day clock (a new token family): ``consented_at`` records it,
   and clears the warning that the old family's end was near (integrations.grant_upkeep).
 """
@@ -17,6 +22,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import AsyncGenerator, Generator
 from datetime import datetime, timedelta
@@ -27,19 +33,36 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from appgov.clock import Clock, SystemClock
-from appgov.connectors.atlassian.client import AtlassianClient, AtlassianError, CredentialsRejected
+from appgov.connectors.atlassian.client import (
+    AtlassianClient,
+    AtlassianError,
+    CredentialsRejected,
+    Unconfirmed,
+)
 from appgov.connectors.atlassian.oauth import AuthorizationServer, GrantGone, TokenSet
+from appgov.connectors.atlassian.retry import Deferred
 from appgov.security.secrets import SecretBox
 from appgov.storage.models import OAuthGrant
 from appgov.sync.engine import worker_id
 
 REFRESH_AHEAD = timedelta(minutes=5)
+# after a refresh without a definite answer: well inside Atlassian's 10-minute reuse leeway (a
+# refresh token that did rotate still works once then), so a lost answer does not cost the grant
+RECHECK_AFTER = timedelta(minutes=2)
 LOCK_TTL = timedelta(seconds=30)
 WAIT_STEP = 0.05
+
+log = logging.getLogger(__name__)
 
 
 class GrantUnusable(CredentialsRejected):
     """The grant is expired or revoked; its reason is in words for the Integrations page."""
+
+
+class RefreshUnconfirmed(Deferred):
+    """The token endpoint gave no definite answer to a refresh (a timeout, a reset after sending,
+    a 5xx), and no other process stored a new pair meanwhile: the refresh token may have rotated.
+    It is not sent again by this run; the run resumes later and reads the grant afresh."""
 
 
 def _context(grant_id: int, kind: str) -> str:
@@ -96,6 +119,8 @@ class GrantTokens:
         self.owner = owner or f"{worker_id()}:{random.getrandbits(32):08x}"  # threads of one process differ
         self.wait_limit = wait_limit
         self._local = asyncio.Lock()
+        # the stored (encrypted) refresh tokens whose refresh ended without a definite answer
+        self._unconfirmed: set[bytes] = set()
 
     async def access_token(self, rejected: str | None = None) -> str:
         """A token valid for a while yet; ``rejected``: one Atlassian just refused (refresh it)."""
@@ -106,7 +131,10 @@ class GrantTokens:
                 if token is not None:
                     return token
                 if self._lock():
-                    return await self._refresh_locked(rejected)
+                    refreshed = await self._refresh_locked(rejected)
+                    if refreshed is not None:
+                        return refreshed
+                    continue  # unconfirmed: what another process may have stored decides
                 if waited > self.wait_limit:
                     raise AtlassianError("timed out waiting for another process to refresh the grant")
                 await asyncio.sleep(WAIT_STEP)
@@ -137,7 +165,8 @@ class GrantTokens:
             )
             return bool(getattr(taken, "rowcount", 0))
 
-    async def _refresh_locked(self, rejected: str | None) -> str:
+    async def _refresh_locked(self, rejected: str | None) -> str | None:
+        """The new access token; None when the refresh went unconfirmed (look at the grant again)."""
         try:
             token = self._usable(rejected)  # someone may have refreshed between our read and our lock
             if token is not None:
@@ -145,16 +174,31 @@ class GrantTokens:
             grant = self._load()
             if grant.refresh_token is None:
                 raise GrantGone("the grant has no refresh token (offline_access was not granted)")
-            refresh = self.secrets.decrypt(grant.refresh_token, _context(grant.id, "refresh"))
+            sent = grant.refresh_token
+            if sent in self._unconfirmed:  # never the same refresh token twice
+                raise self._unconfirmed_refresh()
+            refresh = self.secrets.decrypt(sent, _context(grant.id, "refresh"))
             tokens = await self.server.refresh(refresh)
         except GrantGone as gone:
             self._release(status="expired", reason=f"Grant expired: {gone}")
             raise GrantUnusable(f"Grant expired: {gone}") from None
+        except Unconfirmed as unknown:
+            self._release()
+            self._unconfirmed.add(sent)
+            log.warning("grant %s: %s", self.grant_id, unknown)
+            return None
         except BaseException:
             self._release()
             raise
         self._release(tokens=tokens)
         return tokens.access_token
+
+    def _unconfirmed_refresh(self) -> RefreshUnconfirmed:
+        return RefreshUnconfirmed(
+            self.clock.now() + RECHECK_AFTER,
+            f"the token endpoint did not confirm the refresh of OAuth grant {self.grant_id}, and "
+            "appgov never sends a refresh token twice at once",
+        )
 
     def _release(
         self, tokens: TokenSet | None = None, status: str | None = None, reason: str | None = None

@@ -1,7 +1,8 @@
 """The app inventory as one query: every app across domains with its domain, its status, who
-installed it (account id and name) and its vendor's links; filtered, sorted and paged in the
-database. The Apps page, the REST API and the exports all read apps through it, so they agree on
-what an app's status is and which apps a filter selects."""
+installed it (account id and the name the sync stored), whether its Marketplace enrichment is
+pending, and its vendor's links; filtered, sorted and paged in the database. The Apps page, the REST
+API and the exports all read apps through it, so they agree on what an app's status is and which
+apps a filter selects."""
 
 from __future__ import annotations
 
@@ -24,14 +25,10 @@ STATUSES = ("enabled", "disabled", "removed")
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 
-# The plugin manager's own row for the app (its vendor links) and the installer's directory entry.
+# The plugin manager's own row for the app (its vendor links). The installer's name is the one the
+# sync stored (sync/apps.py looks it up once, after the directory is in).
 _plugin = aliased(Record, name="plugin")
-_installer = aliased(Record, name="installer")
-# The name the sync stored; until it does (the domain's first sync may store the apps before the
-# directory), the directory's own entry.
-_INSTALLER_NAME: ColumnElement[str] = func.coalesce(
-    App.installed_by_name, _installer.data[("displayName",)].as_string()
-)
+_INSTALLER_NAME = App.installed_by_name
 _VENDOR_LINK = _plugin.data[("vendor", "link")].as_string()
 _VENDOR_MARKETPLACE = _plugin.data[("vendor", "marketplaceLink")].as_string()
 
@@ -89,6 +86,9 @@ class AppRow:
     first_seen: datetime
     last_seen: datetime
     status: str
+    # None: enriched from the Marketplace by the last sync; "enrichment_pending": the Marketplace
+    # asked to wait, the next sync enriches it (framework, scopes and listing may be older)
+    enrichment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,12 +112,6 @@ def _filtered(where: AppFilter) -> Select[Any]:
             (_plugin.domain_id == App.domain_id)
             & (_plugin.dataset == App.product.concat(".apps"))
             & (_plugin.key == App.key),
-        )
-        .outerjoin(
-            _installer,
-            (_installer.domain_id == App.domain_id)
-            & (_installer.dataset == "jira.users")
-            & (_installer.key == App.installed_by),
         )
     )
     if where.domain_id is not None:
@@ -164,6 +158,7 @@ def _row(app: App, domain: str, status: str, installer: str | None, link: Any, m
         first_seen=app.first_seen_at,
         last_seen=app.last_seen_at,
         status=status,
+        enrichment=app.enrichment,
     )
 
 

@@ -191,6 +191,9 @@ class App(Base):
     framework: Mapped[str | None] = mapped_column(String(16))  # connect | forge | oauth
     scopes: Mapped[list[str]] = mapped_column(default=list)
     marketplace: Mapped[dict[str, Any] | None]  # listing, vendor trust signals; None when private
+    # None: enriched by the last sync; else a reason code: "enrichment_pending" (the Marketplace asked
+    # to wait; the enrichment of an earlier sync, if any, is kept until the next sync brings it)
+    enrichment: Mapped[str | None] = mapped_column(String(32))
     installed_by: Mapped[str | None] = mapped_column(String(128))  # the installer's account id
     installed_by_name: Mapped[str | None] = mapped_column(Text)  # their display name, when known
     installed_at: Mapped[datetime | None]

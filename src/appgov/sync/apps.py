@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from appgov.connectors.atlassian.marketplace import ENRICHMENT_PENDING
 from appgov.storage import records
 from appgov.storage.models import App, AppEvent, Record
 from appgov.storage.text import single_line
@@ -42,8 +43,11 @@ def reconcile(session: Session, domain_id: int, product: str, now: datetime) -> 
             session.add(app)
             event(key, "installed", version=plugin.get("version"))
         else:
-            if app.version != plugin.get("version"):
+            upgraded = app.version != plugin.get("version")
+            if upgraded:
                 event(key, "upgraded", previous=app.version, version=plugin.get("version"))
+            # an enrichment left pending kept an earlier sync's scopes: compare them once it comes
+            if upgraded or (app.enrichment == ENRICHMENT_PENDING and app.marketplace is not None):
                 scopes = (plugin.get("marketplace") or {}).get("scopes")
                 if scopes is not None and app.scopes is not None and sorted(scopes) != sorted(app.scopes):
                     event(key, "scopes_changed", previous=app.scopes, scopes=scopes)
@@ -55,12 +59,13 @@ def reconcile(session: Session, domain_id: int, product: str, now: datetime) -> 
             app.removed_at = now
             event(key, "removed", version=app.version)
     apps = list(existing.values()) + [a for a in session.new if isinstance(a, App)]
-    # an installer without a name is looked for again: the directory may have synced after the
-    # apps, and apps installed before names were kept have none yet
+    # an installer without a name is looked for again: apps installed before names were kept have
+    # none yet. The apps run after the directory (sync.engine.depends_on), so the names are looked up
+    # here, once, and the inventory only reads them.
     _installed_from_audit(
         session, domain_id, product, [a for a in apps if a.installed_at is None or _unnamed(a)]
     )
-    _named_from_directory(session, domain_id, [a for a in apps if _unnamed(a)])
+    _named_from_directory(session, domain_id, [a for a in apps if a.installed_by is not None])
 
 
 def _unnamed(app: App) -> bool:
@@ -98,8 +103,9 @@ def _installed_from_audit(session: Session, domain_id: int, product: str, apps: 
 
 
 def _named_from_directory(session: Session, domain_id: int, apps: list[App]) -> None:
-    """Installers the audit record left unnamed, named from the domain's Jira directory (the
-    Confluence group members carry account ids only)."""
+    """Installers named as the domain's Jira directory names them now (a renamed person shows by
+    the new name); one it does not hold keeps the audit record's name (the Confluence group members
+    carry account ids only)."""
     if not apps:
         return
     directory = session.execute(
@@ -111,7 +117,7 @@ def _named_from_directory(session: Session, domain_id: int, apps: list[App]) -> 
     )
     names = {account: single_line(user.get("displayName")) for account, user in directory}
     for app in apps:
-        app.installed_by_name = names.get(app.installed_by)
+        app.installed_by_name = names.get(app.installed_by) or app.installed_by_name
 
 
 def _audit_time(data: dict[str, Any]) -> datetime | None:
@@ -129,8 +135,12 @@ def _refresh(app: App, plugin: dict[str, Any], now: datetime) -> None:
     app.vendor = (plugin.get("vendor") or {}).get("name")
     app.version = plugin.get("version")
     app.enabled = bool(plugin.get("enabled"))
-    app.framework = listing.get("framework") or framework_of(app.key)
-    app.scopes = listing.get("scopes") or []
-    app.marketplace = listing if listing.get("listed") else None
+    app.enrichment = listing.get("pending")
+    if app.enrichment is None:
+        app.framework = listing.get("framework") or framework_of(app.key)
+        app.scopes = listing.get("scopes") or []
+        app.marketplace = listing if listing.get("listed") else None
+    elif app.framework is None:  # new, and not enriched yet: what its key tells
+        app.framework = framework_of(app.key)
     app.last_seen_at = now
     app.removed_at = None

@@ -461,10 +461,11 @@ class SyncEngine:
 
 
 def depends_on(stream: Stream) -> list[str]:
-    """Data sets a stream reads from storage: its parents, and for apps the audit log (installers)."""
+    """Data sets a stream reads from storage: its parents, and for apps the audit log and the Jira
+    directory (who installed them, by name)."""
     names = [n for n in (stream.parent, stream.fan_out, stream.derive_from) if n]
     if stream.marketplace:
-        names.append(f"{stream.product}.audit_records")
+        names += [f"{stream.product}.audit_records", "jira.users"]
     return names
 
 

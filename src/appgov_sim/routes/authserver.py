@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from appgov_sim.endpoint import transport_faults
 from appgov_sim.http import JSONResponse
 from appgov_sim.oauth import AuthRequest, OAuthError, Session
 from appgov_sim.scopes import SCOPES, parse_scope, products_of, unknown_scopes
@@ -37,6 +38,7 @@ LOGIN_PATH = "/authorize/login"
 CONSENT_PATH = "/authorize/consent"
 PKCE_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")  # base64url of a SHA-256 digest (RFC 7636)
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+AUTH_FAULTS = "auth"  # the site name faults for the token endpoint are switched on with
 DENIED = "User did not authorize the request"
 
 TEMPLATES = Environment(loader=PackageLoader("appgov_sim", "templates"), autoescape=True)
@@ -354,13 +356,20 @@ async def grant_tokens(request: Request, state: SimState) -> dict[str, Any]:
 @logged("auth")
 async def token(request: Request) -> Response:
     state: SimState = request.app.state.sim
+    # faults switched on for the site name "auth" (and only those) apply here
+    faults = [f for f in state.faults.matching(AUTH_FAULTS, "/oauth/token") if f.site == AUTH_FAULTS]
+    injected = await transport_faults(request, faults, "auth") if faults else None
+    if injected is not None:
+        return injected
     try:
-        return JSONResponse(await grant_tokens(request, state), 200, NO_STORE)
+        response = JSONResponse(await grant_tokens(request, state), 200, NO_STORE)
     except OAuthError as err:
         body = {"error": err.error, "error_description": err.description}
-        return JSONResponse(body, err.status, NO_STORE)
+        response = JSONResponse(body, err.status, NO_STORE)
     finally:
         state.save()  # codes, rotations and revocations are all OAuth state
+    lost = await transport_faults(request, faults, "auth", processed=True) if faults else None
+    return lost or response
 
 
 ROUTES: list[BaseRoute] = [

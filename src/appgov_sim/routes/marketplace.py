@@ -80,6 +80,8 @@ def marketplace_endpoint(handler: Handler) -> Callable[[Request], Awaitable[Resp
             response = injected or await handler(request, state)
         except ApiError as err:
             response = marketplace_error(err.status, err.message)
+        if faults and injected is None:
+            response = await transport_faults(request, faults, "marketplace", processed=True) or response
         auth = request.headers.get("authorization", "").partition(" ")[0].lower() or "none"
         state.record(
             LoggedRequest(

@@ -1,9 +1,9 @@
 """``AtlassianClient``: every HTTP call appgov makes to an Atlassian site goes through here.
 
 It sends only to the site's own host (links Atlassian returns are checked before they are
-followed; redirects are never followed), applies the one retry policy, bounds concurrency per
-domain, and counts requests and retries for the run record. Secrets never reach a log line: errors
-carry the method, URL and status only.
+followed; redirects are never followed), applies the one retry policy (to idempotent requests
+only: see retry.py), bounds concurrency per domain, and counts requests and retries for the run
+record. Secrets never reach a log line: errors carry the method, URL and status only.
 """
 
 from __future__ import annotations
@@ -22,12 +22,14 @@ import orjson
 from appgov import __version__
 from appgov.clock import Clock, SystemClock
 from appgov.connectors.atlassian.retry import (
+    NOT_SENT,
     RETRYABLE_STATUS,
     Deferred,
     RetryPolicy,
     parse_retry_after,
     resume_time,
 )
+from appgov.connectors.atlassian.retry import idempotent as is_idempotent
 from appgov.connectors.atlassian.sites import host_of
 
 USER_AGENT = f"appgov/{__version__} (+https://github.com/appgov/appgov)"
@@ -46,6 +48,11 @@ class CredentialsRejected(AtlassianError):
     """The API token or grant no longer works: the whole run fails with this reason."""
 
 
+class Unconfirmed(AtlassianError):
+    """A request that must not be sent twice failed without a definite answer: it may or may not
+    have been processed. Its caller finds out another way (a token refresh re-reads the grant)."""
+
+
 class OffSiteURL(AtlassianError):
     """Atlassian (or something in between) pointed us at another host: refused (SSRF guard)."""
 
@@ -62,6 +69,16 @@ class RequestBudget:
         if self.spent >= self.limit:
             raise Deferred(now + self.window, f"the request budget of {self.limit} per run is spent")
         self.spent += 1
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An attempt that got no usable answer; ``sent``: the request may have reached the server."""
+
+    failure: str
+    status: int | None = None
+    retry_after: float | None = None
+    sent: bool = True
 
 
 @dataclass
@@ -134,40 +151,53 @@ class AtlassianClient:
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         json: Any = None,
+        idempotent: bool | None = None,
     ) -> Reply:
+        """The final reply (2xx or a non-retryable 4xx), or raises. ``idempotent`` declares whether
+        the request may be sent twice; by default its method says (retry.py)."""
         url = self.url(path_or_url)
+        replayable = is_idempotent(method, idempotent)
         attempt = 0
         while True:
             attempt += 1
-            retry_after: float | None = None
-            async with self._lanes.lane() as http:
-                if self.budget is not None:
-                    self.budget.spend(self.clock.now())
-                self.stats.requests += 1
-                try:
-                    response = await http.request(method, url, params=params, headers=headers, json=json)
-                    failure = (
-                        None
-                        if response.status_code not in RETRYABLE_STATUS
-                        else f"HTTP {response.status_code}"
-                    )
-                    if failure is None and 300 <= response.status_code < 400:
-                        raise OffSiteURL(
-                            f"{method} {url} answered a redirect, which appgov does not follow",
-                            response.status_code,
-                            url,
-                        )
-                    if failure is None:
-                        reply = Reply(
-                            response.status_code, response.headers, _parse(response), str(response.url)
-                        )
-                        if reply.data is not MALFORMED:
-                            return reply
-                        failure = "a malformed JSON body"
-                    retry_after = parse_retry_after(response.headers.get("retry-after"), self.clock.now())
-                except httpx.TransportError as err:
-                    failure = type(err).__name__
-            await self._wait_before_retry(method, url, attempt, failure, retry_after)
+            outcome = await self._attempt(method, url, params, headers, json)
+            if isinstance(outcome, Reply):
+                return outcome
+            if outcome.sent and not replayable:
+                raise Unconfirmed(
+                    f"{method} {url} ended with {outcome.failure}; not sent again, as it may have "
+                    "been processed",
+                    outcome.status,
+                    url,
+                )
+            await self._wait_before_retry(method, url, attempt, outcome.failure, outcome.retry_after)
+
+    async def _attempt(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, Any] | None,
+        headers: dict[str, str] | None,
+        json: Any,
+    ) -> Reply | Failure:
+        async with self._lanes.lane() as http:
+            if self.budget is not None:
+                self.budget.spend(self.clock.now())
+            self.stats.requests += 1
+            try:
+                response = await http.request(method, url, params=params, headers=headers, json=json)
+            except httpx.TransportError as err:
+                return Failure(type(err).__name__, sent=not isinstance(err, NOT_SENT))
+        status = response.status_code
+        retry_after = parse_retry_after(response.headers.get("retry-after"), self.clock.now())
+        if status in RETRYABLE_STATUS:
+            return Failure(f"HTTP {status}", status, retry_after)
+        if 300 <= status < 400:
+            raise OffSiteURL(f"{method} {url} answered a redirect, which appgov does not follow", status, url)
+        reply = Reply(status, response.headers, _parse(response), str(response.url))
+        if reply.data is MALFORMED:
+            return Failure("a malformed JSON body", status, retry_after)
+        return reply
 
     async def _wait_before_retry(
         self, method: str, url: str, attempt: int, failure: str, retry_after: float | None

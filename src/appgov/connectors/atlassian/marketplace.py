@@ -4,6 +4,9 @@ framework, the scopes its installed version declares, its vendor and trust signa
 Connect versions carry their scopes in ``deployment.permissions`` of the REST v2 version; Forge
 versions' scopes are only in the Marketplace's GraphQL (``cloudAppVersions``). A failure to enrich
 never fails a sync: the app keeps what the plugin manager said and records why enrichment failed.
+A Marketplace that asks to wait longer than the retry policy sleeps does not defer the domain's sync
+either: the apps are stored with their enrichment pending (``ENRICHMENT_PENDING``), and the next
+sync enriches them.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from appgov.connectors.atlassian.client import AtlassianClient, AtlassianError
+from appgov.connectors.atlassian.retry import Deferred
 
 GRAPHQL_QUERY = """
 query appVersions($appKey: ID!) {
@@ -25,21 +29,39 @@ query appVersions($appKey: ID!) {
 """
 
 
+# A stable reason code: the Marketplace asked appgov to wait longer than the retry policy sleeps, so
+# the app is stored without this sync's enrichment and enriched by the next sync.
+ENRICHMENT_PENDING = "enrichment_pending"
+
+
+def pending(wait: Deferred) -> dict[str, Any]:
+    """The ``marketplace`` entry of an app whose enrichment waits for the next sync."""
+    return {"pending": ENRICHMENT_PENDING, "until": wait.resume_at.isoformat()}
+
+
 class MarketplaceEnricher:
     def __init__(self, client: AtlassianClient, concurrency: int = 8) -> None:
         self.client = client
         self._slots = asyncio.Semaphore(concurrency)
 
     async def enrich(self, plugins: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Each plugin with a ``marketplace`` entry added."""
-        return list(await asyncio.gather(*(self._one(plugin) for plugin in plugins)))
+        """Each plugin with a ``marketplace`` entry added. Once the Marketplace asks to wait past the
+        retry policy's threshold, the apps not yet described are marked ``pending`` without asking
+        it again: the apps are stored, and only their enrichment waits, not the domain's sync."""
+        waits: list[Deferred] = []
+        return list(await asyncio.gather(*(self._one(plugin, waits) for plugin in plugins)))
 
-    async def _one(self, plugin: dict[str, Any]) -> dict[str, Any]:
+    async def _one(self, plugin: dict[str, Any], waits: list[Deferred]) -> dict[str, Any]:
         async with self._slots:
+            if waits:
+                return {**plugin, "marketplace": pending(waits[0])}
             try:
                 found = await self.describe(str(plugin["key"]), str(plugin.get("version") or ""))
             except AtlassianError as err:
                 found = {"error": str(err)}
+            except Deferred as wait:
+                waits.append(wait)
+                found = pending(wait)
         return {**plugin, "marketplace": found}
 
     async def describe(self, key: str, version: str) -> dict[str, Any]:
@@ -72,8 +94,12 @@ class MarketplaceEnricher:
         return described
 
     async def _forge_scopes(self, key: str, version: str) -> list[str] | None:
+        # a GraphQL query (no mutation) reads: sent twice, it changes nothing, so it is retried
         reply = await self.client.request(
-            "POST", "/gateway/api/graphql", json={"query": GRAPHQL_QUERY, "variables": {"appKey": key}}
+            "POST",
+            "/gateway/api/graphql",
+            json={"query": GRAPHQL_QUERY, "variables": {"appKey": key}},
+            idempotent=True,
         )
         app = ((reply.data or {}).get("data") or {}).get("marketplaceApp") if reply.status == 200 else None
         for edge in ((app or {}).get("cloudAppVersions") or {}).get("edges") or []:

@@ -1,5 +1,12 @@
 """The one retry policy for every Atlassian call (api-facts §7.1, reliability SY-05/SY-07).
 
+- Only idempotent requests are retried: GET, HEAD, OPTIONS, PUT and DELETE, and a request its
+  caller declares idempotent (a read-only GraphQL query sent by POST). A POST or PATCH that may have
+  been sent is never sent again: on a 5xx, a 429, a timeout or a connection error after sending, or
+  a garbled body, it fails with ``Unconfirmed`` and its caller decides. Atlassian's own backoff
+  recipe says not to retry non-idempotent calls, and nothing it documents says a 429 was not
+  processed. A connection that could not even be opened is retried whatever the method: nothing
+  was sent.
 - 429 and 503 with ``Retry-After``: never retry before it (seconds or an HTTP date), plus jitter.
 - 429/5xx without it, connection resets and truncated bodies: exponential backoff with jitter.
 - Other 4xx: not retried; the caller classifies them.
@@ -13,7 +20,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
+import httpx
+
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+# transport failures before any byte of the request left: safe to send again, whatever the method
+NOT_SENT: tuple[type[httpx.TransportError], ...] = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+)
+
+
+def idempotent(method: str, declared: bool | None = None) -> bool:
+    """Whether a request may be sent again after a failure that leaves its outcome unknown."""
+    return declared if declared is not None else method.upper() in IDEMPOTENT_METHODS
 
 
 class Deferred(Exception):

@@ -30,7 +30,9 @@ class AppPageOut(BaseModel):
     items: list[AppRow] = Field(
         description="names, vendors, scopes and links are the vendor's text, installer names the"
         " tenant's, unescaped; installed_by is the installer's account id, installed_by_name their"
-        " display name (null when neither the audit log nor the directory gives one)"
+        " display name (null when neither the audit log nor the directory gives one); enrichment is"
+        " null once the Marketplace enriched the app, enrichment_pending while the next sync is to"
+        " do it"
     )
     total: int = Field(description="apps the filters select, across all pages")
     page: int

@@ -30,6 +30,11 @@ class DatasetOut(BaseModel):
     status: str = Field(description="pending, running, ok, unavailable or error")
     count: int | None = Field(description="live items after the last complete pass; null when unavailable")
     reason: str | None = Field(description="Atlassian's reason when unavailable or failed")
+    note: str | None = Field(
+        None,
+        description="a reason code when the data set is complete but part of it waits:"
+        " enrichment_pending (apps stored, their Marketplace enrichment comes with the next sync)",
+    )
     completed_at: datetime | None
 
 
@@ -74,13 +79,14 @@ class CancelOut(BaseModel):
     cancelled: int = Field(description="queued jobs dropped plus running ones asked to stop")
 
 
-def _dataset(state: DatasetState) -> DatasetOut:
+def _dataset(state: DatasetState, note: str | None) -> DatasetOut:
     counted = state.status not in ("unavailable", "pending")
     return DatasetOut(
         name=state.dataset,
         status=state.status,
         count=state.count if counted else None,
         reason=state.reason,
+        note=note,
         completed_at=state.completed_at,
     )
 
@@ -98,7 +104,7 @@ def domain_detail(request: Request, domain_id: int, _: ViewerDep) -> DomainDetai
         raise _missing(domain_id)
     return DomainDetailOut(
         **domain_out(activity.health).model_dump(),
-        datasets=[_dataset(state) for state in activity.datasets],
+        datasets=[_dataset(state, activity.notes.get(state.dataset)) for state in activity.datasets],
         unavailable=[UnavailableOut(name=s.dataset, reason=s.reason) for s in activity.unavailable],
         runs=activity.runs,
         app_changes=activity.changes,
