@@ -38,6 +38,7 @@ class RunSummary:
     retries: int
     errors: dict[str, Any]
     message: str | None
+    outcome: dict[str, Any] | None  # the reason code, its parameters and its words
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ def summarize(run: SyncRun, now: datetime) -> RunSummary:
         retries=run.retries,
         errors=dict(run.errors or {}),
         message=run.message,
+        outcome=run.outcome.as_json() if run.outcome else None,
     )
 
 

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from appgov.clock import Clock, SystemClock
 from appgov.connectors.atlassian.client import AtlassianClient, AtlassianError, CredentialsRejected
 from appgov.connectors.atlassian.oauth import AuthorizationServer, GrantGone, TokenSet
+from appgov.outcomes import Code, Outcome
 from appgov.security.secrets import SecretBox
 from appgov.storage.models import OAuthGrant
 from appgov.sync.engine import worker_id
@@ -108,7 +109,10 @@ class GrantTokens:
                 if self._lock():
                     return await self._refresh_locked(rejected)
                 if waited > self.wait_limit:
-                    raise AtlassianError("timed out waiting for another process to refresh the grant")
+                    raise AtlassianError(
+                        "timed out waiting for another process to refresh the grant",
+                        outcome=Outcome(Code.REFRESH_TIMED_OUT),
+                    )
                 await asyncio.sleep(WAIT_STEP)
                 waited += WAIT_STEP
 
@@ -119,7 +123,11 @@ class GrantTokens:
     def _usable(self, rejected: str | None) -> str | None:
         grant = self._load()
         if grant.status != "active":
-            raise GrantUnusable(grant.status_reason or f"the grant is {grant.status}")
+            code = Code.CONSENT_REVOKED if grant.status == "revoked" else Code.GRANT_EXPIRED
+            raise GrantUnusable(
+                grant.status_reason or f"the grant is {grant.status}",
+                outcome=Outcome(code, {"detail": grant.status_reason or ""}),
+            )
         if grant.access_token is None or grant.access_expires_at is None:
             return None
         token = self.secrets.decrypt(grant.access_token, _context(grant.id, "access"))
@@ -149,7 +157,8 @@ class GrantTokens:
             tokens = await self.server.refresh(refresh)
         except GrantGone as gone:
             self._release(status="expired", reason=f"Grant expired: {gone}")
-            raise GrantUnusable(f"Grant expired: {gone}") from None
+            expired = Outcome(Code.GRANT_EXPIRED, {"detail": str(gone)})
+            raise GrantUnusable(f"Grant expired: {gone}", outcome=expired) from None
         except BaseException:
             self._release()
             raise

@@ -29,17 +29,22 @@ from appgov.connectors.atlassian.retry import (
     resume_time,
 )
 from appgov.connectors.atlassian.sites import host_of
+from appgov.outcomes import Code, Outcome
 
 USER_AGENT = f"appgov/{__version__} (+https://github.com/appgov/appgov)"
 
 
 class AtlassianError(Exception):
-    """A call failed for good; ``status`` is None for transport failures."""
+    """A call failed for good; ``status`` is None for transport failures. ``outcome``: its reason
+    code (an unclassified failure keeps its words as the code's detail)."""
 
-    def __init__(self, message: str, status: int | None = None, url: str = "") -> None:
+    def __init__(
+        self, message: str, status: int | None = None, url: str = "", *, outcome: Outcome | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.url = url
+        self.outcome = outcome or Outcome(Code.FAILED, {"detail": message})
 
 
 class CredentialsRejected(AtlassianError):
@@ -60,7 +65,11 @@ class RequestBudget:
 
     def spend(self, now: datetime) -> None:
         if self.spent >= self.limit:
-            raise Deferred(now + self.window, f"the request budget of {self.limit} per run is spent")
+            raise Deferred(
+                now + self.window,
+                f"the request budget of {self.limit} per run is spent",
+                Outcome(Code.BUDGET_SPENT, {"limit": self.limit}),
+            )
         self.spent += 1
 
 
@@ -156,6 +165,7 @@ class AtlassianClient:
                             f"{method} {url} answered a redirect, which appgov does not follow",
                             response.status_code,
                             url,
+                            outcome=Outcome(Code.OFF_SITE_REDIRECT, {"method": method, "url": url}),
                         )
                     if failure is None:
                         reply = Reply(
@@ -173,11 +183,19 @@ class AtlassianClient:
         self, method: str, url: str, attempt: int, failure: str, retry_after: float | None
     ) -> None:
         if attempt >= self.policy.max_attempts:
-            raise AtlassianError(f"{method} {url} failed {attempt} times, last with {failure}", url=url)
+            code = Code.SERVER_FAILING if failure.startswith("HTTP") else Code.SITE_UNREACHABLE
+            raise AtlassianError(
+                f"{method} {url} failed {attempt} times, last with {failure}",
+                url=url,
+                outcome=Outcome(code, {"url": url, "attempts": attempt, "failure": failure}),
+            )
         delay = self.policy.delay(attempt, retry_after, self._rng)
         if delay > self.policy.defer_after:
+            code = Code.RATE_LIMITED if failure == "HTTP 429" else Code.ASKED_TO_WAIT
             raise Deferred(
-                resume_time(self.clock.now(), delay), f"{url} asked to wait {delay:.0f}s ({failure})"
+                resume_time(self.clock.now(), delay),
+                f"{url} asked to wait {delay:.0f}s ({failure})",
+                Outcome(code, {"url": url, "seconds": round(delay), "failure": failure}),
             )
         self.stats.retries += 1
         await asyncio.sleep(delay)

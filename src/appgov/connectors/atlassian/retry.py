@@ -13,16 +13,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
+from appgov.outcomes import Outcome
+
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 
 
 class Deferred(Exception):
-    """Atlassian asked us to wait longer than we are willing to sleep: resume at ``resume_at``."""
+    """Atlassian asked us to wait longer than we are willing to sleep: resume at ``resume_at``;
+    ``outcome``: why, as a reason code."""
 
-    def __init__(self, resume_at: datetime, reason: str) -> None:
+    def __init__(self, resume_at: datetime, reason: str, outcome: Outcome) -> None:
         super().__init__(f"{reason}; resume at {resume_at.isoformat()}")
         self.resume_at = resume_at
         self.reason = reason
+        self.outcome = outcome
 
 
 @dataclass(frozen=True)
