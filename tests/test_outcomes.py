@@ -23,6 +23,9 @@ WORDS: dict[Code, tuple[dict[str, Any], str]] = {
     Code.CREDENTIALS_REJECTED: ({"detail": "Unauthorized"}, "Atlassian rejected the credentials: reconnect"),
     Code.API_TOKEN_REJECTED: ({"detail": "Unauthorized"}, "API token invalid or expired: edit the API key"),
     Code.REFRESH_TIMED_OUT: ({}, "timed out waiting for another process to refresh the grant"),
+    Code.SECRET_UNREADABLE: ({"detail": "not an appgov secret"},
+                             "a stored secret cannot be decrypted (was the secret key changed?): "
+                             "reconnect or edit the API key"),
     Code.TOKEN_ENDPOINT_REFUSED: ({"error": "server_error"},
                                   "the token endpoint did not refresh the grant (server_error)"),
     Code.SITE_UNREACHABLE: ({"url": URL, "attempts": 6, "failure": "ConnectError"},

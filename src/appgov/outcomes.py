@@ -31,6 +31,7 @@ class Code(StrEnum):
     CREDENTIALS_REJECTED = "credentials_rejected"  # detail
     API_TOKEN_REJECTED = "api_token_rejected"  # noqa: S105 (a reason, not a secret); credentials rejected while an API token is stored
     REFRESH_TIMED_OUT = "refresh_timed_out"  # another process held the grant's refresh too long
+    SECRET_UNREADABLE = "secret_unreadable"  # noqa: S105 (a reason, not a secret); detail: a stored secret no longer decrypts
     TOKEN_ENDPOINT_REFUSED = "token_endpoint_refused"  # noqa: S105 (a reason, not a secret); error: the endpoint's error code
     # the platform's service
     SITE_UNREACHABLE = "site_unreachable"  # url, attempts, failure
@@ -120,6 +121,9 @@ CATALOGUE: dict[Code, Callable[[Params], str]] = {
     Code.CREDENTIALS_REJECTED: lambda p: "Atlassian rejected the credentials: reconnect",
     Code.API_TOKEN_REJECTED: lambda p: "API token invalid or expired: edit the API key",
     Code.REFRESH_TIMED_OUT: lambda p: "timed out waiting for another process to refresh the grant",
+    Code.SECRET_UNREADABLE: lambda p: (
+        "a stored secret cannot be decrypted (was the secret key changed?): reconnect or edit the API key"
+    ),
     Code.TOKEN_ENDPOINT_REFUSED: lambda p: f"the token endpoint did not refresh the grant ({p.get('error')})",
     Code.SITE_UNREACHABLE: lambda p: "site unreachable; the next sync tries again",
     Code.SERVER_FAILING: lambda p: f"Atlassian kept failing ({p.get('failure')}); the next sync tries again",

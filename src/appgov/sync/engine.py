@@ -36,6 +36,7 @@ from appgov.connectors.atlassian.pagination import Cursor, pages, start
 from appgov.connectors.atlassian.retry import Deferred
 from appgov.connectors.atlassian.streams import STREAMS, Row, Single, Stream
 from appgov.outcomes import Code, Outcome
+from appgov.security.secrets import SecretError
 from appgov.storage import records
 from appgov.storage.db import DatabaseUnavailable, retried_on_disconnect
 from appgov.storage.models import DatasetState, Domain, SyncRun
@@ -159,6 +160,9 @@ class SyncEngine:
         except* AtlassianError as errors:  # credentials rejected, or a failure outside any one data set
             error = _leaves(errors, AtlassianError)[0]
             ctx.run.status, ctx.run.message, ctx.run.outcome = "failed", str(error), error.outcome
+        except* SecretError as unreadable:  # a stored token no longer decrypts: nothing to retry
+            ctx.run.status, ctx.run.message = "failed", str(_leaves(unreadable, SecretError)[0])
+            ctx.run.outcome = Outcome(Code.SECRET_UNREADABLE, {"detail": ctx.run.message})
 
     def streams_for(self, domain: Domain) -> list[Stream]:
         return [s for s in STREAMS if s.product in domain.products]
