@@ -84,9 +84,10 @@ def stored(code: str | None, params: Params | None) -> Outcome | None:
     (written by a newer one) reads as legacy text."""
     if code is None:
         return None
-    if code not in Code.__members__.values():
+    try:
+        return Outcome(Code(code), dict(params or {}))
+    except ValueError:
         return Outcome(Code.LEGACY, {"text": code})
-    return Outcome(Code(code), dict(params or {}))
 
 
 def dataset_label(dataset: str) -> str:
