@@ -26,7 +26,7 @@ from support.integrations import (
 FIELDS = {
     "id", "name", "site_url", "products", "api_key", "api_key_owner", "first_connected_at",
     "first_connected_by", "last_synced_at", "last_sync_seconds", "late", "late_reason", "status",
-    "status_reason", "reconsent_by",
+    "status_reason", "outcome", "reconsent_by",
 }  # fmt: skip
 
 

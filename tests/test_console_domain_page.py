@@ -96,7 +96,13 @@ def test_unavailable_data_sets_show_atlassians_reason(
     row = next(r for r in page.rows("datasets") if r.attrs["data-dataset"] == "jira.audit_records")
     assert row.cells[1:3] == ["unavailable", "-"]  # not an empty data set
     detail = admin.get(f"/api/v1/domains/{ids['acme-eng']}").json()
-    assert detail["unavailable"] == [{"name": "jira.audit_records", "reason": reason}]
+    [audit] = detail["unavailable"]
+    assert (audit["name"], audit["reason"]) == ("jira.audit_records", reason)
+    assert audit["outcome"] == {
+        "code": "not_on_plan",
+        "params": {"status": 403, "detail": reason},
+        "text": "data set unavailable on this plan",
+    }
     assert "unavailable" not in Page(admin.get(f"/domains/{ids['acme']}").text).ids
 
 
@@ -108,7 +114,14 @@ def test_the_status_is_the_one_the_integrations_page_shows(admin: SignedIn, ids:
         assert page.ids["status"] == " ".join(filter(None, (expected["status"], expected["status_reason"])))
         detail = admin.get(f"/api/v1/domains/{ids[site]}").json()
         assert {key: detail[key] for key in expected} == expected  # the list's item, and more
-    assert listed[ids["acme-eng"]]["status"] == "Error"  # the Free plan has no audit log
+    free = listed[ids["acme-eng"]]  # the Free plan has no audit log: a note on a Success
+    assert (free["status"], free["outcome"]["code"]) == ("Success", "not_on_plan")
+    assert free["outcome"]["params"] == {"datasets": ["jira.audit_records"]}
+    assert (
+        free["status_reason"]
+        == free["outcome"]["text"]
+        == "data set unavailable on this plan: Jira audit records"
+    )
 
 
 def test_recent_runs_show_their_duration_status_requests_and_retries(

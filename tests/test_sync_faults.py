@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from appgov.connectors.atlassian.retry import RetryPolicy
+from appgov.outcomes import Code, Outcome
 from appgov.storage.models import Record
 from support.product import connect, runtime_for, sync
 from support.simulator import Simulator
@@ -70,14 +71,14 @@ def test_a_long_retry_after_defers_the_run_and_the_next_sync_resumes_it(
         params={"retry_after": 3600, "retry_after_format": "date"},
     )
     deferred = sync(runtime, domain, policy=FAST)
-    assert deferred.status == "deferred"
+    assert (deferred.status, deferred.reason_code) == ("deferred", "rate_limited")
     assert deferred.resume_at is not None
     assert deferred.resume_at > datetime.now(UTC) + timedelta(minutes=55)
     assert fault["fault_id"]
 
     resumed = sync(runtime, domain, policy=FAST)
     assert resumed.id == deferred.id
-    assert resumed.status == "success"
+    assert (resumed.status, resumed.reason_code) == ("success", None)
     truth = fresh_sim.ground_truth()["sites"]["acme"]["products"]["jira"]
     assert len(user_keys(runtime, domain.id)) == truth["users"]["count"]
 
@@ -96,6 +97,7 @@ def test_a_revoked_api_token_fails_the_run_with_a_plain_reason(fresh_sim: Simula
     run = sync(runtime, domain, policy=FAST)
     assert run.status == "failed"
     assert "rejected the credentials" in (run.message or "")
+    assert run.reason_code == Code.CREDENTIALS_REJECTED
 
 
 def test_a_spent_request_budget_defers_the_run_and_later_runs_finish_it_exactly(
@@ -110,6 +112,7 @@ def test_a_spent_request_budget_defers_the_run_and_later_runs_finish_it_exactly(
         statuses.append(run.status)
         if run.status != "deferred":
             break
+        assert run.outcome == Outcome(Code.BUDGET_SPENT, {"limit": 25})
         assert run.resume_at is not None
         assert run.resume_at > datetime.now(UTC) + timedelta(minutes=55)
     assert statuses[0] == "deferred"

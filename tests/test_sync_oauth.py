@@ -19,6 +19,8 @@ from appgov.connectors.atlassian.client import AtlassianError
 from appgov.connectors.atlassian.oauth import READ_SCOPES, AuthorizationServer, GrantGone, TokenSet
 from appgov.integrations.domains import authorization_server
 from appgov.integrations.grants import accessible_resources
+from appgov.integrations.status import domain_status
+from appgov.outcomes import Code, Outcome
 from appgov.storage.models import DatasetState, Domain, OAuthGrant
 from support.grants import consent, oauth_runtime
 from support.oauth_browser import Browser, callback_params
@@ -48,6 +50,7 @@ def test_an_oauth_only_domain_is_read_through_the_gateway_and_apps_need_an_api_t
         apps = session.get_one(DatasetState, (domain.id, "jira.apps"))
     assert apps.status == "unavailable"
     assert "needs an API token" in (apps.reason or "")
+    assert apps.reason_code == "needs_api_token"
 
 
 def test_an_api_token_added_to_an_oauth_domain_brings_the_app_inventory(
@@ -92,10 +95,28 @@ def test_a_revoked_grant_fails_the_run_and_says_grant_expired(fresh_sim: Simulat
     run = sync(runtime, domain)
     assert run.status == "failed"
     assert "Grant expired" in (run.message or "")
+    assert run.reason_code == "grant_expired"
     with runtime.sessions() as session:
         grant = session.get_one(OAuthGrant, grant_id)
     assert grant.status == "expired"
     assert grant.refresh_token is not None  # kept for the record, never nulled
+
+
+def test_a_token_that_no_longer_decrypts_fails_the_run_as_secret_unreadable(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    """A stored token the secret key cannot open (the key changed, the row was copied) fails the run
+    with its own reason, not a bare failure."""
+    runtime = oauth_runtime(fresh_sim, tmp_path)
+    grant_id = consent(fresh_sim, runtime, ["acme"])
+    with runtime.sessions.begin() as session:
+        grant = session.get_one(OAuthGrant, grant_id)
+        grant.access_token = runtime.secrets.encrypt("a token", "another record")
+        domain = session.query(Domain).one()
+    run = sync(runtime, domain)
+    assert (run.status, run.reason_code) == ("failed", "secret_unreadable")
+    status = domain_status(run)
+    assert (status.label, status.reason) == ("Error", Outcome(Code.SECRET_UNREADABLE).text)
 
 
 def test_four_processes_of_four_threads_needing_a_refresh_at_once_make_exactly_one(

@@ -16,17 +16,14 @@ from appgov.config import Settings
 from appgov.integrations.connect import record_audit
 from appgov.integrations.status import DomainHealth, domain_health, run_duration
 from appgov.jobs.queue import active_job, cancel_jobs, enqueue_sync
+from appgov.outcomes import stored
 from appgov.storage.models import App, AppEvent, DatasetState, Domain, Job, SyncRun
 
 RUNS_SHOWN = 20
 CHANGES_SHOWN = 50
+
+
 # words for the reason codes a complete data set may carry as a note (the codes are stable)
-NOTE_WORDS = {
-    "enrichment_pending": "the Marketplace asked appgov to wait: some apps are not enriched yet, "
-    "and the next sync enriches them",
-}
-
-
 @dataclass(frozen=True)
 class RunSummary:
     """A run as the page and the API show it; status: running, success, partial, failed, deferred
@@ -43,6 +40,7 @@ class RunSummary:
     retries: int
     errors: dict[str, Any]
     message: str | None
+    outcome: dict[str, Any] | None  # the reason code, its parameters and its words
 
 
 @dataclass(frozen=True)
@@ -68,7 +66,8 @@ class DomainActivity:
 
     @staticmethod
     def note_words(code: str) -> str:
-        return NOTE_WORDS.get(code, code)
+        outcome = stored(code, {})
+        return outcome.text if outcome else code
 
     @property
     def job(self) -> Job | None:
@@ -92,6 +91,7 @@ def summarize(run: SyncRun, now: datetime) -> RunSummary:
         retries=run.retries,
         errors=dict(run.errors or {}),
         message=run.message,
+        outcome=run.outcome.as_json() if run.outcome else None,
     )
 
 

@@ -41,6 +41,7 @@ from appgov.connectors.atlassian.client import (
 )
 from appgov.connectors.atlassian.oauth import AuthorizationServer, GrantGone, TokenSet
 from appgov.connectors.atlassian.retry import Deferred
+from appgov.outcomes import Code, Outcome
 from appgov.security.secrets import SecretBox
 from appgov.storage.models import OAuthGrant
 from appgov.sync.engine import worker_id
@@ -136,7 +137,10 @@ class GrantTokens:
                         return refreshed
                     continue  # unconfirmed: what another process may have stored decides
                 if waited > self.wait_limit:
-                    raise AtlassianError("timed out waiting for another process to refresh the grant")
+                    raise AtlassianError(
+                        "timed out waiting for another process to refresh the grant",
+                        outcome=Outcome(Code.REFRESH_TIMED_OUT),
+                    )
                 await asyncio.sleep(WAIT_STEP)
                 waited += WAIT_STEP
 
@@ -147,7 +151,11 @@ class GrantTokens:
     def _usable(self, rejected: str | None) -> str | None:
         grant = self._load()
         if grant.status != "active":
-            raise GrantUnusable(grant.status_reason or f"the grant is {grant.status}")
+            code = Code.CONSENT_REVOKED if grant.status == "revoked" else Code.GRANT_EXPIRED
+            raise GrantUnusable(
+                grant.status_reason or f"the grant is {grant.status}",
+                outcome=Outcome(code, {"detail": grant.status_reason or ""}),
+            )
         if grant.access_token is None or grant.access_expires_at is None:
             return None
         token = self.secrets.decrypt(grant.access_token, _context(grant.id, "access"))
@@ -181,7 +189,8 @@ class GrantTokens:
             tokens = await self.server.refresh(refresh)
         except GrantGone as gone:
             self._release(status="expired", reason=f"Grant expired: {gone}")
-            raise GrantUnusable(f"Grant expired: {gone}") from None
+            expired = Outcome(Code.GRANT_EXPIRED, {"detail": str(gone)})
+            raise GrantUnusable(f"Grant expired: {gone}", outcome=expired) from None
         except Unconfirmed as unknown:
             self._release()
             self._unconfirmed.add(sent)
@@ -194,10 +203,12 @@ class GrantTokens:
         return tokens.access_token
 
     def _unconfirmed_refresh(self) -> RefreshUnconfirmed:
+        resume_at = self.clock.now() + RECHECK_AFTER
         return RefreshUnconfirmed(
-            self.clock.now() + RECHECK_AFTER,
+            resume_at,
             f"the token endpoint did not confirm the refresh of OAuth grant {self.grant_id}, and "
             "appgov never sends a refresh token twice at once",
+            Outcome(Code.REFRESH_UNCONFIRMED, {"until": resume_at.isoformat()}),
         )
 
     def _release(

@@ -3,12 +3,16 @@ notifications and ``appgov domains list``.
 
 Every internal state (the last run and its data sets, a queued or running job, the OAuth grant, the
 sync lease) maps onto one of three labels: *In progress* ("still processing" while the first sync is
-queued or runs), *Success*, or *Error* with its reason in plain words. Beside the status: when the
-domain last synced, whether that is late (a slow last sync, or a last success too long ago), and,
+queued or runs), *Success*, or *Error*, with its reason as a code (``appgov.outcomes``) that the one
+catalogue turns into plain words. The decision reads codes only, never words. Beside the status: when
+the domain last synced, whether that is late (a slow last sync, or a last success too long ago), and,
 per platform, the domain whose last sync took longest.
 
-Data sets unavailable because of the site's plan make the domain *Error* ("data set unavailable on
-this plan"), as the issue asks: the administrator sees what appgov cannot read and why.
+A data set that the site's plan does not offer (the Jira audit log on a Free plan) is a note on a
+*Success*, not an Error: nothing the administrator can fix in appgov is wrong, the run brought all the
+data there is, and a domain that showed Error forever while its runs said success and its ready
+email went out taught people to ignore Error. Any other unavailable data set is an Error: an app
+inventory that needs an API token or a site admin's, a scope the grant lacks, a refusal.
 
 Atlassian ends a grant's token family 365 days after the consent that started it, however often it
 is refreshed. Within ``reconsent_warning_days`` of that end, the domain's health carries the deadline
@@ -17,36 +21,32 @@ is refreshed. Within ``reconsent_warning_days`` of that end, the domain's health
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from appgov.config import Settings
-from appgov.jobs.queue import active_job
+from appgov.jobs.queue import ACTIVE
+from appgov.outcomes import Code, Outcome
 from appgov.security.secrets import mask
 from appgov.storage.models import ApiToken, DatasetState, Domain, Job, OAuthGrant, SyncRun
 
 IN_PROGRESS, SUCCESS, ERROR = "In progress", "Success", "Error"
-STILL_PROCESSING = "still processing: the first sync is under way"
 SYNCED = ("success", "partial")  # runs that brought data
-APPS_DATASETS = ("jira.apps", "confluence.apps")
-OAUTH_ONLY_APPS = "the app inventory needs an API token"
-# how the connector and the engine word what went wrong (sync/engine.py, connectors/atlassian/)
-CREDENTIALS_REJECTED = "rejected the credentials"
-GRANT_EXPIRED = "grant expired"
-GAVE_UP = re.compile(r"failed \d+ times, last with (?P<failure>.+)$")
-PLAN_WORDS = ("plan", "licen", "paid", "upgrade")
 CONSENT_LIFETIME = timedelta(days=365)  # Atlassian's limit on a token family, from its consent
 
 
 @dataclass(frozen=True)
 class DomainStatus:
     label: str  # In progress | Success | Error
-    reason: str | None = None
+    outcome: Outcome | None = None  # why (on a Success: a note)
+
+    @property
+    def reason(self) -> str | None:
+        return self.outcome.text if self.outcome else None
 
     @property
     def kind(self) -> str:
@@ -67,94 +67,73 @@ class StatusContext:
     grant: OAuthGrant | None = None
     lease_alive: bool = True  # a worker holds the domain's sync lease
     has_api_token: bool = True
-    unavailable: dict[str, str] = field(default_factory=dict)  # data set -> Atlassian's reason
+    unavailable: dict[str, Outcome] = field(default_factory=dict)  # data set -> why
 
 
 def domain_status(last_run: SyncRun | None, context: StatusContext | None = None) -> DomainStatus:
     """In progress, Success, or Error with a reason, from the last run and what surrounds it."""
     context = context or StatusContext()
     ever_synced = context.ever_synced if context.ever_synced is not None else _brought_data(last_run)
+    first = Outcome(Code.STILL_PROCESSING)
     grant = context.grant
     if grant is not None and grant.status == "revoked":
-        return DomainStatus(ERROR, "consent revoked: reconnect to consent again")
+        return DomainStatus(ERROR, Outcome(Code.CONSENT_REVOKED))
     if grant is not None and grant.status != "active":
-        return DomainStatus(ERROR, "grant expired: reconnect to consent again")
+        return DomainStatus(ERROR, Outcome(Code.GRANT_EXPIRED))
     running = last_run is not None and last_run.status == "running"
     if (running and (context.lease_alive or context.job)) or (
         context.job and context.job.status == "running"
     ):
-        return DomainStatus(IN_PROGRESS, None if ever_synced else STILL_PROCESSING)
+        return DomainStatus(IN_PROGRESS, None if ever_synced else first)
     if context.job_due:  # Sync now, Reconnect, Edit API key: the outcome is on its way
-        return DomainStatus(IN_PROGRESS, "a sync is queued" if ever_synced else STILL_PROCESSING)
+        return DomainStatus(IN_PROGRESS, Outcome(Code.SYNC_QUEUED) if ever_synced else first)
     if last_run is None:
-        waiting = STILL_PROCESSING if context.job else "waiting for the first sync"
-        return DomainStatus(IN_PROGRESS, waiting)
+        return DomainStatus(IN_PROGRESS, first if context.job else Outcome(Code.WAITING_FOR_FIRST_SYNC))
     if running:
-        return DomainStatus(ERROR, "the last sync stopped before its end; the next sync resumes it")
+        return DomainStatus(ERROR, Outcome(Code.RUN_STOPPED))
     return run_status(last_run, context)
 
 
 def run_status(run: SyncRun, context: StatusContext) -> DomainStatus:
-    """What a finished (or deferred) run says."""
+    """What a finished (or deferred) run says, from its reason code."""
+    outcome = run.outcome
     if run.status == "deferred":
-        return DomainStatus(ERROR, _deferred_reason(run))
+        until = run.resume_at.isoformat() if run.resume_at else None
+        return DomainStatus(ERROR, (outcome or Outcome(Code.ASKED_TO_WAIT)).with_params(until=until))
     if run.status == "cancelled":
-        return DomainStatus(ERROR, run.message or "the last sync was cancelled")
+        return DomainStatus(ERROR, outcome or Outcome(Code.CANCELLED))
     if run.status == "failed":
-        return DomainStatus(ERROR, _failure_reason(run.message or "", context))
+        return DomainStatus(ERROR, _failure(outcome or Outcome(Code.FAILED), context))
     if run.status == "partial":
-        failed = ", ".join(dataset_label(d) for d in sorted(run.errors or {})) or "some data sets"
-        return DomainStatus(ERROR, f"some data sets failed: {failed}")
+        failed = Outcome(Code.DATASETS_FAILED, {"datasets": sorted(run.errors or {})})
+        return DomainStatus(ERROR, outcome or failed)
     unavailable = context.unavailable or {
-        name: "" for name, count in (run.counts or {}).items() if count == "unavailable"
+        name: Outcome(Code.DATASET_UNAVAILABLE)
+        for name, count in (run.counts or {}).items()
+        if count == "unavailable"
     }
+    return _unavailable_status(unavailable)
+
+
+def _failure(outcome: Outcome, context: StatusContext) -> Outcome:
+    """Rejected credentials are the API token's when the domain has one (edit it), else the grant's."""
+    if outcome.code is Code.CREDENTIALS_REJECTED and context.has_api_token:
+        return Outcome(Code.API_TOKEN_REJECTED, outcome.params)
+    return outcome
+
+
+def _unavailable_status(unavailable: dict[str, Outcome]) -> DomainStatus:
+    """Success, with a note for data sets the plan does not offer; Error for any other unavailable."""
+    codes = {outcome.code for outcome in unavailable.values()}
+    for blocking in (Code.NEEDS_API_TOKEN, Code.NOT_SITE_ADMIN):  # the app inventory: what appgov is for
+        if blocking in codes:
+            return DomainStatus(ERROR, Outcome(blocking))
+    missing = sorted(name for name, outcome in unavailable.items() if outcome.code is not Code.NOT_ON_PLAN)
+    if missing:
+        return DomainStatus(ERROR, Outcome(Code.DATASET_UNAVAILABLE, {"datasets": missing}))
     if unavailable:
-        return DomainStatus(ERROR, _unavailable_reason(unavailable))
+        return DomainStatus(SUCCESS, Outcome(Code.NOT_ON_PLAN, {"datasets": sorted(unavailable)}))
     return DomainStatus(SUCCESS)
-
-
-def _deferred_reason(run: SyncRun) -> str:
-    when = f"{run.resume_at:%Y-%m-%d %H:%M} UTC" if run.resume_at else "later"
-    message = run.message or ""
-    if "request budget" in message:
-        return f"request budget spent (resuming at {when})"
-    if "429" in message:
-        return f"rate limited (retrying at {when})"
-    return f"Atlassian asked appgov to wait (retrying at {when})"
-
-
-def _failure_reason(message: str, context: StatusContext) -> str:
-    lowered = message.lower()
-    if lowered.startswith(GRANT_EXPIRED):
-        return "grant expired: reconnect to consent again"
-    if CREDENTIALS_REJECTED in lowered and context.has_api_token:
-        return "API token invalid or expired: edit the API key"
-    if CREDENTIALS_REJECTED in lowered:
-        return "Atlassian rejected the credentials: reconnect"
-    gave_up = GAVE_UP.search(message)
-    if gave_up and gave_up.group("failure").startswith("HTTP"):
-        return f"Atlassian kept failing ({gave_up.group('failure')}); the next sync tries again"
-    if gave_up:
-        return "site unreachable; the next sync tries again"
-    return message or "the last sync failed"
-
-
-def _unavailable_reason(unavailable: dict[str, str]) -> str:
-    apps = {name: why for name, why in unavailable.items() if name in APPS_DATASETS}
-    if any(why.startswith(OAUTH_ONLY_APPS) for why in apps.values()):
-        return "no API token: the app inventory needs one (edit the API key)"
-    if apps:
-        return "account is not a site admin: the installed-app list needs one (edit the API key)"
-    names = ", ".join(dataset_label(d) for d in sorted(unavailable))
-    if all(any(word in why.lower() for word in PLAN_WORDS) for why in unavailable.values()):
-        return f"data set unavailable on this plan: {names}"
-    return f"data set unavailable: {names}"
-
-
-def dataset_label(dataset: str) -> str:
-    """``jira.audit_records`` -> ``Jira audit records``."""
-    product, _, name = dataset.partition(".")
-    return f"{product.capitalize()} {name.replace('_', ' ')}".strip()
 
 
 def _brought_data(run: SyncRun | None) -> bool:
@@ -185,20 +164,66 @@ class DomainHealth:
         """The re-consent warning to show beside a status whose reason is another one."""
         if self.reconsent_by is None:
             return None
-        note = reconsent_reason(self.reconsent_by)
-        return None if self.status.reason == note else note
+        needed = reconsent_needed(self.reconsent_by)
+        return None if self.status.outcome == needed else needed.text
+
+
+@dataclass
+class _Facts:
+    """What a domain's health is read from, gathered for many domains in a fixed number of queries."""
+
+    last: SyncRun | None = None
+    synced: SyncRun | None = None  # the last run that brought data
+    token: ApiToken | None = None
+    job: Job | None = None
+    grant: OAuthGrant | None = None
+    unavailable: dict[str, Outcome] = field(default_factory=dict)
+
+
+def _facts(session: Session, domains: Sequence[Domain]) -> dict[int, _Facts]:
+    """Seven queries whatever the number of domains (the Integrations page polls every 5 seconds)."""
+    ids = [domain.id for domain in domains]
+    facts = {domain_id: _Facts() for domain_id in ids}
+    for run in _last_runs(session, ids, synced=False):
+        facts[run.domain_id].last = run
+    for run in _last_runs(session, ids, synced=True):
+        facts[run.domain_id].synced = run
+    for token in session.scalars(select(ApiToken).where(ApiToken.domain_id.in_(ids))):
+        facts[token.domain_id].token = token
+    jobs = select(Job).where(Job.domain_id.in_(ids), Job.status.in_(ACTIVE)).order_by(Job.id.desc())
+    for job in session.scalars(jobs):  # the oldest last: it is the one ``active_job`` names
+        facts[job.domain_id].job = job
+    states = select(DatasetState).where(DatasetState.domain_id.in_(ids), DatasetState.status == "unavailable")
+    for state in session.scalars(states):
+        facts[state.domain_id].unavailable[state.dataset] = state.outcome or Outcome(Code.DATASET_UNAVAILABLE)
+    grant_ids = {domain.oauth_grant_id for domain in domains if domain.oauth_grant_id}
+    grants = {g.id: g for g in session.scalars(select(OAuthGrant).where(OAuthGrant.id.in_(grant_ids)))}
+    for domain in domains:
+        facts[domain.id].grant = grants.get(domain.oauth_grant_id) if domain.oauth_grant_id else None
+    return facts
+
+
+def _last_runs(session: Session, domain_ids: list[int], *, synced: bool) -> Sequence[SyncRun]:
+    """Each domain's last run (or last run that brought data)."""
+    newest = select(func.max(SyncRun.id)).where(SyncRun.domain_id.in_(domain_ids)).group_by(SyncRun.domain_id)
+    if synced:
+        newest = newest.where(SyncRun.status.in_(SYNCED))
+    return session.scalars(select(SyncRun).where(SyncRun.id.in_(newest))).all()
 
 
 def domain_health(session: Session, domain: Domain, settings: Settings, now: datetime) -> DomainHealth:
-    runs = select(SyncRun).where(SyncRun.domain_id == domain.id).order_by(SyncRun.id.desc())
-    last = session.scalar(runs.limit(1))
-    synced = session.scalar(runs.where(SyncRun.status.in_(SYNCED)).limit(1))
-    token = session.scalar(select(ApiToken).where(ApiToken.domain_id == domain.id))
-    unavailable = session.scalars(
-        select(DatasetState).where(DatasetState.domain_id == domain.id, DatasetState.status == "unavailable")
-    )
-    job = active_job(session, domain.id)
-    grant = session.get(OAuthGrant, domain.oauth_grant_id) if domain.oauth_grant_id else None
+    return _health(domain, _facts(session, [domain])[domain.id], settings, now)
+
+
+def domain_healths(session: Session, settings: Settings, now: datetime) -> list[DomainHealth]:
+    """Every connected domain's health, by name."""
+    domains = session.scalars(select(Domain).order_by(Domain.name, Domain.id)).all()
+    facts = _facts(session, domains)
+    return [_health(domain, facts[domain.id], settings, now) for domain in domains]
+
+
+def _health(domain: Domain, facts: _Facts, settings: Settings, now: datetime) -> DomainHealth:
+    last, synced, token, job, grant = facts.last, facts.synced, facts.token, facts.job, facts.grant
     context = StatusContext(
         ever_synced=synced is not None,
         job=job,
@@ -206,7 +231,7 @@ def domain_health(session: Session, domain: Domain, settings: Settings, now: dat
         grant=grant,
         lease_alive=domain.lease_expires_at is not None and domain.lease_expires_at > now,
         has_api_token=token is not None,
-        unavailable={state.dataset: state.reason or "" for state in unavailable},
+        unavailable=facts.unavailable,
     )
     seconds = None if last is None or last.status == "deferred" else run_duration(last, now)
     late_reason = lateness(seconds, synced.finished_at if synced else None, settings, now)
@@ -233,15 +258,19 @@ def reconsent_by(grant: OAuthGrant | None, settings: Settings, now: datetime) ->
     return deadline if now >= deadline - timedelta(days=settings.reconsent_warning_days) else None
 
 
+def reconsent_needed(deadline: datetime) -> Outcome:
+    return Outcome(Code.RECONSENT_NEEDED, {"by": deadline.isoformat()})
+
+
 def reconsent_reason(deadline: datetime) -> str:
-    return f"re-consent needed before {deadline:%Y-%m-%d}: reconnect"
+    return reconsent_needed(deadline).text
 
 
 def _with_reconsent(status: DomainStatus, deadline: datetime | None) -> DomainStatus:
     """The status keeps its label; the deadline becomes its reason when it has none."""
-    if deadline is None or status.reason is not None:
+    if deadline is None or status.outcome is not None:
         return status
-    return DomainStatus(status.label, reconsent_reason(deadline))
+    return DomainStatus(status.label, reconsent_needed(deadline))
 
 
 def run_duration(run: SyncRun, now: datetime) -> float | None:
@@ -274,9 +303,3 @@ def worst(healths: Sequence[DomainHealth]) -> DomainHealth | None:
     if timed:
         return max(timed, key=lambda h: h.last_sync_seconds or 0.0)
     return healths[0] if healths else None
-
-
-def domain_healths(session: Session, settings: Settings, now: datetime) -> list[DomainHealth]:
-    """Every connected domain's health, by name."""
-    domains = session.scalars(select(Domain).order_by(Domain.name, Domain.id))
-    return [domain_health(session, domain, settings, now) for domain in domains]

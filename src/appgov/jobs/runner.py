@@ -32,6 +32,7 @@ from sqlalchemy.exc import DBAPIError
 
 from appgov.integrations.domains import DomainError, last_run
 from appgov.jobs import queue
+from appgov.outcomes import Code, Outcome
 from appgov.runtime import Runtime
 from appgov.storage.db import database_unavailable, log_failure, retried_on_disconnect
 from appgov.storage.models import Domain, Job
@@ -42,7 +43,7 @@ log = logging.getLogger(__name__)
 CLAIM = timedelta(seconds=60)  # a dead runner's jobs are taken again after this
 BUSY_RETRY = timedelta(seconds=30)  # a job whose domain another worker is syncing waits this long
 POLL_SECONDS = 1.0  # how soon a cancel, a deletion or a new due job is noticed
-SHUTDOWN = "appgov stopped; the sync resumes when it starts again"
+SHUTDOWN = Outcome(Code.SHUTDOWN)
 
 
 class _ProcessDomains:
@@ -77,9 +78,9 @@ class Running:
     job_id: int
     domain_id: int
     task: asyncio.Task[None] | None = None
-    stop_reason: str | None = None  # why the runner cancelled it, when it did
+    stop_reason: Outcome | None = None  # why the runner cancelled it, when it did
 
-    def stop(self, reason: str) -> None:
+    def stop(self, reason: Outcome) -> None:
         if self.stop_reason is None and self.task is not None:
             self.stop_reason = reason
             self.task.cancel(reason)
@@ -230,11 +231,11 @@ class Runner:
         for job_id, entry in list(self.running.items()):
             job = jobs.get(job_id)
             if job is None:
-                entry.stop("cancelled: the domain was deleted")
+                entry.stop(Outcome(Code.DOMAIN_DELETED))
             elif job.claimed_by != self.worker:
-                entry.stop("stopped: another runner took the job over")
+                entry.stop(Outcome(Code.TAKEN_OVER))
             elif job.cancel_requested:
-                entry.stop("cancelled on request")
+                entry.stop(Outcome(Code.CANCELLED_ON_REQUEST))
 
     async def _stop_all(self) -> None:
         entries = list(self.running.values())

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import unicodedata
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -25,16 +26,18 @@ from appgov.storage.models import App, Domain, Notification, SyncRun, User
 log = logging.getLogger(__name__)
 ERROR_STATUSES = ("failed", "partial", "deferred")
 OUTCOMES = ("success", *ERROR_STATUSES)  # how a run can end, cancellation aside
-Outcome = tuple[str, str, tuple[str, ...]] | None  # (status, message, failed data sets)
+# (status, reason code, its parameters, failed data sets)
+Outcome = tuple[str, str | None, dict[str, Any], tuple[str, ...]] | None
 
 
 def outcome(run: SyncRun | None) -> Outcome:
-    """What a run's outcome is compared by. A deferred run's message carries its resume time, so it
-    is left out: a run deferred again for the same cause is the same outcome."""
+    """What a run's outcome is compared by: its reason code, never its words. A deferred run's
+    parameters (how long, for which URL) are left out: a run deferred again for the same cause is
+    the same outcome."""
     if run is None:
         return None
-    message = "" if run.status == "deferred" else run.message or ""
-    return run.status, message, tuple(sorted(run.errors or {}))
+    params = {} if run.status == "deferred" else dict(run.reason_params or {})
+    return run.status, run.reason_code, params, tuple(sorted(run.errors or {}))
 
 
 def previous_outcome(session: Session, domain_id: int) -> Outcome:

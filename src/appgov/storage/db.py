@@ -84,13 +84,14 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the latest Alembic revision (processes starting together take turns)."""
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to the latest Alembic revision, or to ``revision`` (a data migration's test
+    starts below it); processes starting together take turns."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.execution_options(**{WRITE: True}).begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
 
 
 class Sessions(sessionmaker[Session]):

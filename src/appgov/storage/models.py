@@ -22,6 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from appgov.outcomes import Outcome, stored
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -119,7 +121,23 @@ class ApiToken(Base):
     validated_at: Mapped[datetime]
 
 
-class SyncRun(Base):
+class WithReason:
+    """A stable reason code and its parameters (``appgov.outcomes``) beside the row's own words."""
+
+    reason_code: Mapped[str | None] = mapped_column(String(64))
+    reason_params: Mapped[dict[str, Any] | None]
+
+    @property
+    def outcome(self) -> Outcome | None:
+        return stored(self.reason_code, self.reason_params)
+
+    @outcome.setter
+    def outcome(self, outcome: Outcome | None) -> None:
+        self.reason_code = str(outcome.code) if outcome else None
+        self.reason_params = dict(outcome.params) if outcome else None
+
+
+class SyncRun(WithReason, Base):
     __tablename__ = "sync_runs"
     __table_args__ = (Index("ix_sync_runs_domain_started", "domain_id", "started_at"),)
 
@@ -138,7 +156,7 @@ class SyncRun(Base):
     message: Mapped[str | None] = mapped_column(Text)
 
 
-class DatasetState(Base):
+class DatasetState(WithReason, Base):
     """Per domain and data set: the resume checkpoint, the audit bookmark and availability."""
 
     __tablename__ = "dataset_states"

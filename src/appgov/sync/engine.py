@@ -35,6 +35,8 @@ from appgov.connectors.atlassian.oauth import AuthorizationServer
 from appgov.connectors.atlassian.pagination import Cursor, pages, start
 from appgov.connectors.atlassian.retry import Deferred
 from appgov.connectors.atlassian.streams import STREAMS, Row, Single, Stream
+from appgov.outcomes import Code, Outcome
+from appgov.security.secrets import SecretError
 from appgov.storage import records
 from appgov.storage.db import DatabaseUnavailable, retried_on_disconnect
 from appgov.storage.models import DatasetState, Domain, SyncRun
@@ -45,6 +47,7 @@ from appgov.sync.faults import fault_point
 E = TypeVar("E", bound=BaseException)
 FLUSH_ROWS = 2_000  # children's rows held before a commit
 Progress = Callable[[str, int], None]  # (data set, rows added)
+PLAN_WORDS = ("plan", "licen", "paid", "upgrade")  # how Atlassian says its plan does not offer a data set
 
 
 class AlreadyRunning(Exception):
@@ -69,12 +72,16 @@ class DomainClients:
         if stream.needs_api_token:
             if self.site is None:
                 raise Unavailable(
-                    "the app inventory needs an API token (the plugin manager has no OAuth scope)"
+                    "the app inventory needs an API token (the plugin manager has no OAuth scope)",
+                    outcome=Outcome(Code.NEEDS_API_TOKEN),
                 )
             return self.site
         client = self.gateway.get(stream.product) or self.site
         if client is None:
-            raise Unavailable(f"no credentials reach {stream.product}")
+            raise Unavailable(
+                f"no credentials reach {stream.product}",
+                outcome=Outcome(Code.NO_CREDENTIALS, {"product": stream.product}),
+            )
         return client
 
     def all(self) -> list[AtlassianClient]:
@@ -123,13 +130,14 @@ class SyncEngine:
     # --- the run --------------------------------------------------------------------------------
 
     async def sync(self, domain_id: int, clients: DomainClients, full: bool = False) -> SyncRun:
-        """One run. Cancelling the task ends the run *cancelled* (the message is the cancel's, e.g.
-        "cancelled by ...") with its checkpoints kept, releases the lease, and re-raises."""
+        """One run. Cancelling the task ends the run *cancelled* (its reason is the cancel's message
+        when that is an ``Outcome``) with its checkpoints kept, releases the lease, and re-raises."""
         ctx = self._begin(domain_id, clients, full)
         try:
             await self._classified(ctx)
         except asyncio.CancelledError as stop:
-            ctx.run.status, ctx.run.message = "cancelled", str(stop.args[0]) if stop.args else "cancelled"
+            why = stop.args[0] if stop.args and isinstance(stop.args[0], Outcome) else Outcome(Code.CANCELLED)
+            ctx.run.status, ctx.run.message, ctx.run.outcome = "cancelled", why.text, why
             raise
         finally:
             self._finish(ctx)
@@ -139,14 +147,22 @@ class SyncEngine:
         try:
             await self._run_all(ctx, self.streams_for(ctx.domain))
             ctx.run.status = "partial" if ctx.errors else "success"
+            failed = Outcome(Code.DATASETS_FAILED, {"datasets": sorted(ctx.errors)})
+            ctx.run.outcome = failed if ctx.errors else None
         except* Deferred as waits:
             wait = min(_leaves(waits, Deferred), key=lambda w: w.resume_at)
             ctx.run.status, ctx.run.resume_at, ctx.run.message = "deferred", wait.resume_at, wait.reason
+            ctx.run.outcome = wait.outcome
         except* DatabaseUnavailable as lost:  # resumable now from the checkpoints committed before
             ctx.run.status, ctx.run.resume_at = "deferred", self.clock.now()
             ctx.run.message = str(_leaves(lost, DatabaseUnavailable)[0])
+            ctx.run.outcome = Outcome(Code.DATABASE_UNAVAILABLE, {"detail": ctx.run.message})
         except* AtlassianError as errors:  # credentials rejected, or a failure outside any one data set
-            ctx.run.status, ctx.run.message = "failed", str(_leaves(errors, AtlassianError)[0])
+            error = _leaves(errors, AtlassianError)[0]
+            ctx.run.status, ctx.run.message, ctx.run.outcome = "failed", str(error), error.outcome
+        except* SecretError as unreadable:  # a stored token no longer decrypts: nothing to retry
+            ctx.run.status, ctx.run.message = "failed", str(_leaves(unreadable, SecretError)[0])
+            ctx.run.outcome = Outcome(Code.SECRET_UNREADABLE, {"detail": ctx.run.message})
 
     def streams_for(self, domain: Domain) -> list[Stream]:
         return [s for s in STREAMS if s.product in domain.products]
@@ -195,7 +211,7 @@ class SyncEngine:
                 )
                 session.add(run)
             else:  # an orphaned or deferred run: resume it from its checkpoints
-                run.status, run.resume_at, run.message = "running", None, None
+                run.status, run.resume_at, run.message, run.outcome = "running", None, None, None
             session.flush()
         return RunContext(run, domain, clients, full or run.full, dict(run.errors or {}))
 
@@ -220,7 +236,7 @@ class SyncEngine:
             if run is None:  # the domain was deleted under the run: nothing is left to finish
                 return
             run.status = ctx.run.status if ctx.run.status != "running" else "failed"
-            run.resume_at, run.message = ctx.run.resume_at, ctx.run.message
+            run.resume_at, run.message, run.outcome = ctx.run.resume_at, ctx.run.message, ctx.run.outcome
             run.finished_at = None if run.status == "deferred" else now
             # from the counts the run began with: a retried transaction must not add them twice
             run.requests = ctx.run.requests + sum(c.stats.requests for c in ctx.clients.all())
@@ -259,15 +275,13 @@ class SyncEngine:
             else:
                 await self._pages(ctx, stream, pass_started, checkpoint, state.bookmark)
         except Unavailable as err:
-            self._close_stream(ctx, stream, pass_started, status="unavailable", reason=str(err))
+            self._close_stream(ctx, stream, pass_started, status="unavailable", reason=err)
             return
         except (CredentialsRejected, Deferred):
             raise
         except AtlassianError as err:
             ctx.errors[stream.name] = str(err)
-            self._close_stream(
-                ctx, stream, pass_started, status="error", reason=str(err), keep_checkpoint=True
-            )
+            self._close_stream(ctx, stream, pass_started, status="error", reason=err, keep_checkpoint=True)
             return
         self._close_stream(ctx, stream, pass_started, status="ok")
 
@@ -428,7 +442,7 @@ class SyncEngine:
             fault_point("after_upsert_before_commit")
             state = session.get_one(DatasetState, (ctx.domain.id, stream.name))
             state.checkpoint, state.pass_started_at, state.run_id = checkpoint, pass_started, ctx.run.id
-            state.status, state.reason = "running", None
+            state.status, state.reason, state.outcome = "running", None, None
             self._heartbeat(session, ctx.domain.id)
         self.progress(stream.name, len(rows))
 
@@ -440,7 +454,7 @@ class SyncEngine:
         pass_started: datetime,
         *,
         status: str,
-        reason: str | None = None,
+        reason: AtlassianError | None = None,
         keep_checkpoint: bool = False,
     ) -> None:
         now = self.clock.now()
@@ -453,7 +467,8 @@ class SyncEngine:
                 state.bookmark = newest
             if stream.name.endswith(".apps") and status == "ok":
                 apps.reconcile(session, ctx.domain.id, stream.product, now)
-            state.status, state.reason, state.run_id = status, reason, ctx.run.id
+            state.status, state.run_id = status, ctx.run.id
+            state.reason, state.outcome = (str(reason), reason.outcome) if reason else (None, None)
             state.checkpoint = state.checkpoint if keep_checkpoint else None
             state.pass_started_at = pass_started if keep_checkpoint else None
             state.completed_at = now if status == "ok" else state.completed_at
@@ -491,23 +506,43 @@ def _alive(pid: int) -> bool:
 
 
 def _ok(reply: Reply, stream: Stream) -> Any:
-    """The reply's data, or the classified error of a non-2xx reply."""
+    """The reply's data, or the error of a non-2xx reply, carrying its reason code."""
     if reply.status < 300:
         return reply.data
-    reason = _reason(reply)
-    if reply.status == 401 and "scope does not match" in reason:
-        raise Unavailable(f"the OAuth grant lacks the scope {stream.scope or 'this data set needs'}")
-    if reply.status == 401:
-        raise CredentialsRejected(f"Atlassian rejected the credentials ({reason})", reply.status, reply.url)
-    if reply.status in (403, 404):
-        raise Unavailable(reason or f"HTTP {reply.status}", reply.status, reply.url)
-    raise AtlassianError(
-        f"{stream.name}: HTTP {reply.status} from {reply.url}: {reason}", reply.status, reply.url
-    )
+    outcome = _reason(reply, stream)
+    detail = outcome.params.get("detail") or f"HTTP {reply.status}"
+    if outcome.code is Code.CREDENTIALS_REJECTED:
+        raise CredentialsRejected(
+            f"Atlassian rejected the credentials ({outcome.params['detail']})",
+            reply.status,
+            reply.url,
+            outcome=outcome,
+        )
+    if outcome.code is Code.DATASET_FAILED:
+        message = f"{stream.name}: HTTP {reply.status} from {reply.url}: {outcome.params['detail']}"
+        raise AtlassianError(message, reply.status, reply.url, outcome=outcome)
+    message = outcome.text if outcome.code is Code.SCOPE_MISSING else detail
+    raise Unavailable(message, reply.status, reply.url, outcome=outcome)
 
 
-def _reason(reply: Reply) -> str:
-    """Atlassian's own words from any of its error shapes (api-facts §7.2)."""
+def _reason(reply: Reply, stream: Stream) -> Outcome:
+    """The reason code of a non-2xx reply, with Atlassian's own words from any of its error shapes
+    (api-facts §7.2) as its detail: a 401 is the credentials (or a scope the grant lacks), a 403 or
+    404 makes the data set unavailable (on the app inventory: the account is no site admin; when
+    Atlassian names the plan: not on this plan), anything else fails the data set."""
     data = reply.data if isinstance(reply.data, dict) else {}
     messages = data.get("errorMessages") or [data.get("message") or data.get("error_description") or ""]
-    return "; ".join(str(m) for m in messages if m)[:500]
+    detail = "; ".join(str(m) for m in messages if m)[:500]
+    if reply.status == 401 and "scope does not match" in detail:
+        return Outcome(Code.SCOPE_MISSING, {"scope": stream.scope})
+    if reply.status == 401:
+        return Outcome(Code.CREDENTIALS_REJECTED, {"detail": detail})
+    if reply.status in (403, 404):
+        if stream.needs_api_token:
+            code = Code.NOT_SITE_ADMIN
+        elif any(word in detail.lower() for word in PLAN_WORDS):
+            code = Code.NOT_ON_PLAN
+        else:
+            code = Code.DATASET_UNAVAILABLE
+        return Outcome(code, {"status": reply.status, "detail": detail})
+    return Outcome(Code.DATASET_FAILED, {"status": reply.status, "url": reply.url, "detail": detail})

@@ -31,17 +31,22 @@ from appgov.connectors.atlassian.retry import (
 )
 from appgov.connectors.atlassian.retry import idempotent as is_idempotent
 from appgov.connectors.atlassian.sites import host_of
+from appgov.outcomes import Code, Outcome
 
 USER_AGENT = f"appgov/{__version__} (+https://github.com/appgov/appgov)"
 
 
 class AtlassianError(Exception):
-    """A call failed for good; ``status`` is None for transport failures."""
+    """A call failed for good; ``status`` is None for transport failures. ``outcome``: its reason
+    code (an unclassified failure keeps its words as the code's detail)."""
 
-    def __init__(self, message: str, status: int | None = None, url: str = "") -> None:
+    def __init__(
+        self, message: str, status: int | None = None, url: str = "", *, outcome: Outcome | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.url = url
+        self.outcome = outcome or Outcome(Code.FAILED, {"detail": message})
 
 
 class CredentialsRejected(AtlassianError):
@@ -67,7 +72,11 @@ class RequestBudget:
 
     def spend(self, now: datetime) -> None:
         if self.spent >= self.limit:
-            raise Deferred(now + self.window, f"the request budget of {self.limit} per run is spent")
+            raise Deferred(
+                now + self.window,
+                f"the request budget of {self.limit} per run is spent",
+                Outcome(Code.BUDGET_SPENT, {"limit": self.limit}),
+            )
         self.spent += 1
 
 
@@ -160,17 +169,17 @@ class AtlassianClient:
         attempt = 0
         while True:
             attempt += 1
-            outcome = await self._attempt(method, url, params, headers, json)
-            if isinstance(outcome, Reply):
-                return outcome
-            if outcome.sent and not replayable:
+            result = await self._attempt(method, url, params, headers, json)
+            if isinstance(result, Reply):
+                return result
+            if result.sent and not replayable:
                 raise Unconfirmed(
-                    f"{method} {url} ended with {outcome.failure}; not sent again, as it may have "
+                    f"{method} {url} ended with {result.failure}; not sent again, as it may have "
                     "been processed",
-                    outcome.status,
+                    result.status,
                     url,
                 )
-            await self._wait_before_retry(method, url, attempt, outcome.failure, outcome.retry_after)
+            await self._wait_before_retry(method, url, attempt, result.failure, result.retry_after)
 
     async def _attempt(
         self,
@@ -193,7 +202,12 @@ class AtlassianClient:
         if status in RETRYABLE_STATUS:
             return Failure(f"HTTP {status}", status, retry_after)
         if 300 <= status < 400:
-            raise OffSiteURL(f"{method} {url} answered a redirect, which appgov does not follow", status, url)
+            raise OffSiteURL(
+                f"{method} {url} answered a redirect, which appgov does not follow",
+                status,
+                url,
+                outcome=Outcome(Code.OFF_SITE_REDIRECT, {"method": method, "url": url}),
+            )
         reply = Reply(status, response.headers, _parse(response), str(response.url))
         if reply.data is MALFORMED:
             return Failure("a malformed JSON body", status, retry_after)
@@ -203,11 +217,19 @@ class AtlassianClient:
         self, method: str, url: str, attempt: int, failure: str, retry_after: float | None
     ) -> None:
         if attempt >= self.policy.max_attempts:
-            raise AtlassianError(f"{method} {url} failed {attempt} times, last with {failure}", url=url)
+            code = Code.SERVER_FAILING if failure.startswith("HTTP") else Code.SITE_UNREACHABLE
+            raise AtlassianError(
+                f"{method} {url} failed {attempt} times, last with {failure}",
+                url=url,
+                outcome=Outcome(code, {"url": url, "attempts": attempt, "failure": failure}),
+            )
         delay = self.policy.delay(attempt, retry_after, self._rng)
         if delay > self.policy.defer_after:
+            code = Code.RATE_LIMITED if failure == "HTTP 429" else Code.ASKED_TO_WAIT
             raise Deferred(
-                resume_time(self.clock.now(), delay), f"{url} asked to wait {delay:.0f}s ({failure})"
+                resume_time(self.clock.now(), delay),
+                f"{url} asked to wait {delay:.0f}s ({failure})",
+                Outcome(code, {"url": url, "seconds": round(delay), "failure": failure}),
             )
         self.stats.retries += 1
         await asyncio.sleep(delay)

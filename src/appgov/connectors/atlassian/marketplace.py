@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from appgov.connectors.atlassian.client import AtlassianClient, AtlassianError
 from appgov.connectors.atlassian.retry import Deferred
+from appgov.outcomes import Code
 
 GRAPHQL_QUERY = """
 query appVersions($appKey: ID!) {
@@ -29,9 +30,9 @@ query appVersions($appKey: ID!) {
 """
 
 
-# A stable reason code: the Marketplace asked appgov to wait longer than the retry policy sleeps, so
-# the app is stored without this sync's enrichment and enriched by the next sync.
-ENRICHMENT_PENDING = "enrichment_pending"
+# The Marketplace asked appgov to wait longer than the retry policy sleeps, so the app is stored
+# without this sync's enrichment and enriched by the next sync.
+ENRICHMENT_PENDING = Code.ENRICHMENT_PENDING.value
 
 
 def pending(wait: Deferred) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from appgov.clock import Clock, SystemClock
 from appgov.connectors.atlassian.client import AtlassianClient, AtlassianError
+from appgov.outcomes import Code, Outcome
 
 # What appgov asks for: the granular read scopes of every data set it reads (api-facts §1.7), plus
 # offline_access for a refresh token and read:me to know who consented. Nothing that writes.
@@ -118,10 +119,18 @@ class AuthorizationServer:
             # appgov's configuration, not a dead grant: the grant must not be marked expired for it
             if error in GRANT_GONE or (reply.status in (401, 403) and "error" not in data):
                 raise GrantGone(f"{error}: {description}".strip(": "), reply.status, reply.url)
-            raise AtlassianError(f"the token endpoint answered {error}", reply.status, reply.url)
+            raise AtlassianError(
+                f"the token endpoint answered {error}",
+                reply.status,
+                reply.url,
+                outcome=Outcome(Code.TOKEN_ENDPOINT_REFUSED, {"error": error}),
+            )
         if not isinstance(data.get("access_token"), str):
             raise AtlassianError(
-                "the token endpoint answered without an access token", reply.status, reply.url
+                "the token endpoint answered without an access token",
+                reply.status,
+                reply.url,
+                outcome=Outcome(Code.TOKEN_ENDPOINT_REFUSED, {"error": "no access token"}),
             )
         lifetime = int(data.get("expires_in") or 3600)
         return TokenSet(

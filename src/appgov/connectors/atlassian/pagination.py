@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from appgov.connectors.atlassian.client import AtlassianClient, AtlassianError, Reply
+from appgov.outcomes import Code, Outcome
 
 Cursor = dict[str, Any]
 MAX_PAGES = 100_000
@@ -47,7 +48,10 @@ def _advance(cursor: Cursor, **params: Any) -> Cursor:
 def _items(data: Any, key: str | None) -> list[Any]:
     items = data if key is None else (data or {}).get(key)
     if not isinstance(items, list):
-        raise AtlassianError(f"expected a list{' under ' + repr(key) if key else ''} in the response")
+        raise AtlassianError(
+            f"expected a list{' under ' + repr(key) if key else ''} in the response",
+            outcome=Outcome(Code.UNEXPECTED_REPLY, {"key": key}),
+        )
     return items
 
 

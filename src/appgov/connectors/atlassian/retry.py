@@ -22,6 +22,8 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
+from appgov.outcomes import Outcome
+
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 # transport failures before any byte of the request left: safe to send again, whatever the method
@@ -38,12 +40,14 @@ def idempotent(method: str, declared: bool | None = None) -> bool:
 
 
 class Deferred(Exception):
-    """Atlassian asked us to wait longer than we are willing to sleep: resume at ``resume_at``."""
+    """Atlassian asked us to wait longer than we are willing to sleep: resume at ``resume_at``;
+    ``outcome``: why, as a reason code."""
 
-    def __init__(self, resume_at: datetime, reason: str) -> None:
+    def __init__(self, resume_at: datetime, reason: str, outcome: Outcome) -> None:
         super().__init__(f"{reason}; resume at {resume_at.isoformat()}")
         self.resume_at = resume_at
         self.reason = reason
+        self.outcome = outcome
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from appgov.integrations.activity import (
     request_sync,
 )
 from appgov.storage.models import DatasetState, Domain
-from appgov.web.api.domains import DomainOut, domain_out
+from appgov.web.api.domains import DomainOut, ReasonOut, domain_out, reason_out
 from appgov.web.auth import ViewerDep, runtime_of
 
 router = APIRouter(tags=["domains"])
@@ -35,12 +35,14 @@ class DatasetOut(BaseModel):
         description="a reason code when the data set is complete but part of it waits:"
         " enrichment_pending (apps stored, their Marketplace enrichment comes with the next sync)",
     )
+    outcome: ReasonOut | None = Field(description="the reason as a code when unavailable or failed")
     completed_at: datetime | None
 
 
 class UnavailableOut(BaseModel):
     name: str
     reason: str | None
+    outcome: ReasonOut | None
 
 
 class JobOut(BaseModel):
@@ -87,6 +89,7 @@ def _dataset(state: DatasetState, note: str | None) -> DatasetOut:
         count=state.count if counted else None,
         reason=state.reason,
         note=note,
+        outcome=reason_out(state.outcome),
         completed_at=state.completed_at,
     )
 
@@ -105,7 +108,10 @@ def domain_detail(request: Request, domain_id: int, _: ViewerDep) -> DomainDetai
     return DomainDetailOut(
         **domain_out(activity.health).model_dump(),
         datasets=[_dataset(state, activity.notes.get(state.dataset)) for state in activity.datasets],
-        unavailable=[UnavailableOut(name=s.dataset, reason=s.reason) for s in activity.unavailable],
+        unavailable=[
+            UnavailableOut(name=s.dataset, reason=s.reason, outcome=reason_out(s.outcome))
+            for s in activity.unavailable
+        ],
         runs=activity.runs,
         app_changes=activity.changes,
         job=JobOut.model_validate(activity.job) if activity.job else None,

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, SecretStr
 from appgov.integrations import connect
 from appgov.integrations.domains import DomainError
 from appgov.integrations.status import DomainHealth, domain_health, domain_healths
+from appgov.outcomes import Outcome
 from appgov.storage.models import Domain
 from appgov.web.auth import ViewerDep, runtime_of
 
@@ -41,6 +42,16 @@ class WithoutInput(APIRoute):
 router = APIRouter(tags=["domains"], route_class=WithoutInput)
 
 
+class ReasonOut(BaseModel):
+    code: str = Field(description="a stable reason code; the words may change, the code does not")
+    params: dict[str, Any] = Field(description="the code's parameters (times are ISO-8601)")
+    text: str = Field(description="the code and its parameters in words, as the console shows them")
+
+
+def reason_out(outcome: Outcome | None) -> ReasonOut | None:
+    return ReasonOut(**outcome.as_json()) if outcome else None
+
+
 class DomainOut(BaseModel):
     id: int
     name: str
@@ -55,7 +66,8 @@ class DomainOut(BaseModel):
     late: bool = Field(description="the last sync was slow, or the last success is too old")
     late_reason: str | None
     status: str = Field(description="In progress, Success or Error")
-    status_reason: str | None
+    status_reason: str | None = Field(description="the outcome's words")
+    outcome: ReasonOut | None = Field(description="why the status is what it is (on a Success: a note)")
     reconsent_by: datetime | None = Field(
         description="when Atlassian ends the OAuth consent (365 days after it), once that is near: "
         "reconnect before then; null otherwise"
@@ -114,6 +126,7 @@ def domain_out(health: DomainHealth) -> DomainOut:
         late_reason=health.late_reason,
         status=health.status.label,
         status_reason=health.status.reason,
+        outcome=reason_out(health.status.outcome),
         reconsent_by=health.reconsent_by,
     )
 

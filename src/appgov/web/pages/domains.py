@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from appgov.integrations.activity import domain_activity, request_cancel, request_sync
-from appgov.integrations.status import dataset_label
+from appgov.outcomes import dataset_label
 from appgov.web.auth import Viewer, ViewerDep, runtime_of
 from appgov.web.templating import render
 

@@ -1,13 +1,13 @@
 """app enrichment: why an app's Marketplace enrichment is missing (``enrichment_pending``)
 
-Revision ID: 0005_client
+Revision ID: 0005
 Revises: 0004
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_client"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
