@@ -41,7 +41,7 @@ async def wait_for(condition: Callable[[], bool], timeout: float = DEADLINE) -> 
 
 def queue_sync(runtime: Runtime, domain_id: int, who: str = "tester") -> int:
     with runtime.sessions.begin() as session:
-        return enqueue_sync(session, domain_id, who, runtime.clock.now()).id
+        return enqueue_sync(session, domain_id, who, runtime.clock.now())[0].id
 
 
 def job(runtime: Runtime, job_id: int) -> Job:

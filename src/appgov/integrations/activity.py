@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from appgov.config import Settings
 from appgov.integrations.connect import record_audit
 from appgov.integrations.status import DomainHealth, domain_health, run_duration
-from appgov.jobs.queue import active_job, cancel_jobs, enqueue_sync
+from appgov.jobs.queue import cancel_jobs, enqueue_sync
 from appgov.storage.models import App, AppEvent, DatasetState, Domain, Job, SyncRun
 
 RUNS_SHOWN = 20
@@ -134,12 +134,10 @@ def request_sync(
     domain = session.get(Domain, domain_id)
     if domain is None:
         return None
-    existing = active_job(session, domain.id)
-    if existing is not None:
-        return existing, False
-    job = enqueue_sync(session, domain.id, actor, now, full=full)
-    record_audit(session, actor, "domain.sync_requested", domain.site_url, now, full=full, job=job.id)
-    return job, True
+    job, queued = enqueue_sync(session, domain.id, actor, now, full=full)
+    if queued:
+        record_audit(session, actor, "domain.sync_requested", domain.site_url, now, full=full, job=job.id)
+    return job, queued
 
 
 def request_cancel(session: Session, domain_id: int, actor: str, now: datetime) -> int | None:

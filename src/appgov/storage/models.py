@@ -273,15 +273,18 @@ class OAuthFlow(Base):
 
 
 class Job(Base):
-    """Background work for a domain (a sync), queued in the database so it survives restarts."""
+    """Background work of one kind (``jobs.registry``: a sync, later revoke, notify, ...), queued in
+    the database so it survives restarts. ``payload`` is the kind's input (a sync's ``full``),
+    ``result`` what it made (a sync's ``run_id``); a domain only where the kind needs one."""
 
     __tablename__ = "jobs"
     __table_args__ = (Index("ix_jobs_status_run_at", "status", "run_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16), default="sync")
-    full: Mapped[bool] = mapped_column(default=False)
+    domain_id: Mapped[int | None] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    result: Mapped[dict[str, Any] | None]
     status: Mapped[str] = mapped_column(String(16))  # queued | running | done | cancelled
     run_at: Mapped[datetime]
     created_at: Mapped[datetime]
@@ -289,7 +292,6 @@ class Job(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(128))
     claimed_until: Mapped[datetime | None]
     cancel_requested: Mapped[bool] = mapped_column(default=False)
-    run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_runs.id", ondelete="SET NULL"))
     finished_at: Mapped[datetime | None]
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, HTTPException, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from appgov.integrations.activity import (
     RUNS_SHOWN,
@@ -18,7 +18,8 @@ from appgov.integrations.activity import (
     request_cancel,
     request_sync,
 )
-from appgov.storage.models import DatasetState, Domain
+from appgov.jobs.queue import full_sync, sync_run_id
+from appgov.storage.models import DatasetState, Domain, Job
 from appgov.web.api.domains import DomainOut, domain_out
 from appgov.web.auth import ViewerDep, runtime_of
 
@@ -39,8 +40,6 @@ class UnavailableOut(BaseModel):
 
 
 class JobOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
     id: int
     domain_id: int
     status: str = Field(description="queued, running, done or cancelled")
@@ -49,6 +48,15 @@ class JobOut(BaseModel):
     requested_by: str
     cancel_requested: bool
     run_id: int | None
+
+    @classmethod
+    def of(cls, job: Job) -> JobOut:
+        """A domain's sync job (whose ``full`` and ``run_id`` are its payload's and result's)."""
+        assert job.domain_id is not None, "a sync job has a domain"
+        return cls(
+            id=job.id, domain_id=job.domain_id, status=job.status, full=full_sync(job), run_at=job.run_at,
+            requested_by=job.requested_by, cancel_requested=job.cancel_requested, run_id=sync_run_id(job),
+        )  # fmt: skip
 
 
 class DomainDetailOut(DomainOut):
@@ -102,7 +110,7 @@ def domain_detail(request: Request, domain_id: int, _: ViewerDep) -> DomainDetai
         unavailable=[UnavailableOut(name=s.dataset, reason=s.reason) for s in activity.unavailable],
         runs=activity.runs,
         app_changes=activity.changes,
-        job=JobOut.model_validate(activity.job) if activity.job else None,
+        job=JobOut.of(activity.job) if activity.job else None,
     )
 
 
@@ -133,7 +141,7 @@ def sync_now(
         if requested is None:
             raise _missing(domain_id)
         job, queued = requested
-        return SyncOut(job=JobOut.model_validate(job), queued_now=queued)
+        return SyncOut(job=JobOut.of(job), queued_now=queued)
 
 
 @router.post("/domains/{domain_id}/cancel")
