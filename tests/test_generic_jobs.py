@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from appgov.accounts.principal import cli_user
 from appgov.config import Settings
 from appgov.jobs import lifecycle
 from appgov.jobs.kinds import ClaimedJob, JobKind, Outcome
@@ -51,7 +52,7 @@ def runtime(tmp_path: Path, database_url: str) -> Runtime:
 
 def queue(runtime: Runtime, kind: str, payload: dict[str, Any]) -> int:
     with runtime.sessions.begin() as session:
-        return enqueue(session, kind, "tester", runtime.clock.now(), payload=payload).id
+        return enqueue(session, kind, cli_user("tester"), runtime.clock.now(), payload=payload).id
 
 
 def test_a_job_of_a_kind_without_a_domain_is_run_by_the_runner_and_keeps_its_result(runtime: Runtime) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, func, select
 
+from appgov.accounts.principal import cli_user
 from appgov.config import Settings
 from appgov.connectors.atlassian.retry import RetryPolicy
 from appgov.jobs import lifecycle
@@ -113,12 +114,19 @@ def test_of_two_racing_claimants_exactly_one_gets_each_job(tmp_path: Path, datab
     now = datetime.now(UTC)
     with runtime.sessions.begin() as session:
         domain = Domain(site_url="https://race.atlassian.net", name="race", products=["jira"], created_at=now,
-                        created_by="tester")  # fmt: skip
+                        created_by="tester", created_via="cli")  # fmt: skip
         session.add(domain)
         session.flush()
-        ids = [enqueue_sync(session, domain.id, "tester", now)[0].id]
+        ids = [enqueue_sync(session, domain.id, cli_user("tester"), now)[0].id]
         for _ in range(19):  # enqueue_sync keeps one active job per domain: these are rows on purpose
-            extra = Job(domain_id=domain.id, status="queued", run_at=now, created_at=now, requested_by="t")
+            extra = Job(
+                domain_id=domain.id,
+                status="queued",
+                run_at=now,
+                created_at=now,
+                requested_by="t",
+                requested_via="cli",
+            )
             session.add(extra)
             session.flush()
             ids.append(extra.id)

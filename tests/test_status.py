@@ -45,7 +45,14 @@ def grant(status: str) -> OAuthGrant:
 
 
 def job(status: str, domain_id: int = 1) -> Job:
-    return Job(domain_id=domain_id, status=status, run_at=NOW, created_at=NOW, requested_by="ada@example.com")
+    return Job(
+        domain_id=domain_id,
+        status=status,
+        run_at=NOW,
+        created_at=NOW,
+        requested_by="ada",
+        requested_via="cli",
+    )
 
 
 CASES: list[tuple[str, SyncRun | None, StatusContext, str, str | None]] = [
@@ -159,6 +166,7 @@ def test_health_is_read_from_storage(database_url: str, tmp_path: Path) -> None:
                 products=["jira"],
                 created_at=NOW,
                 created_by="x",
+                created_via="cli",
             )
             for n in ("new", "slow", "old")
         )

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
+from appgov.accounts.principal import Principal
 from appgov.storage.models import Job
 
 ACTIVE = ("queued", "running")
@@ -25,7 +26,7 @@ SYNC = "sync"
 def enqueue(
     session: Session,
     kind: str,
-    requested_by: str,
+    requested_by: Principal,
     now: datetime,
     *,
     domain_id: int | None = None,
@@ -35,7 +36,8 @@ def enqueue(
     """Queue a job of ``kind`` (at ``run_at``, by default now)."""
     job = Job(
         kind=kind, domain_id=domain_id, payload=payload or {}, status="queued", run_at=run_at or now,
-        created_at=now, requested_by=requested_by,
+        created_at=now, requested_by=requested_by.name, requested_by_user_id=requested_by.user_id,
+        requested_via=requested_by.via,
     )  # fmt: skip
     session.add(job)
     session.flush()
@@ -55,7 +57,7 @@ def active_job(session: Session, domain_id: int) -> Job | None:
 def enqueue_sync(
     session: Session,
     domain_id: int,
-    requested_by: str,
+    requested_by: Principal,
     now: datetime,
     *,
     full: bool = False,

@@ -20,12 +20,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from appgov.accounts.principal import SCHEDULER
 from appgov.integrations.domains import last_run
 from appgov.jobs.queue import SYNC, active_job, enqueue, sync_payload
 from appgov.runtime import Runtime
 from appgov.storage.models import Domain, Job, SyncRun
-
-REQUESTED_BY = "scheduler"
 
 
 class Scheduler:
@@ -88,9 +87,7 @@ class Scheduler:
 
 def _queue(session: Session, domain_id: int, now: datetime, run_at: datetime | None = None) -> Job:
     """A sync for a domain ``_plan`` found without an active job."""
-    return enqueue(
-        session, SYNC, REQUESTED_BY, now, domain_id=domain_id, payload=sync_payload(), run_at=run_at
-    )
+    return enqueue(session, SYNC, SCHEDULER, now, domain_id=domain_id, payload=sync_payload(), run_at=run_at)
 
 
 def _resumable(session: Session, run: SyncRun) -> bool:

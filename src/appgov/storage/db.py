@@ -91,9 +91,39 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     together take turns)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.execution_options(**{WRITE: True}).begin() as connection:
+    with (
+        engine.connect() as connection,
+        _foreign_key_actions_off(connection),
+        connection.execution_options(**{WRITE: True}).begin(),
+    ):
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+        _check_foreign_keys(connection)
+
+
+@contextmanager
+def _foreign_key_actions_off(connection: Connection) -> Iterator[None]:
+    """SQLite changes a table by copying it to a new one and dropping the old (Alembic's batch
+    mode); with foreign keys on, that drop would run the old table's ``ON DELETE`` actions and
+    empty or unlink every row referring to it (a domain's jobs, runs, records...). SQLite's own
+    procedure turns them off around the change and checks them before committing."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    raw.execute("PRAGMA foreign_keys=OFF")  # before BEGIN: inside a transaction it does nothing
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+        if broken:
+            raise RuntimeError(f"the migration left rows referring to nothing: {broken[:5]}")
 
 
 class Sessions(sessionmaker[Session]):

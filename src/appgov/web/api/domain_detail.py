@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
+from appgov.accounts.permissions import Permission
 from appgov.integrations.activity import (
     RUNS_SHOWN,
     AppChange,
@@ -21,7 +22,7 @@ from appgov.integrations.activity import (
 from appgov.jobs.queue import full_sync, sync_run_id
 from appgov.storage.models import DatasetState, Domain, Job
 from appgov.web.api.domains import DomainOut, domain_out
-from appgov.web.auth import ViewerDep, runtime_of
+from appgov.web.auth import Viewer, require, runtime_of
 
 router = APIRouter(tags=["domains"])
 
@@ -98,7 +99,9 @@ def _missing(domain_id: int) -> HTTPException:
 
 
 @router.get("/domains/{domain_id}")
-def domain_detail(request: Request, domain_id: int, _: ViewerDep) -> DomainDetailOut:
+def domain_detail(
+    request: Request, domain_id: int, _: Annotated[Viewer, require(Permission.READ)]
+) -> DomainDetailOut:
     runtime = runtime_of(request)
     with runtime.sessions() as session:
         activity = domain_activity(session, domain_id, runtime.settings, runtime.clock.now())
@@ -118,7 +121,7 @@ def domain_detail(request: Request, domain_id: int, _: ViewerDep) -> DomainDetai
 def domain_runs(
     request: Request,
     domain_id: int,
-    _: ViewerDep,
+    _: Annotated[Viewer, require(Permission.READ)],
     limit: Annotated[int, Query(ge=1, le=200)] = RUNS_SHOWN,
 ) -> list[RunSummary]:
     """The domain's most recent runs, newest first."""
@@ -131,13 +134,16 @@ def domain_runs(
 
 @router.post("/domains/{domain_id}/sync", status_code=202)
 def sync_now(
-    request: Request, domain_id: int, viewer: ViewerDep, body: Annotated[SyncRequest | None, Body()] = None
+    request: Request,
+    domain_id: int,
+    viewer: Annotated[Viewer, require(Permission.DOMAINS_SYNC)],
+    body: Annotated[SyncRequest | None, Body()] = None,
 ) -> SyncOut:
     """Queue a sync now; if one is already queued or running, that job is returned instead."""
     runtime = runtime_of(request)
     full = body.full if body else False
     with runtime.sessions.begin() as session:
-        requested = request_sync(session, domain_id, viewer.user.email, runtime.clock.now(), full=full)
+        requested = request_sync(session, domain_id, viewer.principal, runtime.clock.now(), full=full)
         if requested is None:
             raise _missing(domain_id)
         job, queued = requested
@@ -145,11 +151,13 @@ def sync_now(
 
 
 @router.post("/domains/{domain_id}/cancel")
-def cancel(request: Request, domain_id: int, viewer: ViewerDep) -> CancelOut:
+def cancel(
+    request: Request, domain_id: int, viewer: Annotated[Viewer, require(Permission.DOMAINS_SYNC)]
+) -> CancelOut:
     """Drop queued syncs and ask a running one to stop at its next checkpoint."""
     runtime = runtime_of(request)
     with runtime.sessions.begin() as session:
-        touched = request_cancel(session, domain_id, viewer.user.email, runtime.clock.now())
+        touched = request_cancel(session, domain_id, viewer.principal, runtime.clock.now())
     if touched is None:
         raise _missing(domain_id)
     return CancelOut(cancelled=touched)
