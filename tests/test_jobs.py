@@ -20,7 +20,7 @@ from appgov.accounts.principal import cli_user
 from appgov.config import Settings
 from appgov.connectors.atlassian.retry import RetryPolicy
 from appgov.jobs import lifecycle
-from appgov.jobs.queue import cancel_jobs, enqueue_sync, sync_run_id
+from appgov.jobs.queue import SYNC, cancel_jobs, enqueue, enqueue_sync, sync_payload, sync_run_id
 from appgov.jobs.runner import Runner
 from appgov.jobs.scheduler import Scheduler
 from appgov.runtime import Runtime
@@ -107,6 +107,40 @@ def test_two_runners_never_run_the_same_job(sim: Simulator, tmp_path: Path, data
         finished = job(runtime, job_id)
         assert (sync_run_id(finished), run.status) == (run.id, "success")
         assert finished.claimed_by in (first.worker, second.worker)
+
+
+def test_two_jobs_of_one_domain_in_one_process_never_sync_it_at_once_the_second_waits_its_turn(
+    fresh_sim: Simulator, tmp_path: Path, database_url: str
+) -> None:
+    runtime, domain, first = sync_queued(fresh_sim, tmp_path, database_url)
+    slow_users(fresh_sim)
+    with (
+        runtime.sessions.begin() as session
+    ):  # enqueue_sync keeps one active job per domain: a row on purpose
+        payload = sync_payload()
+        second = enqueue(
+            session, SYNC, cli_user("t"), runtime.clock.now(), domain_id=domain.id, payload=payload
+        ).id
+    runners = [
+        Runner(runtime, concurrency=1),
+        Runner(runtime, concurrency=1),
+    ]  # one process, as BUSY_HERE was
+
+    def one_given_back() -> bool:
+        """one of the two jobs was given back for later"""
+        return any(
+            job(runtime, j).status == "queued" and job(runtime, j).run_at > runtime.clock.now()
+            for j in (first, second)
+        )
+
+    asyncio.run(run_until(runners, one_given_back))
+
+    waiting = next(j for j in (first, second) if job(runtime, j).status == "queued")
+    ran = first if waiting == second else second
+    assert job(runtime, waiting).claimed_by is None  # given back, due again later (BUSY_RETRY)
+    assert job(runtime, ran).status == "queued"  # the runners stopped: given back to resume
+    [run] = runs(runtime, domain.id)  # one run: the domain's lease kept the other job out
+    assert run.status == "cancelled"
 
 
 def test_of_two_racing_claimants_exactly_one_gets_each_job(tmp_path: Path, database_url: str) -> None:
