@@ -78,6 +78,7 @@ def settings_for(sim: Simulator, data_dir: Path) -> dict[str, Any]:
 
 
 def connect(sim: Simulator, config: dict[str, Any]) -> None:
+    from appgov.accounts.principal import cli_user
     from appgov.config import Settings
     from appgov.integrations.domains import add_domain
     from appgov.runtime import Runtime
@@ -85,7 +86,7 @@ def connect(sim: Simulator, config: dict[str, Any]) -> None:
     runtime = Runtime.start(Settings(**{**config, "data_dir": Path(config["data_dir"])}))
     admin = sim.state["accounts"]["site_admin"]
     site_url = next(s["base_url"] for s in sim.state["sites"] if s["name"] == SITE)
-    asyncio.run(add_domain(runtime, site_url, admin["email"], admin["api_token"], "bench"))
+    asyncio.run(add_domain(runtime, site_url, admin["email"], admin["api_token"], cli_user("bench")))
 
 
 def sync_once(config: dict[str, Any]) -> dict[str, Any]:

@@ -11,11 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from appgov.storage.models import ApiToken, Domain
-from support.console import ADMIN_EMAIL, Console, SignedIn
+from support.console import ADMIN_EMAIL, Console, SignedIn, console_db
 from support.integrations import (
     audit_events,
     consent,
-    console_db,
     count,
     last_audit_id,
     query_of,
@@ -67,7 +66,8 @@ def test_add_with_an_api_token_answers_201_with_the_masked_key_and_lists_it(
     assert domain["status"] == "In progress"
     listed = signed.api("GET", "/api/v1/domains").json()
     assert [d["id"] for d in listed] == [domain["id"]]
-    assert [e.actor for e in audit_events(console, "domain.added", mark)] == [ADMIN_EMAIL]
+    added = audit_events(console, "domain.added", mark)
+    assert [(e.actor, e.actor_via) for e in added] == [(ADMIN_EMAIL, "api")]  # the REST API, not a page
 
 
 @pytest.mark.parametrize(

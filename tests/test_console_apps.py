@@ -209,7 +209,7 @@ def test_paging_walks_every_app_once_keeping_sort_and_filters(
 def test_filters_select_by_domain_status_and_text(
     admin: SignedIn, apps: list[dict[str, Any]], console: Console, changed: dict[str, dict[str, Any]]
 ) -> None:
-    ids = domain_ids(console.data_dir)
+    ids = domain_ids(console)
     wiki = shown(admin, domain=ids["acme-wiki"])
     assert sorted(ids_of(wiki)) == sorted(a["id"] for a in apps if a["domain"] == "acme-wiki")
     removed = shown(admin, status="removed")

@@ -20,8 +20,8 @@ from appgov.runtime import Runtime
 from appgov.storage.models import Base, WebSession
 from appgov.web.app import create_app
 from appgov.web.auth import UNSAFE_METHODS
-from support.console import Console, SignedIn
-from support.integrations import console_db, domain_named, running_console, wait_idle
+from support.console import Console, SignedIn, console_db
+from support.integrations import domain_named, running_console, wait_idle
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from appgov.jobs.queue import full_sync, sync_payload, sync_run_id
 from appgov.storage.models import AuditEvent, Job, SyncRun
 from support.cli import appgov
-from support.console import ADMIN_EMAIL, Console, SignedIn
-from support.console_data import Page, console_db, domain_ids, seeded_console
+from support.console import ADMIN_EMAIL, Console, SignedIn, console_db
+from support.console_data import Page, domain_ids, seeded_console
 from support.oauth_browser import private_simulator
 from support.simulator import Simulator
 
@@ -49,17 +50,17 @@ def admin(console: Console) -> SignedIn:
 
 @pytest.fixture(scope="module")
 def ids(console: Console) -> dict[str, int]:
-    return domain_ids(console.data_dir)
+    return domain_ids(console)
 
 
 def queue_for_later(console: Console, domain_id: int) -> int:
     """A sync queued for an hour from now (as the scheduler queues a deferred run's resumption):
     no runner takes it before the test is done with it."""
     now = datetime.now(UTC)
-    with console_db(console.data_dir) as session:
+    with console_db(console) as session:
         job = Job(
             domain_id=domain_id, status="queued", run_at=now + timedelta(hours=1), created_at=now,
-            requested_by="scheduler",
+            payload=sync_payload(), requested_by="scheduler", requested_via="scheduler",
         )  # fmt: skip
         session.add(job)
         session.flush()
@@ -67,7 +68,7 @@ def queue_for_later(console: Console, domain_id: int) -> int:
 
 
 def job_row(console: Console, job_id: int) -> Job:
-    with console_db(console.data_dir) as session:
+    with console_db(console) as session:
         return session.get_one(Job, job_id)
 
 
@@ -127,7 +128,7 @@ def test_the_status_is_the_one_the_integrations_page_shows(admin: SignedIn, ids:
 def test_recent_runs_show_their_duration_status_requests_and_retries(
     console: Console, admin: SignedIn, ids: dict[str, int]
 ) -> None:
-    with console_db(console.data_dir) as session:
+    with console_db(console) as session:
         run = session.scalars(select(SyncRun).where(SyncRun.domain_id == ids["acme"])).one()
     assert run.finished_at is not None
     rows = Page(admin.get(f"/domains/{ids['acme']}").text).rows("runs")
@@ -176,7 +177,7 @@ def test_cancel_drops_a_queued_sync_and_the_page_stops_polling(
     assert "hx-trigger" not in page
     assert "Cancelled" in page
     assert admin.api("POST", f"/api/v1/domains/{domain_id}/cancel").json() == {"cancelled": 0}
-    with console_db(console.data_dir) as session:
+    with console_db(console) as session:
         audit = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
     assert audit is not None
     assert (audit.action, audit.actor, audit.detail) == ("domain.sync_cancelled", ADMIN_EMAIL, {"jobs": 1})
@@ -192,7 +193,7 @@ def test_sync_now_while_a_sync_is_queued_hands_back_that_job(
     assert (answer.json()["job"]["id"], answer.json()["queued_now"]) == (job_id, False)
     form = admin.post_form(f"/domains/{domain_id}/sync")
     assert form.headers["location"] == f"/domains/{domain_id}?notice=busy"
-    with console_db(console.data_dir) as session:
+    with console_db(console) as session:
         assert session.scalars(
             select(Job.id).where(Job.domain_id == domain_id, Job.status == "queued")
         ).all() == [job_id]
@@ -207,10 +208,10 @@ def test_sync_now_queues_a_full_sync_and_the_runner_completes_it(
     domain_id = ids["acme"]
     answer = admin.post_form(f"/domains/{domain_id}/sync", {"full": "true"})
     assert answer.headers["location"] == f"/domains/{domain_id}?notice=queued"
-    with console_db(console.data_dir) as session:
+    with console_db(console) as session:
         job = session.scalars(select(Job).where(Job.domain_id == domain_id).order_by(Job.id.desc())).first()
     assert job is not None
-    assert (job.requested_by, job.full) == (ADMIN_EMAIL, True)
+    assert (job.requested_by, full_sync(job)) == (ADMIN_EMAIL, True)
     deadline = time.monotonic() + JOB_DEADLINE
     while job_row(console, job.id).status in ("queued", "running"):
         assert time.monotonic() < deadline, (
@@ -220,7 +221,7 @@ def test_sync_now_queues_a_full_sync_and_the_runner_completes_it(
     done = job_row(console, job.id)
     assert done.status == "done"
     runs = admin.get(f"/api/v1/domains/{domain_id}/runs").json()
-    assert (runs[0]["id"], runs[0]["status"], runs[0]["full"]) == (done.run_id, "success", True)
+    assert (runs[0]["id"], runs[0]["status"], runs[0]["full"]) == (sync_run_id(done), "success", True)
     assert "hx-trigger" not in admin.get(f"/domains/{domain_id}/activity").text
 
 

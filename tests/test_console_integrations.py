@@ -23,14 +23,13 @@ from appgov.storage.models import (
     SyncRun,
 )
 from appgov.web.templating import ago
-from support.console import ADMIN_EMAIL, Console, SignedIn
+from support.console import ADMIN_EMAIL, Console, SignedIn, console_db
 from support.integrations import (
     add_site,
     added,
     audit_events,
     consent,
     consent_to_picker,
-    console_db,
     count,
     domain_named,
     last_audit_id,
@@ -84,7 +83,8 @@ def test_add_connects_the_picked_site_with_its_api_key_and_starts_its_first_sync
     domain = domain_named(console, "acme")
     assert domain is not None
     assert domain.cloud_id == sim.site("acme")["cloud_id"]
-    assert domain.created_by == ADMIN_EMAIL
+    assert (domain.created_by, domain.created_via) == (ADMIN_EMAIL, "console")
+    assert domain.created_by_user_id is not None  # the user, as the console knows them
     with console_db(console) as session:
         token = session.scalar(select(ApiToken).where(ApiToken.domain_id == domain.id))
         grant = session.get(OAuthGrant, domain.oauth_grant_id)
@@ -94,9 +94,9 @@ def test_add_connects_the_picked_site_with_its_api_key_and_starts_its_first_sync
     assert grant is not None
     assert grant.status == "active"
     assert len(jobs) == 1  # ingestion started at once
-    assert jobs[0].requested_by == ADMIN_EMAIL
+    assert (jobs[0].requested_by_user_id, jobs[0].requested_via) == (domain.created_by_user_id, "console")
     added = audit_events(console, "domain.added", mark)
-    assert [(a.actor, a.target) for a in added] == [(ADMIN_EMAIL, domain.site_url)]
+    assert [(a.actor, a.actor_via, a.target) for a in added] == [(ADMIN_EMAIL, "console", domain.site_url)]
 
     assert f'href="/domains/{domain.id}"' in listing
     assert "\u2022\u2022\u2022\u2022" + admin["api_token"][-4:] in listing

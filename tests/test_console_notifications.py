@@ -12,8 +12,8 @@ from sqlalchemy import delete, select
 
 from appgov.storage.models import Domain, Notification, User
 from support.cli import appgov
-from support.console import ADMIN_EMAIL, Console, SignedIn
-from support.console_data import Page, console_db, domain_ids, seeded_console
+from support.console import ADMIN_EMAIL, Console, SignedIn, console_db
+from support.console_data import Page, domain_ids, seeded_console
 from support.simulator import Simulator
 
 OTHER_EMAIL = "other@example.com"
@@ -44,8 +44,8 @@ def inbox(console: Console) -> dict[str, int]:
     """Four notifications for the admin (oldest to newest: read ready, unread error, unread hostile
     error, one whose domain is gone) and one for another user; ids by name."""
     now = datetime.now(UTC)
-    acme = domain_ids(console.data_dir)["acme"]
-    with console_db(console.data_dir) as session:
+    acme = domain_ids(console)["acme"]
+    with console_db(console) as session:
         session.execute(delete(Notification))
         users = {u.email: u.id for u in session.scalars(select(User))}
         admin, other = users[ADMIN_EMAIL], users[OTHER_EMAIL]
@@ -90,7 +90,7 @@ def test_the_list_is_the_users_own_newest_first_with_unread_highlighted(
     assert [e["data-read"] for e in items] == ["no", "no", "no", "yes"]
     assert [("unread" in e["class"]) for e in items] == [True, True, True, False]
     assert page.ids["unread-count"] == "3"
-    acme = domain_ids(console.data_dir)["acme"]
+    acme = domain_ids(console)["acme"]
     domain_links = [a["href"] for a in page.anchors if a["href"].startswith("/domains/")]
     assert domain_links == [f"/domains/{acme}"] * 3  # the orphan has no link: its domain is gone
     assert "not for the admin" not in admin.get("/notifications").text
@@ -111,7 +111,7 @@ def test_mark_all_read_clears_the_unread_count(
     page = listed(admin)
     assert "unread-count" not in page.ids
     assert {e["data-read"] for e in page.elements.values() if "data-notification" in e} == {"yes"}
-    with console_db(console.data_dir) as session:
+    with console_db(console) as session:
         theirs = session.get_one(Notification, inbox["theirs"])
     assert theirs.read_at is None  # another user's stay unread
 
@@ -133,14 +133,14 @@ def test_the_api_lists_and_marks_chosen_notifications_read(admin: SignedIn, inbo
 def test_a_deleted_domain_leaves_its_notifications_without_a_link(
     admin: SignedIn, inbox: dict[str, int], console: Console
 ) -> None:
-    with console_db(console.data_dir) as session:
+    with console_db(console) as session:
         ghost = Domain(site_url="https://ghost.atlassian.net", name="ghost", products=["jira"],
-                       created_at=datetime.now(UTC), created_by=ADMIN_EMAIL)  # fmt: skip
+                       created_at=datetime.now(UTC), created_by="tester", created_via="cli")  # fmt: skip
         session.add(ghost)
         session.flush()
         session.get_one(Notification, inbox["orphan"]).domain_id = ghost.id
     assert f"/domains/{ghost.id}" in admin.get("/notifications").text
-    with console_db(console.data_dir) as session:
+    with console_db(console) as session:
         session.delete(session.get_one(Domain, ghost.id))
     page = admin.get("/notifications").text
     assert f"/domains/{ghost.id}" not in page

@@ -19,10 +19,9 @@ from sqlalchemy import select
 from appgov.integrations.connect import check_redirect_uri, state_hash
 from appgov.integrations.domains import DomainError
 from appgov.storage.models import OAuthFlow
-from support.console import Console, SignedIn, csrf_of
+from support.console import Console, SignedIn, console_db, csrf_of
 from support.integrations import (
     consent,
-    console_db,
     console_secrets,
     expire_flows,
     query_of,

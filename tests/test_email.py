@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 
 from appgov.accounts.users import create_user
 from appgov.connectors.atlassian.retry import RetryPolicy
-from appgov.jobs.queue import enqueue_sync
 from appgov.notify import events
 from appgov.notify.mailer import MailSender
 from appgov.runtime import Runtime
@@ -25,6 +24,7 @@ from appgov.storage.models import App, Domain, Notification, OutboxMessage, Sync
 from support.cli import appgov
 from support.clock import FakeClock
 from support.console import ADMIN_EMAIL, Console
+from support.jobs import queue_sync
 from support.product import connect, revoke_api_tokens, runtime_for, sync
 from support.simulator import Simulator
 from support.smtp import SmtpServer
@@ -204,8 +204,7 @@ def test_appgov_serve_syncs_a_queued_domain_in_the_background_and_emails_its_adm
     try:
         runtime = runtime_for(sim, console.data_dir)  # the console's own database
         domain = connect(runtime, sim, added_by=ADMIN_EMAIL)
-        with runtime.sessions.begin() as session:
-            enqueue_sync(session, domain.id, ADMIN_EMAIL, runtime.clock.now())
+        queue_sync(runtime, domain.id, ADMIN_EMAIL)
         deadline = time.monotonic() + 90
         while not smtp.inbox.messages:
             assert time.monotonic() < deadline, f"no email within 90 s:\n{console.log()}"

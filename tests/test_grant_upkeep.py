@@ -25,9 +25,9 @@ from appgov.integrations.status import DomainHealth, domain_health
 from appgov.runtime import Runtime
 from appgov.storage.models import Domain, Notification, OAuthFlow, OAuthGrant, OutboxMessage
 from support.clock import FakeClock
-from support.console import ADMIN_EMAIL, Console, SignedIn
+from support.console import ADMIN_EMAIL, Console, SignedIn, console_db
 from support.grants import consent, oauth_runtime
-from support.integrations import added, console_db, running_console, signed_in, token_requests, wait_idle
+from support.integrations import added, running_console, signed_in, token_requests, wait_idle
 from support.product import connect, sync
 from support.simulator import Simulator
 

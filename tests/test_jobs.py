@@ -16,9 +16,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, func, select
 
+from appgov.accounts.principal import cli_user
 from appgov.config import Settings
 from appgov.connectors.atlassian.retry import RetryPolicy
-from appgov.jobs.queue import cancel_jobs, claim_job, enqueue_sync, finish_job
+from appgov.jobs import lifecycle
+from appgov.jobs.queue import SYNC, cancel_jobs, enqueue, enqueue_sync, sync_payload, sync_run_id
 from appgov.jobs.runner import Runner
 from appgov.jobs.scheduler import Scheduler
 from appgov.runtime import Runtime
@@ -85,7 +87,7 @@ def test_a_queued_job_is_claimed_run_and_marked_done_with_its_run(
 
     done = job(runtime, job_id)
     [run] = runs(runtime, domain.id)
-    assert (done.run_id, done.claimed_by, run.status) == (run.id, runner.worker, "success")
+    assert (sync_run_id(done), done.claimed_by, run.status) == (run.id, runner.worker, "success")
     assert_users_are_the_ground_truth(runtime, sim, domain.id)
 
 
@@ -103,8 +105,42 @@ def test_two_runners_never_run_the_same_job(sim: Simulator, tmp_path: Path, data
     for domain, job_id in zip(domains, jobs, strict=True):
         [run] = runs(runtime, domain.id)  # one run per job: no job ran twice
         finished = job(runtime, job_id)
-        assert (finished.run_id, run.status) == (run.id, "success")
+        assert (sync_run_id(finished), run.status) == (run.id, "success")
         assert finished.claimed_by in (first.worker, second.worker)
+
+
+def test_two_jobs_of_one_domain_in_one_process_never_sync_it_at_once_the_second_waits_its_turn(
+    fresh_sim: Simulator, tmp_path: Path, database_url: str
+) -> None:
+    runtime, domain, first = sync_queued(fresh_sim, tmp_path, database_url)
+    slow_users(fresh_sim)
+    with (
+        runtime.sessions.begin() as session
+    ):  # enqueue_sync keeps one active job per domain: a row on purpose
+        payload = sync_payload()
+        second = enqueue(
+            session, SYNC, cli_user("t"), runtime.clock.now(), domain_id=domain.id, payload=payload
+        ).id
+    runners = [
+        Runner(runtime, concurrency=1),
+        Runner(runtime, concurrency=1),
+    ]  # one process, as BUSY_HERE was
+
+    def one_given_back() -> bool:
+        """one of the two jobs was given back for later"""
+        return any(
+            job(runtime, j).status == "queued" and job(runtime, j).run_at > runtime.clock.now()
+            for j in (first, second)
+        )
+
+    asyncio.run(run_until(runners, one_given_back))
+
+    waiting = next(j for j in (first, second) if job(runtime, j).status == "queued")
+    ran = first if waiting == second else second
+    assert job(runtime, waiting).claimed_by is None  # given back, due again later (BUSY_RETRY)
+    assert job(runtime, ran).status == "queued"  # the runners stopped: given back to resume
+    [run] = runs(runtime, domain.id)  # one run: the domain's lease kept the other job out
+    assert run.status == "cancelled"
 
 
 def test_of_two_racing_claimants_exactly_one_gets_each_job(tmp_path: Path, database_url: str) -> None:
@@ -112,12 +148,19 @@ def test_of_two_racing_claimants_exactly_one_gets_each_job(tmp_path: Path, datab
     now = datetime.now(UTC)
     with runtime.sessions.begin() as session:
         domain = Domain(site_url="https://race.atlassian.net", name="race", products=["jira"], created_at=now,
-                        created_by="tester")  # fmt: skip
+                        created_by="tester", created_via="cli")  # fmt: skip
         session.add(domain)
         session.flush()
-        ids = [enqueue_sync(session, domain.id, "tester", now).id]
+        ids = [enqueue_sync(session, domain.id, cli_user("tester"), now)[0].id]
         for _ in range(19):  # enqueue_sync keeps one active job per domain: these are rows on purpose
-            extra = Job(domain_id=domain.id, status="queued", run_at=now, created_at=now, requested_by="t")
+            extra = Job(
+                domain_id=domain.id,
+                status="queued",
+                run_at=now,
+                created_at=now,
+                requested_by="t",
+                requested_via="cli",
+            )
             session.add(extra)
             session.flush()
             ids.append(extra.id)
@@ -127,9 +170,8 @@ def test_of_two_racing_claimants_exactly_one_gets_each_job(tmp_path: Path, datab
     def claimant(name: str) -> None:
         start.wait()
         for job_id in ids:
-            with runtime.sessions.begin() as session:
-                if claim_job(session, job_id, name, now, now + timedelta(minutes=1)) is not None:
-                    won[name].append(job_id)
+            if lifecycle.claim(runtime.sessions, job_id, name, now, now + timedelta(minutes=1)) is not None:
+                won[name].append(job_id)
 
     threads = [threading.Thread(target=claimant, args=(name,)) for name in won]
     for thread in threads:
@@ -157,7 +199,7 @@ def test_a_job_whose_runner_died_is_taken_again_and_resumes_the_same_run(
     taken = job(runtime, job_id)
     assert taken.claimed_by == runner.worker
     [run] = runs(runtime, domain.id)  # the same run, resumed from its checkpoints
-    assert (run.id, run.status, taken.run_id) == (interrupted.id, "success", interrupted.id)
+    assert (run.id, run.status, sync_run_id(taken)) == (interrupted.id, "success", interrupted.id)
     assert_users_are_the_ground_truth(runtime, sim, domain.id)
 
 
@@ -189,7 +231,7 @@ def test_cancel_stops_a_running_sync_which_ends_cancelled_with_its_checkpoint_an
     assert checkpoint is not None  # kept for the next sync
     with runtime.sessions() as session:
         assert session.get_one(Domain, domain.id).lease_owner is None
-    assert job(runtime, job_id).run_id == run.id
+    assert sync_run_id(job(runtime, job_id)) == run.id
 
     fresh_sim.control("DELETE", "/faults")
     fresh_sim.control("DELETE", "/log")
@@ -262,10 +304,11 @@ def scheduled(runtime: Runtime, interval: int = 60, jitter: int = 10) -> tuple[S
 def finish_queued(runtime: Runtime) -> None:
     """Close every queued job as a runner would (claim, then done)."""
     now = runtime.clock.now()
-    with runtime.sessions.begin() as session:
-        for queued in session.scalars(select(Job.id).where(Job.status == "queued")).all():
-            claim_job(session, queued, "test-runner", now, now + timedelta(minutes=1))
-            finish_job(session, queued, "test-runner", "done", None, now)
+    with runtime.sessions() as session:
+        queued = session.scalars(select(Job.id).where(Job.status == "queued")).all()
+    for job_id in queued:
+        lifecycle.claim(runtime.sessions, job_id, "test-runner", now, now + timedelta(minutes=1))
+        lifecycle.settle(runtime.sessions, job_id, "test-runner", "done", now)
 
 
 def next_sync(runtime: Runtime, domain_id: int) -> datetime:

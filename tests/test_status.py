@@ -61,7 +61,14 @@ def grant(status: str) -> OAuthGrant:
 
 
 def job(status: str, domain_id: int = 1) -> Job:
-    return Job(domain_id=domain_id, status=status, run_at=NOW, created_at=NOW, requested_by="ada@example.com")
+    return Job(
+        domain_id=domain_id,
+        status=status,
+        run_at=NOW,
+        created_at=NOW,
+        requested_by="ada",
+        requested_via="cli",
+    )
 
 
 CASES: list[tuple[str, SyncRun | None, StatusContext, str, str | None]] = [
@@ -211,6 +218,7 @@ def test_health_is_read_from_storage(database_url: str, tmp_path: Path) -> None:
                 products=["jira"],
                 created_at=NOW,
                 created_by="x",
+                created_via="cli",
             )
             for n in ("new", "slow", "old")
         )
@@ -292,7 +300,7 @@ def test_the_healths_of_many_domains_take_as_many_queries_as_one(database_url: s
         for n in range(5):
             domain = Domain(
                 name=f"d{n}", site_url=f"https://d{n}.atlassian.net", products=["jira"], created_at=NOW,
-                created_by="x",
+                created_by="x", created_via="cli",
             )  # fmt: skip
             session.add(domain)
             session.flush()

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from appgov import __version__
 from appgov.accounts.passwords import PasswordRejected
+from appgov.accounts.principal import cli_user
 from appgov.accounts.users import UserExists, create_user
 from appgov.connectors.atlassian.sites import SiteURLError
 from appgov.demo.cli import demo_app
@@ -70,7 +71,9 @@ def domains_add(
     token = getpass.getpass("API token: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
     runtime = Runtime.start()
     try:
-        domain = asyncio.run(add_domain(runtime, site_url, email, token, added_by=getpass.getuser()))
+        domain = asyncio.run(
+            add_domain(runtime, site_url, email, token, added_by=cli_user(getpass.getuser()))
+        )
     except (SiteURLError, DomainError) as err:
         raise fail(str(err)) from None
     console.print(f"Connected [bold]{domain.name}[/bold] ({domain.site_url}): {', '.join(domain.products)}")

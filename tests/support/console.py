@@ -10,11 +10,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy.orm import Session
 
+from appgov.storage.db import make_engine, session_factory
 from support.simulator import Simulator
 
 ADMIN_EMAIL = "admin@example.com"
@@ -136,3 +140,16 @@ class SignedIn:
     def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {"X-CSRF-Token": self.csrf_token, **kwargs.pop("headers", {})}
         return self.client.request(method, path, headers=headers, **kwargs)
+
+
+@contextmanager
+def console_db(console: Console) -> Iterator[Session]:
+    """A transaction on the console's own database (SQLite or PostgreSQL), to read what it stored or
+    to seed it; committed on a clean exit."""
+    url = console.env.get("APPGOV_DATABASE_URL") or f"sqlite:///{console.data_dir / 'appgov.db'}"
+    engine = make_engine(url)
+    try:
+        with session_factory(engine).begin() as session:
+            yield session
+    finally:
+        engine.dispose()

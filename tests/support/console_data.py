@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from appgov.storage.db import make_engine, session_factory
 from appgov.storage.models import Domain
 from support.cli import add_site, appgov
-from support.console import Console, free_port
+from support.console import Console, console_db, free_port
 from support.simulator import Simulator
 
 
@@ -47,19 +44,8 @@ def seeded_console(
     running.stop()
 
 
-@contextmanager
-def console_db(data_dir: Path) -> Iterator[Session]:
-    """A session on the console's own SQLite database (committed on a clean exit)."""
-    engine = make_engine(f"sqlite:///{data_dir / 'appgov.db'}")
-    try:
-        with session_factory(engine).begin() as session:
-            yield session
-    finally:
-        engine.dispose()
-
-
-def domain_ids(data_dir: Path) -> dict[str, int]:
-    with console_db(data_dir) as session:
+def domain_ids(console: Console) -> dict[str, int]:
+    with console_db(console) as session:
         return {name: id_ for id_, name in session.execute(select(Domain.id, Domain.name))}
 
 

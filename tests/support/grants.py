@@ -12,7 +12,7 @@ from appgov.connectors.atlassian.oauth import READ_SCOPES, TokenSet
 from appgov.integrations.domains import connect_oauth_domain
 from appgov.integrations.grants import accessible_resources, consenting_account, store_grant
 from appgov.runtime import Runtime
-from support.product import runtime_for
+from support.product import principal_for, runtime_for
 from support.simulator import Simulator
 
 
@@ -54,5 +54,5 @@ def consent(sim: Simulator, runtime: Runtime, sites: list[str], added_by: str = 
         accessible_resources(runtime.settings.api_url, tokens.access_token, runtime.verify)
     )
     for resource in resources:
-        connect_oauth_domain(runtime, grant.id, resource, added_by)
+        connect_oauth_domain(runtime, grant.id, resource, principal_for(runtime, added_by))
     return grant.id

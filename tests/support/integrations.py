@@ -6,20 +6,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
 
 from appgov.demo.forms import form_posting_to
 from appgov.jobs.queue import ACTIVE
 from appgov.security.secrets import SecretBox
-from appgov.storage.db import make_engine, session_factory
 from appgov.storage.models import AuditEvent, Domain, Job, OAuthFlow, SyncRun
-from support.console import Console, SignedIn, console_simulator, free_port
+from support.console import Console, SignedIn, console_db, console_simulator, free_port
 from support.oauth_browser import Browser
 from support.simulator import Simulator
 
@@ -102,18 +99,6 @@ def added(console: Console, signed: SignedIn, site: str = "acme") -> Domain:
     return domain
 
 
-@contextmanager
-def console_db(console: Console) -> Iterator[Session]:
-    """A session on the console's own database, to read what it stored."""
-    url = console.env.get("APPGOV_DATABASE_URL") or f"sqlite:///{console.data_dir / 'appgov.db'}"
-    engine = make_engine(url)
-    try:
-        with session_factory(engine)() as session:
-            yield session
-    finally:
-        engine.dispose()
-
-
 def console_secrets(console: Console) -> SecretBox:
     return SecretBox.from_settings(console.env.get("APPGOV_SECRET_KEY"), console.data_dir)
 
@@ -194,4 +179,3 @@ def expire_flows(console: Console) -> None:
     """Ten minutes pass for every consent in flight (their expiry moved to their start)."""
     with console_db(console) as session:
         session.execute(update(OAuthFlow).values(expires_at=OAuthFlow.created_at))
-        session.commit()

@@ -15,6 +15,7 @@ from appgov.jobs.queue import enqueue_sync
 from appgov.jobs.runner import Runner
 from appgov.runtime import Runtime
 from appgov.storage.models import Job
+from support.product import principal_for
 from support.simulator import Simulator
 
 DEADLINE = 90.0
@@ -40,8 +41,9 @@ async def wait_for(condition: Callable[[], bool], timeout: float = DEADLINE) -> 
 
 
 def queue_sync(runtime: Runtime, domain_id: int, who: str = "tester") -> int:
+    principal = principal_for(runtime, who)
     with runtime.sessions.begin() as session:
-        return enqueue_sync(session, domain_id, who, runtime.clock.now()).id
+        return enqueue_sync(session, domain_id, principal, runtime.clock.now())[0].id
 
 
 def job(runtime: Runtime, job_id: int) -> Job:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from sqlalchemy import select
+
+from appgov.accounts.principal import Principal, Via, cli_user
 from appgov.config import Settings
 from appgov.connectors.atlassian.retry import RetryPolicy
 from appgov.integrations.domains import add_domain
 from appgov.runtime import Runtime
-from appgov.storage.models import Domain, SyncRun
+from appgov.storage.models import Domain, SyncRun, User
 from appgov.sync.service import sync_domain
 from support.simulator import Simulator
 
@@ -31,9 +34,18 @@ def connect(
     runtime: Runtime, sim: Simulator, site: str = "acme", who: str = "site_admin", added_by: str = "tester"
 ) -> Domain:
     account = sim.state["accounts"][who]
+    principal = principal_for(runtime, added_by)
     return asyncio.run(
-        add_domain(runtime, sim.site_url(site), account["email"], account["api_token"], added_by)
+        add_domain(runtime, sim.site_url(site), account["email"], account["api_token"], principal)
     )
+
+
+def principal_for(runtime: Runtime, name: str) -> Principal:
+    """The console user with this email when there is one (as the console acts), else a system user
+    of the command line."""
+    with runtime.sessions() as session:
+        user = session.scalar(select(User).where(User.email == name))
+    return Principal.of_user(user, Via.CONSOLE) if user is not None else cli_user(name)
 
 
 def sync(runtime: Runtime, domain: Domain, policy: RetryPolicy | None = None) -> SyncRun:

@@ -12,10 +12,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from appgov.accounts.principal import Principal
+from appgov.audit.trail import record_audit
 from appgov.config import Settings
-from appgov.integrations.connect import record_audit
 from appgov.integrations.status import DomainHealth, domain_health, run_duration
-from appgov.jobs.queue import active_job, cancel_jobs, enqueue_sync
+from appgov.jobs.queue import cancel_jobs, enqueue_sync
 from appgov.outcomes import stored
 from appgov.storage.models import App, AppEvent, DatasetState, Domain, Job, SyncRun
 
@@ -149,22 +150,20 @@ def domain_activity(
 
 
 def request_sync(
-    session: Session, domain_id: int, actor: str, now: datetime, *, full: bool
+    session: Session, domain_id: int, actor: Principal, now: datetime, *, full: bool
 ) -> tuple[Job, bool] | None:
     """Queue a sync (True), or hand back the one already queued or running (False); None when the
     domain does not exist."""
     domain = session.get(Domain, domain_id)
     if domain is None:
         return None
-    existing = active_job(session, domain.id)
-    if existing is not None:
-        return existing, False
-    job = enqueue_sync(session, domain.id, actor, now, full=full)
-    record_audit(session, actor, "domain.sync_requested", domain.site_url, now, full=full, job=job.id)
-    return job, True
+    job, queued = enqueue_sync(session, domain.id, actor, now, full=full)
+    if queued:
+        record_audit(session, actor, "domain.sync_requested", domain.site_url, now, full=full, job=job.id)
+    return job, queued
 
 
-def request_cancel(session: Session, domain_id: int, actor: str, now: datetime) -> int | None:
+def request_cancel(session: Session, domain_id: int, actor: Principal, now: datetime) -> int | None:
     """Cancel queued jobs and ask a running one to stop; how many jobs that touched (None when the
     domain does not exist)."""
     domain = session.get(Domain, domain_id)

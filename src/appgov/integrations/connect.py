@@ -1,6 +1,6 @@
 """A domain's lifecycle, shared by the console's pages and its REST API: add (OAuth consent, then the
 site and its API token), reconnect, replace the API token, delete. Every action leaves an
-``AuditEvent`` whose actor is the signed-in user's email.
+``AuditEvent`` (``audit.trail``) whose actor is the ``Principal`` that acted.
 
 The consent (reliability OA-01, OA-02):
 
@@ -26,6 +26,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from appgov.accounts.principal import Principal
+from appgov.audit.trail import record_audit
 from appgov.connectors.atlassian.client import AtlassianError
 from appgov.connectors.atlassian.oauth import GrantGone
 from appgov.connectors.atlassian.sites import SiteURLError, normalize_site_url
@@ -143,7 +145,12 @@ async def start_consent(runtime: Runtime, session_id: str, domain_id: int | None
 
 
 async def finish_consent(
-    runtime: Runtime, session_id: str, state: str | None, code: str | None, error: str | None, actor: str
+    runtime: Runtime,
+    session_id: str,
+    state: str | None,
+    code: str | None,
+    error: str | None,
+    actor: Principal,
 ) -> ConsentFinished:
     """Atlassian's answer on the callback: the state is checked before anything is asked of Atlassian."""
     flow = _claim(runtime, session_id, state)
@@ -221,7 +228,7 @@ async def _grant_from_code(
     return grant, email, kept
 
 
-def _rebind(session: Session, flow: OAuthFlow, actor: str, now: datetime) -> AuditEvent:
+def _rebind(session: Session, flow: OAuthFlow, actor: Principal, now: datetime) -> AuditEvent:
     """Reconnect: the fresh grant now reads the domain, and a sync is queued at once."""
     domain = session.get(Domain, flow.domain_id) if flow.domain_id else None
     if domain is None:
@@ -279,7 +286,13 @@ def _open_flow(runtime: Runtime, session: Session, flow_id: int, session_id: str
 
 
 async def connect_site(
-    runtime: Runtime, flow_id: int, session_id: str, cloud_id: str, email: str, api_token: str, actor: str
+    runtime: Runtime,
+    flow_id: int,
+    session_id: str,
+    cloud_id: str,
+    email: str,
+    api_token: str,
+    actor: Principal,
 ) -> Done:
     """Connect the picked site with its API token (validated first); its first sync starts at once."""
     with runtime.sessions() as session:
@@ -312,7 +325,9 @@ async def connect_site(
         return Done(domain.id, event.id)
 
 
-async def add_with_token(runtime: Runtime, site_url: str, email: str, api_token: str, actor: str) -> Done:
+async def add_with_token(
+    runtime: Runtime, site_url: str, email: str, api_token: str, actor: Principal
+) -> Done:
     """Connect a site with an API token alone (the REST API's add); its first sync starts at once."""
     try:
         domain = await add_domain(runtime, site_url, clean_email(email), api_token, actor)
@@ -337,7 +352,9 @@ def clean_email(email: str) -> str:
 # --- edit the API key, delete ---------------------------------------------------------------------
 
 
-async def replace_api_token(runtime: Runtime, domain_id: int, email: str, api_token: str, actor: str) -> Done:
+async def replace_api_token(
+    runtime: Runtime, domain_id: int, email: str, api_token: str, actor: Principal
+) -> Done:
     """The new token is validated against the site first; when it fails, the old one stays."""
     with runtime.sessions() as session:
         site_url = _domain(session, domain_id).site_url
@@ -361,7 +378,7 @@ async def replace_api_token(runtime: Runtime, domain_id: int, email: str, api_to
         return Done(domain.id, event.id)
 
 
-def delete_domain(runtime: Runtime, domain_id: int, actor: str) -> Done:
+def delete_domain(runtime: Runtime, domain_id: int, actor: Principal) -> Done:
     """Queued jobs cancelled and a running one asked to stop; the domain's secrets and data deleted
     (its row cascades), and its grant when no other domain uses it. The audit trail keeps the record."""
     now = runtime.clock.now()
@@ -393,13 +410,3 @@ def _domain(session: Session, domain_id: int) -> Domain:
     if domain is None:
         raise DomainNotFound(f"no domain has the id {domain_id}")
     return domain
-
-
-def record_audit(
-    session: Session, actor: str, action: str, target: str, now: datetime, **detail: Any
-) -> AuditEvent:
-    """Who did what to which site; kept after the domain is gone."""
-    event = AuditEvent(at=now, actor=actor, action=action, target=target, detail=detail)
-    session.add(event)
-    session.flush()
-    return event

@@ -12,6 +12,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from appgov.accounts.principal import Principal
 from appgov.connectors.atlassian.client import AtlassianClient, AtlassianError, RequestBudget
 from appgov.connectors.atlassian.marketplace import MarketplaceEnricher
 from appgov.connectors.atlassian.oauth import AuthorizationServer
@@ -75,7 +76,9 @@ def clean_token(api_token: str) -> str:
     return token
 
 
-async def add_domain(runtime: Runtime, raw_url: str, email: str, api_token: str, added_by: str) -> Domain:
+async def add_domain(
+    runtime: Runtime, raw_url: str, email: str, api_token: str, added_by: Principal
+) -> Domain:
     """Connect a site with an API token, or give one to a site already connected with OAuth."""
     site_url = normalize_site_url(raw_url, runtime.settings.allowed_hosts)
     api_token = clean_token(api_token)
@@ -114,7 +117,9 @@ def put_api_token(
     return token
 
 
-def domain_row(session: Session, site_url: str, products: list[str], added_by: str, now: datetime) -> Domain:
+def domain_row(
+    session: Session, site_url: str, products: list[str], added_by: Principal, now: datetime
+) -> Domain:
     """The site's domain row, created on first connection (whichever credential comes first)."""
     domain = session.scalar(select(Domain).where(Domain.site_url == site_url))
     if domain is None:
@@ -123,7 +128,9 @@ def domain_row(session: Session, site_url: str, products: list[str], added_by: s
             name=site_name(site_url),
             products=products,
             created_at=now,
-            created_by=added_by,
+            created_by=added_by.name,
+            created_by_user_id=added_by.user_id,
+            created_via=added_by.via,
         )
         session.add(domain)
     return domain
@@ -221,7 +228,9 @@ def products_of(scopes: list[str]) -> list[str]:
     return [p for p in ("jira", "confluence") if any(s.endswith(f":{p}") or f":{p}-" in s for s in scopes)]
 
 
-def connect_oauth_domain(runtime: Runtime, grant_id: int, resource: dict[str, Any], added_by: str) -> Domain:
+def connect_oauth_domain(
+    runtime: Runtime, grant_id: int, resource: dict[str, Any], added_by: Principal
+) -> Domain:
     """A site from the grant's accessible resources, connected with OAuth (an API token may follow)."""
     site_url = normalize_site_url(str(resource["url"]), runtime.settings.allowed_hosts)
     products = products_of([str(s) for s in resource.get("scopes") or []])

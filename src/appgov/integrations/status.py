@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from appgov.config import Settings
-from appgov.jobs.queue import ACTIVE
+from appgov.jobs.queue import ACTIVE, SYNC
 from appgov.outcomes import Code, Outcome
 from appgov.security.secrets import mask
 from appgov.storage.models import ApiToken, DatasetState, Domain, Job, OAuthGrant, SyncRun
@@ -190,8 +190,13 @@ def _facts(session: Session, domains: Sequence[Domain]) -> dict[int, _Facts]:
         facts[run.domain_id].synced = run
     for token in session.scalars(select(ApiToken).where(ApiToken.domain_id.in_(ids))):
         facts[token.domain_id].token = token
-    jobs = select(Job).where(Job.domain_id.in_(ids), Job.status.in_(ACTIVE)).order_by(Job.id.desc())
+    jobs = (
+        select(Job)
+        .where(Job.domain_id.in_(ids), Job.kind == SYNC, Job.status.in_(ACTIVE))
+        .order_by(Job.id.desc())
+    )
     for job in session.scalars(jobs):  # the oldest last: it is the one ``active_job`` names
+        assert job.domain_id is not None  # selected by it
         facts[job.domain_id].job = job
     states = select(DatasetState).where(DatasetState.domain_id.in_(ids), DatasetState.status == "unavailable")
     for state in session.scalars(states):

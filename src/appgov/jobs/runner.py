@@ -1,20 +1,21 @@
-"""The in-process runner: claims due sync jobs, runs each as an asyncio task through
-``sync.service.sync_domain``, and watches them.
+"""The in-process runner: claims due jobs of the kinds its registry knows, runs each as an asyncio
+task through its kind's handler (``jobs.registry``), and watches them. Every step is a function of
+``jobs.lifecycle``, which a Celery worker can call the same way.
 
-- **Claims** are conditional UPDATEs (``jobs.queue.claim_job``): two runners, in one process or
-  many, never run the same job. A claim is renewed while the job runs; when its process dies the
-  claim lapses and another runner takes the job again, and the engine resumes the run from its
-  checkpoints.
-- **One run per domain** is the engine's lease: a job whose domain is busy elsewhere
-  (``AlreadyRunning``) is queued again a little later.
+- **Claims** are conditional UPDATEs (``lifecycle.claim``): two runners, in one process or many,
+  never run the same job. A claim is renewed while the job runs; when its process dies the claim
+  lapses and another runner takes the job again (a sync resumes its run from its checkpoints).
+- **What a job works on** is guarded by the job itself, not by the process: a sync holds its
+  domain's lease as its job (``jobs.sync_job``); a job whose domain another run holds is given back
+  and claimed again a little later (``Later``).
 - **Cancel**: about once a second the runner reads its jobs back; a job asked to stop
   (``cancel_requested``), whose row disappeared (the domain was deleted) or whose claim another
-  runner took has its task cancelled, and the engine ends the run *cancelled* with its checkpoints.
-- **Stop** (the process shutting down): running syncs are cancelled and their jobs queued again, so
-  the next start resumes them.
-- **Database outages** (SY-10): a tick that fails is tried again a second later; a run that the
-  database left (``DatabaseUnavailable``) gives its job back, or, while the database is still away,
-  lets its claim lapse: either way the job runs again and resumes from its checkpoints.
+  runner took has its task cancelled, and a sync ends its run *cancelled* with its checkpoints.
+- **Stop** (the process shutting down): running jobs are cancelled and queued again, so the next
+  start resumes them.
+- **Database outages** (SY-10): a tick that fails is tried again a second later; a job that the
+  database left (``DatabaseUnavailable``) is given back, or, while the database is still away, its
+  claim lapses: either way it runs again (a sync resumes from its checkpoints).
 """
 
 from __future__ import annotations
@@ -22,61 +23,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import threading
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
-from appgov.integrations.domains import DomainError, last_run
-from appgov.jobs import queue
+from appgov.jobs import lifecycle
+from appgov.jobs.kinds import ClaimedJob, JobEnd, Later
+from appgov.jobs.registry import KINDS, Registry
 from appgov.outcomes import Code, Outcome
 from appgov.runtime import Runtime
-from appgov.storage.db import database_unavailable, log_failure, retried_on_disconnect
-from appgov.storage.models import Domain, Job
-from appgov.sync.engine import AlreadyRunning, worker_id
-from appgov.sync.service import sync_domain
+from appgov.storage.db import database_unavailable, log_failure
+from appgov.sync.engine import worker_id
 
 log = logging.getLogger(__name__)
 CLAIM = timedelta(seconds=60)  # a dead runner's jobs are taken again after this
-BUSY_RETRY = timedelta(seconds=30)  # a job whose domain another worker is syncing waits this long
 POLL_SECONDS = 1.0  # how soon a cancel, a deletion or a new due job is noticed
 SHUTDOWN = Outcome(Code.SHUTDOWN)
 
 
-class _ProcessDomains:
-    """Domains a runner of this process is syncing. The engine's lease is per process (its owner is
-    host:pid), so runners sharing a process must also keep off each other's domains."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._domains: set[int] = set()
-
-    def take(self, domain_id: int) -> bool:
-        with self._lock:
-            if domain_id in self._domains:
-                return False
-            self._domains.add(domain_id)
-            return True
-
-    def release(self, domain_id: int) -> None:
-        with self._lock:
-            self._domains.discard(domain_id)
-
-    def busy(self) -> list[int]:
-        with self._lock:
-            return sorted(self._domains)
-
-
-BUSY_HERE = _ProcessDomains()
-
-
 @dataclass
 class Running:
-    job_id: int
-    domain_id: int
+    job: ClaimedJob
     task: asyncio.Task[None] | None = None
     stop_reason: Outcome | None = None  # why the runner cancelled it, when it did
 
@@ -95,18 +64,20 @@ class Runner:
         concurrency: int | None = None,
         poll_seconds: float = POLL_SECONDS,
         claim: timedelta = CLAIM,
+        kinds: Registry = KINDS,
     ) -> None:
         self.runtime = runtime
         self.worker = worker or f"{worker_id()}:{uuid.uuid4().hex[:8]}"
         self.concurrency = concurrency or runtime.settings.runner_concurrency
         self.poll_seconds = poll_seconds
         self.claim = claim
+        self.kinds = kinds
         self.running: dict[int, Running] = {}
         self._wake = asyncio.Event()
         self._stopping = False
 
     async def run(self) -> None:
-        """Claim and watch until ``stop()``; then stop the running syncs and give their jobs back."""
+        """Claim and watch until ``stop()``; then stop the running jobs and give them back."""
         try:
             while not self._stopping:
                 try:
@@ -133,106 +104,83 @@ class Runner:
         free = self.concurrency - len(self.running)
         if free <= 0 or self._stopping:
             return
-        now = self.runtime.clock.now()
-        with self.runtime.sessions() as session:
-            candidates = queue.due_job_ids(session, now, free * 2, skip_domains=BUSY_HERE.busy())
-        for job_id in candidates:
+        sessions, now = self.runtime.sessions, self.runtime.clock.now()
+        for job_id in lifecycle.due_jobs(sessions, now, self.kinds.names(), free * 2):
             if len(self.running) >= self.concurrency:
                 return
-            with self.runtime.sessions.begin() as session:
-                job = queue.claim_job(session, job_id, self.worker, now, now + self.claim)
-                if job is not None and not BUSY_HERE.take(job.domain_id):
-                    queue.requeue(session, job_id, self.worker, now + BUSY_RETRY)
-                    job = None
+            job = lifecycle.claim(sessions, job_id, self.worker, now, now + self.claim)
             if job is not None:
-                self._start(job)
+                entry = self.running[job.id] = Running(job)
+                entry.task = asyncio.create_task(self._execute(entry), name=f"{job.kind}-job-{job.id}")
 
-    def _start(self, job: Job) -> None:
-        entry = Running(job.id, job.domain_id)
-        if job.cancel_requested:  # taken over from a dead runner after a cancel was asked for
-            self._settle(entry, "cancelled")
-            BUSY_HERE.release(job.domain_id)
-            return
-        self.running[job.id] = entry
-        entry.task = asyncio.create_task(self._execute(entry, job.full), name=f"sync-job-{job.id}")
-
-    async def _execute(self, entry: Running, full: bool) -> None:
+    async def _execute(self, entry: Running) -> None:
+        job = entry.job
         try:
-            run = await sync_domain(self.runtime, entry.domain_id, full=full)
-            self._settle(entry, "cancelled" if run.status == "cancelled" else "done", run.id)
-        except AlreadyRunning:
-            with self.runtime.sessions.begin() as session:
-                queue.requeue(session, entry.job_id, self.worker, self.runtime.clock.now() + BUSY_RETRY)
+            if job.cancel_requested:  # taken over from a dead runner after a cancel was asked for
+                await self._settle_cancelled(job)
+                return
+            end = await self.kinds[job.kind].handler(self.runtime, job)
+            await self._settle(job, end)
+        except Later as later:
+            log.info("%s job %s runs later: %s", job.kind, job.id, later)
+            self._give_back(job, self.runtime.clock.now() + later.wait)
         except asyncio.CancelledError:
-            self._after_stop(entry)
+            await self._after_stop(entry)
             raise
-        except DomainError as err:  # deleted, or no credentials left
-            log.warning("sync job %s: %s", entry.job_id, err)
-            self._settle(entry, "done")
         except Exception as err:
             if database_unavailable(err):
-                self._after_outage(entry, err)
+                log_failure(
+                    log, f"{job.kind} job {job.id} stopped; it runs again when the database is back", err
+                )
+                with contextlib.suppress(DBAPIError):  # still away: the claim lapses and it is due again
+                    self._give_back(job, self.runtime.clock.now())
                 return
-            if self._domain_exists(entry.domain_id):
-                log.exception("sync job %s failed", entry.job_id)
-            else:  # deleted under the run, before the watch noticed: its job went with it
-                log.info("sync job %s stopped: its domain was deleted", entry.job_id)
-            self._settle(entry, "done")
+            if lifecycle.exists(self.runtime.sessions, job.id):
+                log.exception("%s job %s failed", job.kind, job.id)
+            else:  # deleted under the run (with its domain), before the watch noticed
+                log.info("%s job %s stopped: it was deleted", job.kind, job.id)
+            await self._settle(job, JobEnd("done"))
         finally:
-            self.running.pop(entry.job_id, None)
-            BUSY_HERE.release(entry.domain_id)
+            self.running.pop(job.id, None)
             self._wake.set()
 
-    def _after_outage(self, entry: Running, err: Exception) -> None:
-        log_failure(log, f"sync job {entry.job_id} stopped; it runs again when the database is back", err)
-        # while the database is still away the claim lapses instead, and the job is due again
-        with contextlib.suppress(DBAPIError), self.runtime.sessions.begin() as session:
-            queue.requeue(session, entry.job_id, self.worker, self.runtime.clock.now())
+    def _give_back(self, job: ClaimedJob, run_at: datetime) -> None:
+        lifecycle.give_back(self.runtime.sessions, job.id, self.worker, run_at)
 
-    def _domain_exists(self, domain_id: int) -> bool:
-        with self.runtime.sessions() as session:
-            return session.get(Domain, domain_id) is not None
-
-    def _after_stop(self, entry: Running) -> None:
+    async def _after_stop(self, entry: Running) -> None:
         if entry.stop_reason in (None, SHUTDOWN):  # the process is stopping: resume on the next start
-            with self.runtime.sessions.begin() as session:
-                queue.requeue(session, entry.job_id, self.worker, self.runtime.clock.now())
-        else:  # cancelled on request; a deleted domain's job is gone, another runner's is not ours
-            self._settle(entry, "cancelled")
+            self._give_back(entry.job, self.runtime.clock.now())
+        else:  # cancelled on request; a deleted job is gone, another runner's is not ours
+            await self._settle_cancelled(entry.job)
 
-    @retried_on_disconnect
-    def _settle(self, entry: Running, status: str, run_id: int | None = None) -> None:
-        with self.runtime.sessions.begin() as session:
-            if run_id is None and status == "cancelled":
-                run = last_run(session, entry.domain_id)
-                run_id = run.id if run is not None and run.status == "cancelled" else None
-            now = self.runtime.clock.now()
-            queue.finish_job(session, entry.job_id, self.worker, status, run_id, now)
+    async def _settle_cancelled(self, job: ClaimedJob) -> None:
+        result_of = self.kinds[job.kind].cancelled_result
+        result = None
+        if result_of is not None:
+            with self.runtime.sessions() as session:
+                result = result_of(session, job)
+        await self._settle(job, JobEnd("cancelled", result))
+
+    async def _settle(self, job: ClaimedJob, end: JobEnd) -> None:
+        """Settled in a thread: ``lifecycle.settle`` waits out a database outage, never on the loop."""
+        await asyncio.to_thread(
+            lifecycle.settle, self.runtime.sessions, job.id, self.worker, end.status,
+            self.runtime.clock.now(), end.result,
+        )  # fmt: skip
 
     # --- watching -------------------------------------------------------------------------------
 
     def _watch(self) -> None:
-        """Renew our claims, and stop the runs whose job was cancelled, deleted or taken over."""
+        """Renew our claims, and stop the jobs that were cancelled, deleted or taken over."""
         if not self.running:
             return
         now = self.runtime.clock.now()
-        with self.runtime.sessions.begin() as session:
-            rows = session.execute(
-                select(Job.id, Job.claimed_by, Job.claimed_until, Job.cancel_requested).where(
-                    Job.id.in_(list(self.running))
-                )
-            )
-            jobs = {row.id: row for row in rows}
-            # renewed when half the claim is left: a write every half claim, not every second
-            renew_before = now + self.claim / 2
-            expiring = [j.id for j in jobs.values() if j.claimed_until and j.claimed_until < renew_before]
-            if expiring:
-                queue.renew_claims(session, expiring, self.worker, now + self.claim)
+        jobs = lifecycle.renew(self.runtime.sessions, list(self.running), self.worker, now, self.claim)
         for job_id, entry in list(self.running.items()):
             job = jobs.get(job_id)
             if job is None:
                 entry.stop(Outcome(Code.DOMAIN_DELETED))
-            elif job.claimed_by != self.worker:
+            elif not job.ours:
                 entry.stop(Outcome(Code.TAKEN_OVER))
             elif job.cancel_requested:
                 entry.stop(Outcome(Code.CANCELLED_ON_REQUEST))

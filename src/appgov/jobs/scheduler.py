@@ -20,12 +20,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from appgov.accounts.principal import SCHEDULER
 from appgov.integrations.domains import last_run
-from appgov.jobs.queue import active_job, enqueue_sync
+from appgov.jobs.queue import SYNC, active_job, enqueue, sync_payload
 from appgov.runtime import Runtime
 from appgov.storage.models import Domain, Job, SyncRun
-
-REQUESTED_BY = "scheduler"
 
 
 class Scheduler:
@@ -53,7 +52,7 @@ class Scheduler:
                 return None
             run = last_run(session, domain_id)
             if run is not None and run.resume_at is not None and _resumable(session, run):
-                return enqueue_sync(session, domain_id, REQUESTED_BY, now, run_at=run.resume_at)
+                return _queue(session, domain_id, now, run_at=run.resume_at)
             return self._periodic(session, domain, run, now)
 
     def _periodic(self, session: Session, domain: Domain, run: SyncRun | None, now: datetime) -> Job | None:
@@ -61,7 +60,7 @@ class Scheduler:
         if due is None or due <= now:
             if not self._move_next(session, domain, now):
                 return None  # another scheduler queued it first
-            return enqueue_sync(session, domain.id, REQUESTED_BY, now)
+            return _queue(session, domain.id, now)
         if domain.next_sync_at is None:
             domain.next_sync_at = due
         return None
@@ -84,6 +83,11 @@ class Scheduler:
             update(Domain).where(Domain.id == domain.id, current).values(next_sync_at=self.next_after(now))
         )
         return bool(getattr(moved, "rowcount", 0))
+
+
+def _queue(session: Session, domain_id: int, now: datetime, run_at: datetime | None = None) -> Job:
+    """A sync for a domain ``_plan`` found without an active job."""
+    return enqueue(session, SYNC, SCHEDULER, now, domain_id=domain_id, payload=sync_payload(), run_at=run_at)
 
 
 def _resumable(session: Session, run: SyncRun) -> bool:

@@ -79,17 +79,31 @@ def mark_ready(runtime: Runtime, domain_id: int) -> bool:
         domain = session.get_one(Domain, domain_id)
         apps, users = _counts(session, domain)
         name = plain(domain.name)
-        if "@" in domain.created_by:  # added from the console: the user's email
+        address = connected_by(session, domain)
+        if address is not None:
             subject = f"appgov: {name} is ready"
             queue_email(
-                session, f"domain-ready:{domain_id}", domain.created_by, subject,
-                ready_body(runtime, domain, apps, users), now,
-            )  # fmt: skip
+                session,
+                f"domain-ready:{domain_id}",
+                address,
+                subject,
+                ready_body(runtime, domain, apps, users),
+                now,
+            )
         else:
             log.info("domain %s is ready; %r who added it has no email address", domain_id, domain.created_by)
         text = f"{name} is ready: {apps} apps and {users} users synced."
         notify_everyone(session, domain_id, "domain_ready", text, now)
     return True
+
+
+def connected_by(session: Session, domain: Domain) -> str | None:
+    """The email of the console user who connected the domain, now; None for one added from the
+    command line (a system user) or whose user is gone."""
+    if domain.created_by_user_id is None:
+        return None
+    user = session.get(User, domain.created_by_user_id)
+    return user.email if user is not None else None
 
 
 def repair_ready(runtime: Runtime) -> int:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from appgov.config import Settings
 from appgov.integrations.status import reconsent_reason
-from appgov.notify.events import notify_everyone, plain
+from appgov.notify.events import connected_by, notify_everyone, plain
 from appgov.notify.outbox import queue_email
 from appgov.storage.models import Domain, OAuthGrant
 
@@ -34,7 +34,7 @@ def reconsent_needed(
     """Notify everyone once about the grant's ``domains``; email each of their admins."""
     names = ", ".join(plain(domain.name) for domain in domains)
     notify_everyone(session, domains[0].id, KIND, f"{names}: {reconsent_reason(deadline)}", now)
-    for admin, theirs in _by_admin(domains).items():
+    for admin, theirs in _by_admin(session, domains).items():
         mine = ", ".join(plain(domain.name) for domain in theirs)
         subject = f"appgov: reconnect {mine} before {deadline:%Y-%m-%d}"
         body = reconsent_body(settings, grant, mine, deadline)
@@ -59,12 +59,13 @@ def dedupe_key(grant_id: int, deadline: datetime, admin: str) -> str:
     return f"reconsent-needed:{grant_id}:{deadline:%Y-%m-%d}:{recipient}"
 
 
-def _by_admin(domains: list[Domain]) -> dict[str, list[Domain]]:
+def _by_admin(session: Session, domains: list[Domain]) -> dict[str, list[Domain]]:
     """The domains each admin connected; one added from the command line has no email address."""
     admins: dict[str, list[Domain]] = defaultdict(list)
     for domain in domains:
-        if "@" in domain.created_by:
-            admins[domain.created_by].append(domain)
+        address = connected_by(session, domain)
+        if address is not None:
+            admins[address].append(domain)
         else:
             log.info(
                 "domain %s needs a re-consent; %r who added it has no email", domain.id, domain.created_by

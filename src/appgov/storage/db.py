@@ -17,13 +17,15 @@ what a lost database connection means (reliability SY-10).
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import inspect
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, overload
 
 import orjson
 import psycopg
@@ -89,9 +91,39 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     starts below it); processes starting together take turns."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.execution_options(**{WRITE: True}).begin() as connection:
+    with (
+        engine.connect() as connection,
+        _foreign_key_actions_off(connection),
+        connection.execution_options(**{WRITE: True}).begin(),
+    ):
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+        _check_foreign_keys(connection)
+
+
+@contextmanager
+def _foreign_key_actions_off(connection: Connection) -> Iterator[None]:
+    """SQLite changes a table by copying it to a new one and dropping the old (Alembic's batch
+    mode); with foreign keys on, that drop would run the old table's ``ON DELETE`` actions and
+    empty or unlink every row referring to it (a domain's jobs, runs, records...). SQLite's own
+    procedure turns them off around the change and checks them before committing."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    raw.execute("PRAGMA foreign_keys=OFF")  # before BEGIN: inside a transaction it does nothing
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+        if broken:
+            raise RuntimeError(f"the migration left rows referring to nothing: {broken[:5]}")
 
 
 class Sessions(sessionmaker[Session]):
@@ -143,31 +175,63 @@ def log_failure(logger: logging.Logger, what: str, error: BaseException) -> None
         logger.error("%s", what, exc_info=error)
 
 
-def retried_on_disconnect(work: Callable[P, T]) -> Callable[P, T]:
+class _Patience:
+    """How long a transaction keeps trying through an outage: waits doubling up to ``LONGEST_WAIT``,
+    until ``OUTAGE_PATIENCE`` has passed."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.deadline = time.monotonic() + OUTAGE_PATIENCE
+        self.wait = FIRST_WAIT
+
+    def next_wait(self, error: DBAPIError) -> float:
+        """The seconds to wait before the next attempt; raises ``error`` when it is not an outage,
+        ``DatabaseUnavailable`` when the patience is spent."""
+        if not database_unavailable(error):
+            raise error
+        if time.monotonic() + self.wait > self.deadline:
+            raise DatabaseUnavailable(f"the database is unavailable ({outage(error)})") from error
+        wait, self.wait = self.wait, min(self.wait * 2, LONGEST_WAIT)
+        log.warning(
+            "%s: the database is unavailable (%s); trying again in %.1f s", self.what, outage(error), wait
+        )
+        return wait
+
+
+@overload
+def retried_on_disconnect(
+    work: Callable[P, Coroutine[Any, Any, T]],
+) -> Callable[P, Coroutine[Any, Any, T]]: ...
+@overload
+def retried_on_disconnect(work: Callable[P, T]) -> Callable[P, T]: ...
+def retried_on_disconnect(work: Callable[P, Any]) -> Callable[P, Any]:
     """Run ``work`` again, whole, while the database connection is lost or refused, waiting longer
     each time, until it succeeds or ``OUTAGE_PATIENCE`` has passed (then ``DatabaseUnavailable``).
 
     ``work`` must be one transaction, or safe to repeat: the database rolls back a transaction its
-    connection lost, but a COMMIT whose answer was lost may have landed.
+    connection lost, but a COMMIT whose answer was lost may have landed. A coroutine function (the
+    sync engine's) waits with ``asyncio.sleep``, so an outage never holds up the event loop.
     """
+    if inspect.iscoroutinefunction(work):
+
+        @functools.wraps(work)
+        async def retried_async(*args: P.args, **kwargs: P.kwargs) -> Any:
+            patience = _Patience(work.__qualname__)
+            while True:
+                try:
+                    return await work(*args, **kwargs)
+                except DBAPIError as error:
+                    await asyncio.sleep(patience.next_wait(error))
+
+        return retried_async
 
     @functools.wraps(work)
-    def retried(*args: P.args, **kwargs: P.kwargs) -> T:
-        deadline = time.monotonic() + OUTAGE_PATIENCE
-        wait = FIRST_WAIT
+    def retried(*args: P.args, **kwargs: P.kwargs) -> Any:
+        patience = _Patience(work.__qualname__)
         while True:
             try:
                 return work(*args, **kwargs)
             except DBAPIError as error:
-                if not database_unavailable(error):
-                    raise
-                if time.monotonic() + wait > deadline:
-                    raise DatabaseUnavailable(f"the database is unavailable ({outage(error)})") from error
-                log.warning(
-                    "%s: the database is unavailable (%s); trying again in %.1f s",
-                    work.__qualname__, outage(error), wait,
-                )  # fmt: skip
-                time.sleep(wait)  # backing off from a database that is down, in the worker's own time
-                wait = min(wait * 2, LONGEST_WAIT)
+                time.sleep(patience.next_wait(error))  # backing off in the worker's own thread
 
     return retried

@@ -96,7 +96,10 @@ class Domain(Base):
     products: Mapped[list[str]]
     oauth_grant_id: Mapped[int | None] = mapped_column(ForeignKey("oauth_grants.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
+    # who connected it (accounts.principal): their name (a user's email), user and way in
     created_by: Mapped[str] = mapped_column(String(320))
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_via: Mapped[str] = mapped_column(String(16))  # console | api | cli | scheduler
     # the sync lease: at most one run per domain; it expires when its holder dies
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_expires_at: Mapped[datetime | None]
@@ -294,23 +297,28 @@ class OAuthFlow(Base):
 
 
 class Job(Base):
-    """Background work for a domain (a sync), queued in the database so it survives restarts."""
+    """Background work of one kind (``jobs.registry``: a sync, later revoke, notify, ...), queued in
+    the database so it survives restarts. ``payload`` is the kind's input (a sync's ``full``),
+    ``result`` what it made (a sync's ``run_id``); a domain only where the kind needs one."""
 
     __tablename__ = "jobs"
     __table_args__ = (Index("ix_jobs_status_run_at", "status", "run_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16), default="sync")
-    full: Mapped[bool] = mapped_column(default=False)
+    domain_id: Mapped[int | None] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    result: Mapped[dict[str, Any] | None]
     status: Mapped[str] = mapped_column(String(16))  # queued | running | done | cancelled
     run_at: Mapped[datetime]
     created_at: Mapped[datetime]
-    requested_by: Mapped[str] = mapped_column(String(320))  # a user's email, or "scheduler"
+    # who asked (accounts.principal): their name (a user's email, or "scheduler"), user and way in
+    requested_by: Mapped[str] = mapped_column(String(320))
+    requested_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    requested_via: Mapped[str] = mapped_column(String(16))  # console | api | cli | scheduler
     claimed_by: Mapped[str | None] = mapped_column(String(128))
     claimed_until: Mapped[datetime | None]
     cancel_requested: Mapped[bool] = mapped_column(default=False)
-    run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_runs.id", ondelete="SET NULL"))
     finished_at: Mapped[datetime | None]
 
 
@@ -355,7 +363,9 @@ class AuditEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime]
-    actor: Mapped[str] = mapped_column(String(320))
+    actor: Mapped[str] = mapped_column(String(320))  # the principal's name (a user's email)
+    actor_user_id: Mapped[int | None]  # no foreign key either: the trail outlives the user
+    actor_via: Mapped[str] = mapped_column(String(16))  # console | api | cli | scheduler
     action: Mapped[str] = mapped_column(String(64))  # domain.added | domain.deleted | ...
     target: Mapped[str] = mapped_column(String(500))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -132,7 +132,7 @@ class SyncEngine:
     async def sync(self, domain_id: int, clients: DomainClients, full: bool = False) -> SyncRun:
         """One run. Cancelling the task ends the run *cancelled* (its reason is the cancel's message
         when that is an ``Outcome``) with its checkpoints kept, releases the lease, and re-raises."""
-        ctx = self._begin(domain_id, clients, full)
+        ctx = await self._begin(domain_id, clients, full)
         try:
             await self._classified(ctx)
         except asyncio.CancelledError as stop:
@@ -140,7 +140,7 @@ class SyncEngine:
             ctx.run.status, ctx.run.message, ctx.run.outcome = "cancelled", why.text, why
             raise
         finally:
-            self._finish(ctx)
+            await self._finish(ctx)
         return ctx.run
 
     async def _classified(self, ctx: RunContext) -> None:
@@ -183,7 +183,7 @@ class SyncEngine:
                 group.create_task(run(stream))
 
     @retried_on_disconnect
-    def _begin(self, domain_id: int, clients: DomainClients, full: bool) -> RunContext:
+    async def _begin(self, domain_id: int, clients: DomainClients, full: bool) -> RunContext:
         now = self.clock.now()
         with self.sessions.begin() as session:
             taken = session.execute(
@@ -218,7 +218,8 @@ class SyncEngine:
     def _take_from_dead_holder(self, session: Session, domain_id: int) -> bool:
         """A lease held by a process of this host that no longer exists is taken over at once."""
         holder = session.scalar(select(Domain.lease_owner).where(Domain.id == domain_id))
-        host, _, pid = (holder or "").rpartition(":")
+        host, _, rest = (holder or "").partition(":")  # host:pid, then what the run is (a job's id)
+        pid = rest.split(":")[0]
         if host != socket.gethostname() or not pid.isdigit() or _alive(int(pid)):
             return False
         taken = session.execute(
@@ -229,7 +230,7 @@ class SyncEngine:
         return bool(getattr(taken, "rowcount", 0))
 
     @retried_on_disconnect
-    def _finish(self, ctx: RunContext) -> None:
+    async def _finish(self, ctx: RunContext) -> None:
         now = self.clock.now()
         with self.sessions.begin() as session:
             run = session.get(SyncRun, ctx.run.id)
@@ -261,7 +262,7 @@ class SyncEngine:
     # --- one stream -----------------------------------------------------------------------------
 
     async def _run_stream(self, ctx: RunContext, stream: Stream) -> None:
-        state = self._state(ctx, stream)
+        state = await self._state(ctx, stream)
         if state.run_id == ctx.run.id and state.checkpoint is None and state.status != "pending":
             return  # finished earlier in this (resumed) run
         pass_started = state.pass_started_at if state.checkpoint is not None else self.clock.now()
@@ -269,24 +270,26 @@ class SyncEngine:
         checkpoint = dict(state.checkpoint or {})
         try:
             if stream.derive_from:
-                self._derive(ctx, stream, pass_started)
+                await self._derive(ctx, stream, pass_started)
             elif stream.parent:
                 await self._children(ctx, stream, pass_started, checkpoint)
             else:
                 await self._pages(ctx, stream, pass_started, checkpoint, state.bookmark)
         except Unavailable as err:
-            self._close_stream(ctx, stream, pass_started, status="unavailable", reason=err)
+            await self._close_stream(ctx, stream, pass_started, status="unavailable", reason=err)
             return
         except (CredentialsRejected, Deferred):
             raise
         except AtlassianError as err:
             ctx.errors[stream.name] = str(err)
-            self._close_stream(ctx, stream, pass_started, status="error", reason=err, keep_checkpoint=True)
+            await self._close_stream(
+                ctx, stream, pass_started, status="error", reason=err, keep_checkpoint=True
+            )
             return
-        self._close_stream(ctx, stream, pass_started, status="ok")
+        await self._close_stream(ctx, stream, pass_started, status="ok")
 
     @retried_on_disconnect
-    def _state(self, ctx: RunContext, stream: Stream) -> DatasetState:
+    async def _state(self, ctx: RunContext, stream: Stream) -> DatasetState:
         with self.sessions.begin() as session:
             state = session.get(DatasetState, (ctx.domain.id, stream.name))
             if state is None:
@@ -307,7 +310,7 @@ class SyncEngine:
             items = stream.style.items(_ok(reply, stream))
             if stream.marketplace and self.marketplace is not None:
                 items = await self.marketplace.enrich(items)
-            self._commit(ctx, stream, pass_started, items, {"done": True})
+            await self._commit(ctx, stream, pass_started, items, {"done": True})
             return
         cursor: Cursor = checkpoint.get("cursor") or start(
             stream.path, self._first_params(ctx, stream, bookmark)
@@ -317,7 +320,7 @@ class SyncEngine:
             _ok(reply, stream)
             if stream.bookmark_field:
                 newest = max([newest or "", *(str(r.get(stream.bookmark_field, "")) for r in page.items)])
-            self._commit(ctx, stream, pass_started, page.items, {"cursor": page.next, "newest": newest})
+            await self._commit(ctx, stream, pass_started, page.items, {"cursor": page.next, "newest": newest})
             fault_point("after_page_commit")
 
     def _first_params(self, ctx: RunContext, stream: Stream, bookmark: str | None) -> dict[str, Any]:
@@ -334,7 +337,7 @@ class SyncEngine:
         ``FLUSH_ROWS`` rows and every ``concurrency`` parents done (memory stays flat however big a
         group or a row is); the checkpoint is the last parent that is in with all before it."""
         after = checkpoint.get("after")
-        units = self._parent_units(ctx, stream, after)
+        units = await self._parent_units(ctx, stream, after)
         buffer: list[Row] = []
         resume = {"after": after}
         done = [False] * len(units)
@@ -350,7 +353,7 @@ class SyncEngine:
                     frontier += 1
                     resume["after"] = units[frontier - 1][0]
                 if finished - committed >= self.concurrency or finished == len(units):
-                    self._commit(ctx, stream, pass_started, buffer, dict(resume))
+                    await self._commit(ctx, stream, pass_started, buffer, dict(resume))
                     buffer.clear()
                     committed = finished
                     fault_point("after_page_commit")
@@ -363,7 +366,7 @@ class SyncEngine:
                 task.cancel()
 
     @retried_on_disconnect
-    def _parent_units(
+    async def _parent_units(
         self, ctx: RunContext, stream: Stream, after: str | None
     ) -> list[tuple[str, dict[str, Any]]]:
         """(progress key, context) per parent row (crossed with the fan-out rows), in key order.
@@ -409,11 +412,11 @@ class SyncEngine:
             _ok(reply, stream)
             buffer.extend({**item, **context} for item in page.items)
             if len(buffer) >= FLUSH_ROWS:
-                self._commit(ctx, stream, pass_started, buffer, resume)
+                await self._commit(ctx, stream, pass_started, buffer, resume)
                 buffer.clear()
 
     @retried_on_disconnect
-    def _derive(self, ctx: RunContext, stream: Stream, pass_started: datetime) -> None:
+    async def _derive(self, ctx: RunContext, stream: Stream, pass_started: datetime) -> None:
         """Explode rows nested in another data set, committed a batch at a time (idempotent on resume)."""
         assert stream.derive_from is not None
         batch: list[Row] = []
@@ -421,14 +424,14 @@ class SyncEngine:
             for parent in records.live(session, ctx.domain.id, stream.derive_from):
                 batch.extend(stream.derive(parent.data))
                 if len(batch) >= FLUSH_ROWS:
-                    self._commit(ctx, stream, pass_started, batch, {"deriving": True})
+                    await self._commit(ctx, stream, pass_started, batch, {"deriving": True})
                     batch = []
-        self._commit(ctx, stream, pass_started, batch, {"done": True})
+        await self._commit(ctx, stream, pass_started, batch, {"done": True})
 
     # --- commits --------------------------------------------------------------------------------
 
     @retried_on_disconnect
-    def _commit(
+    async def _commit(
         self,
         ctx: RunContext,
         stream: Stream,
@@ -447,7 +450,7 @@ class SyncEngine:
         self.progress(stream.name, len(rows))
 
     @retried_on_disconnect
-    def _close_stream(
+    async def _close_stream(
         self,
         ctx: RunContext,
         stream: Stream,

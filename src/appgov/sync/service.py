@@ -20,8 +20,10 @@ async def sync_domain(
     full: bool = False,
     progress: Progress | None = None,
     policy: RetryPolicy | None = None,
+    owner: str | None = None,
 ) -> SyncRun:
-    """Run (or resume) the domain's sync. Raises ``AlreadyRunning`` when another worker holds the
+    """Run (or resume) the domain's sync, holding the domain's lease as ``owner`` (by default this
+    process; a job's run holds it as that job). Raises ``AlreadyRunning`` when another run holds the
     domain, ``DomainError`` when the domain is gone or has no credentials."""
     with runtime.sessions() as session:
         domain = session.get(Domain, domain_id)
@@ -33,6 +35,7 @@ async def sync_domain(
     engine = SyncEngine(
         runtime.sessions,
         clock=runtime.clock,
+        owner=owner,
         progress=progress,
         marketplace=marketplace,
         concurrency=runtime.settings.sync_concurrency,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from appgov import __version__
+from appgov.accounts.permissions import Permission
 from appgov.jobs.background import lifespan as background_lifespan
 from appgov.runtime import Runtime
 from appgov.web.api import apps as apps_api
@@ -18,7 +19,7 @@ from appgov.web.api import domain_detail as domain_detail_api
 from appgov.web.api import domains as domains_api
 from appgov.web.api import notifications as notifications_api
 from appgov.web.api import session as session_api
-from appgov.web.auth import SignInRequired, ViewerDep, csrf_guard, secure_cookies
+from appgov.web.auth import SignInRequired, Viewer, csrf_guard, require, secure_cookies
 from appgov.web.headers import SecurityHeaders
 from appgov.web.pages import apps, domains, integrations, notifications, signin
 
@@ -61,7 +62,7 @@ def create_app(runtime: Runtime, *, background: bool = False) -> FastAPI:
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
 
     @app.get("/api/openapi.json", include_in_schema=False)
-    def openapi_schema(_: ViewerDep) -> dict[str, Any]:
+    def openapi_schema(_: Annotated[Viewer, require(Permission.READ)]) -> dict[str, Any]:
         return app.openapi()
 
     @app.get("/", include_in_schema=False)

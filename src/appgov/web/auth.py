@@ -1,16 +1,19 @@
-"""Who is asking: the session cookie, the signed-in viewer, CSRF checks and the redirect target
-rules. ``create_app`` puts ``csrf_guard`` on every route, so every state change needs the token (WS-03)."""
+"""Who is asking: the session cookie, the signed-in viewer, the one permission check, CSRF checks and
+the redirect target rules. ``create_app`` puts ``csrf_guard`` on every route, so every state change
+needs the token (WS-03); every route but sign-in's declares its permission with ``require``."""
 
 from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request
 
+from appgov.accounts.permissions import Permission, holds
+from appgov.accounts.principal import Principal, Via
 from appgov.accounts.sessions import find_session
 from appgov.runtime import Runtime
 from appgov.storage.models import User, WebSession
@@ -25,10 +28,16 @@ class Viewer:
     user: User
     session: WebSession
     token: str
+    via: Via  # the console's pages, or the REST API
 
     @property
     def csrf_token(self) -> str:
         return self.session.csrf_token
+
+    @property
+    def principal(self) -> Principal:
+        """Who the services are told acts."""
+        return Principal.of_user(self.user, self.via)
 
 
 class SignInRequired(Exception):
@@ -51,13 +60,26 @@ def optional_viewer(request: Request) -> Viewer | None:
         if row is None:
             return None
         user = session.get_one(User, row.user_id)
-    return Viewer(user, row, token)
+    return Viewer(user, row, token, Via.API if request.url.path.startswith("/api/") else Via.CONSOLE)
 
 
-def require_viewer(viewer: Annotated[Viewer | None, Depends(optional_viewer)]) -> Viewer:
-    if viewer is None:
-        raise SignInRequired
-    return viewer
+def require(permission: Permission, *, signed_out: bool = False) -> Any:
+    """The one permission check: a route's ``Depends`` that gives the signed-in viewer holding
+    ``permission`` (403 otherwise). Signed out, the request goes to sign-in first; with
+    ``signed_out`` the route gets None and answers itself (the OAuth callback must not carry its
+    code through sign-in)."""
+
+    def permitted(viewer: Annotated[Viewer | None, Depends(optional_viewer)]) -> Viewer | None:
+        if viewer is None:
+            if signed_out:
+                return None
+            raise SignInRequired
+        if not holds(viewer.principal, permission):
+            raise HTTPException(403, f"this needs the {permission} permission")
+        return viewer
+
+    permitted.permission = permission  # type: ignore[attr-defined]  # what tests/test_permissions reads
+    return Depends(permitted)
 
 
 def same_origin(request: Request) -> bool:
@@ -119,6 +141,3 @@ def secure_cookies(runtime: Runtime) -> bool:
     """Secure cookies, except for plain http on loopback (a local demo)."""
     parts = urlsplit(runtime.settings.public_url)
     return not (parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1"))
-
-
-ViewerDep = Annotated[Viewer, Depends(require_viewer)]

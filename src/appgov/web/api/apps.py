@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from appgov.accounts.permissions import Permission
 from appgov.inventory.listing import (
     MAX_PAGE_SIZE,
     PAGE_SIZE,
@@ -18,7 +19,7 @@ from appgov.inventory.listing import (
     AppRow,
     app_page,
 )
-from appgov.web.auth import ViewerDep, runtime_of
+from appgov.web.auth import Viewer, require, runtime_of
 from appgov.web.pages.apps import export_response
 
 router = APIRouter(tags=["apps"])
@@ -50,7 +51,7 @@ TextQuery = Annotated[
 @router.get("/apps")
 def list_apps(
     request: Request,
-    _: ViewerDep,
+    _: Annotated[Viewer, require(Permission.READ)],
     domain_id: DomainQuery = None,
     status: StatusQuery = None,
     q: TextQuery = "",
@@ -76,7 +77,7 @@ def list_apps(
 @router.get("/apps/export", response_class=Response)
 def export_apps(
     request: Request,
-    _: ViewerDep,
+    _: Annotated[Viewer, require(Permission.READ)],
     format: Literal["csv", "json"] = "json",
     domain_id: DomainQuery = None,
     status: StatusQuery = None,

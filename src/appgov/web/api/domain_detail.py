@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, HTTPException, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from appgov.accounts.permissions import Permission
 from appgov.integrations.activity import (
     RUNS_SHOWN,
     AppChange,
@@ -18,9 +19,10 @@ from appgov.integrations.activity import (
     request_cancel,
     request_sync,
 )
-from appgov.storage.models import DatasetState, Domain
+from appgov.jobs.queue import full_sync, sync_run_id
+from appgov.storage.models import DatasetState, Domain, Job
 from appgov.web.api.domains import DomainOut, ReasonOut, domain_out, reason_out
-from appgov.web.auth import ViewerDep, runtime_of
+from appgov.web.auth import Viewer, require, runtime_of
 
 router = APIRouter(tags=["domains"])
 
@@ -46,8 +48,6 @@ class UnavailableOut(BaseModel):
 
 
 class JobOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
     id: int
     domain_id: int
     status: str = Field(description="queued, running, done or cancelled")
@@ -56,6 +56,15 @@ class JobOut(BaseModel):
     requested_by: str
     cancel_requested: bool
     run_id: int | None
+
+    @classmethod
+    def of(cls, job: Job) -> JobOut:
+        """A domain's sync job (whose ``full`` and ``run_id`` are its payload's and result's)."""
+        assert job.domain_id is not None, "a sync job has a domain"
+        return cls(
+            id=job.id, domain_id=job.domain_id, status=job.status, full=full_sync(job), run_at=job.run_at,
+            requested_by=job.requested_by, cancel_requested=job.cancel_requested, run_id=sync_run_id(job),
+        )  # fmt: skip
 
 
 class DomainDetailOut(DomainOut):
@@ -99,7 +108,9 @@ def _missing(domain_id: int) -> HTTPException:
 
 
 @router.get("/domains/{domain_id}")
-def domain_detail(request: Request, domain_id: int, _: ViewerDep) -> DomainDetailOut:
+def domain_detail(
+    request: Request, domain_id: int, _: Annotated[Viewer, require(Permission.READ)]
+) -> DomainDetailOut:
     runtime = runtime_of(request)
     with runtime.sessions() as session:
         activity = domain_activity(session, domain_id, runtime.settings, runtime.clock.now())
@@ -114,7 +125,7 @@ def domain_detail(request: Request, domain_id: int, _: ViewerDep) -> DomainDetai
         ],
         runs=activity.runs,
         app_changes=activity.changes,
-        job=JobOut.model_validate(activity.job) if activity.job else None,
+        job=JobOut.of(activity.job) if activity.job else None,
     )
 
 
@@ -122,7 +133,7 @@ def domain_detail(request: Request, domain_id: int, _: ViewerDep) -> DomainDetai
 def domain_runs(
     request: Request,
     domain_id: int,
-    _: ViewerDep,
+    _: Annotated[Viewer, require(Permission.READ)],
     limit: Annotated[int, Query(ge=1, le=200)] = RUNS_SHOWN,
 ) -> list[RunSummary]:
     """The domain's most recent runs, newest first."""
@@ -135,25 +146,30 @@ def domain_runs(
 
 @router.post("/domains/{domain_id}/sync", status_code=202)
 def sync_now(
-    request: Request, domain_id: int, viewer: ViewerDep, body: Annotated[SyncRequest | None, Body()] = None
+    request: Request,
+    domain_id: int,
+    viewer: Annotated[Viewer, require(Permission.DOMAINS_SYNC)],
+    body: Annotated[SyncRequest | None, Body()] = None,
 ) -> SyncOut:
     """Queue a sync now; if one is already queued or running, that job is returned instead."""
     runtime = runtime_of(request)
     full = body.full if body else False
     with runtime.sessions.begin() as session:
-        requested = request_sync(session, domain_id, viewer.user.email, runtime.clock.now(), full=full)
+        requested = request_sync(session, domain_id, viewer.principal, runtime.clock.now(), full=full)
         if requested is None:
             raise _missing(domain_id)
         job, queued = requested
-        return SyncOut(job=JobOut.model_validate(job), queued_now=queued)
+        return SyncOut(job=JobOut.of(job), queued_now=queued)
 
 
 @router.post("/domains/{domain_id}/cancel")
-def cancel(request: Request, domain_id: int, viewer: ViewerDep) -> CancelOut:
+def cancel(
+    request: Request, domain_id: int, viewer: Annotated[Viewer, require(Permission.DOMAINS_SYNC)]
+) -> CancelOut:
     """Drop queued syncs and ask a running one to stop at its next checkpoint."""
     runtime = runtime_of(request)
     with runtime.sessions.begin() as session:
-        touched = request_cancel(session, domain_id, viewer.user.email, runtime.clock.now())
+        touched = request_cancel(session, domain_id, viewer.principal, runtime.clock.now())
     if touched is None:
         raise _missing(domain_id)
     return CancelOut(cancelled=touched)

@@ -15,12 +15,13 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, SecretStr
 
+from appgov.accounts.permissions import Permission
 from appgov.integrations import connect
 from appgov.integrations.domains import DomainError
 from appgov.integrations.status import DomainHealth, domain_health, domain_healths
 from appgov.outcomes import Outcome
 from appgov.storage.models import Domain
-from appgov.web.auth import ViewerDep, runtime_of
+from appgov.web.auth import Viewer, require, runtime_of
 
 
 class WithoutInput(APIRoute):
@@ -145,20 +146,22 @@ def _refused(err: DomainError) -> HTTPException:
 
 
 @router.get("/domains")
-def list_domains(request: Request, _: ViewerDep) -> list[DomainOut]:
+def list_domains(request: Request, _: Annotated[Viewer, require(Permission.READ)]) -> list[DomainOut]:
     runtime = runtime_of(request)
     with runtime.sessions() as session:
         return [domain_out(h) for h in domain_healths(session, runtime.settings, runtime.clock.now())]
 
 
 @router.post("/domains", status_code=201)
-async def add_domain(request: Request, viewer: ViewerDep, body: DomainAdd) -> DomainOut:
+async def add_domain(
+    request: Request, viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)], body: DomainAdd
+) -> DomainOut:
     """Connect a site with an API token alone, validated against the site first; its first sync
     starts at once."""
     runtime = runtime_of(request)
     try:
         done = await connect.add_with_token(
-            runtime, body.site_url, body.email, body.api_token.get_secret_value(), viewer.user.email
+            runtime, body.site_url, body.email, body.api_token.get_secret_value(), viewer.principal
         )
     except DomainError as err:
         raise _refused(err) from None
@@ -166,7 +169,9 @@ async def add_domain(request: Request, viewer: ViewerDep, body: DomainAdd) -> Do
 
 
 @router.post("/integrations/atlassian/authorize")
-async def authorize(request: Request, viewer: ViewerDep) -> Authorization:
+async def authorize(
+    request: Request, viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)]
+) -> Authorization:
     """Start the OAuth consent; the callback only honours it in this same session."""
     try:
         started = await connect.start_consent(runtime_of(request), viewer.session.id)
@@ -176,7 +181,9 @@ async def authorize(request: Request, viewer: ViewerDep) -> Authorization:
 
 
 @router.get("/integrations/atlassian/flows/{flow_id}")
-def pending_connection(request: Request, viewer: ViewerDep, flow_id: int) -> PendingConnection:
+def pending_connection(
+    request: Request, viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)], flow_id: int
+) -> PendingConnection:
     """After the consent: the sites it reaches that are not connected yet."""
     try:
         pending = connect.pending_connection(runtime_of(request), flow_id, viewer.session.id)
@@ -187,7 +194,12 @@ def pending_connection(request: Request, viewer: ViewerDep, flow_id: int) -> Pen
 
 
 @router.post("/integrations/atlassian/flows/{flow_id}/connect", status_code=201)
-async def connect_site(request: Request, viewer: ViewerDep, flow_id: int, body: SiteConnect) -> DomainOut:
+async def connect_site(
+    request: Request,
+    viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)],
+    flow_id: int,
+    body: SiteConnect,
+) -> DomainOut:
     """Connect a site of the consent with its API token; its first sync starts at once."""
     try:
         done = await connect.connect_site(
@@ -197,7 +209,7 @@ async def connect_site(request: Request, viewer: ViewerDep, flow_id: int, body: 
             body.cloud_id,
             body.email,
             body.api_token.get_secret_value(),
-            viewer.user.email,
+            viewer.principal,
         )
     except DomainError as err:
         raise _refused(err) from None
@@ -206,14 +218,17 @@ async def connect_site(request: Request, viewer: ViewerDep, flow_id: int, body: 
 
 @router.put("/domains/{domain_id}/api-token")
 async def replace_api_token(
-    request: Request, viewer: ViewerDep, domain_id: int, body: ApiTokenReplace
+    request: Request,
+    viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)],
+    domain_id: int,
+    body: ApiTokenReplace,
 ) -> DomainOut:
     """Replace the API token; the new one is validated first, and the old one stays if it fails."""
     if not body.confirm:
         raise HTTPException(400, 'send "confirm": true: the new token replaces the current one')
     try:
         await connect.replace_api_token(
-            runtime_of(request), domain_id, body.email, body.api_token.get_secret_value(), viewer.user.email
+            runtime_of(request), domain_id, body.email, body.api_token.get_secret_value(), viewer.principal
         )
     except DomainError as err:
         raise _refused(err) from None
@@ -221,7 +236,9 @@ async def replace_api_token(
 
 
 @router.post("/domains/{domain_id}/reconnect")
-async def reconnect(request: Request, viewer: ViewerDep, domain_id: int) -> Authorization:
+async def reconnect(
+    request: Request, viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)], domain_id: int
+) -> Authorization:
     """A new consent for the domain; the callback binds the fresh grant to it and queues a sync."""
     try:
         started = await connect.start_consent(runtime_of(request), viewer.session.id, domain_id)
@@ -233,7 +250,7 @@ async def reconnect(request: Request, viewer: ViewerDep, domain_id: int) -> Auth
 @router.delete("/domains/{domain_id}", status_code=204)
 def delete_domain(
     request: Request,
-    viewer: ViewerDep,
+    viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)],
     domain_id: int,
     confirm: Annotated[bool, Query(description="must be true: the domain's credentials and data go")] = False,
 ) -> Response:
@@ -241,7 +258,7 @@ def delete_domain(
     if not confirm:
         raise HTTPException(400, "add ?confirm=true: deleting removes the domain's credentials and data")
     try:
-        connect.delete_domain(runtime_of(request), domain_id, viewer.user.email)
+        connect.delete_domain(runtime_of(request), domain_id, viewer.principal)
     except DomainError as err:
         raise _refused(err) from None
     return Response(status_code=204)

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Body, Request
 from pydantic import BaseModel, Field
 
 from appgov.accounts.inbox import inbox, mark_read, unread_count
-from appgov.web.auth import ViewerDep, runtime_of
+from appgov.accounts.permissions import Permission
+from appgov.web.auth import Viewer, require, runtime_of
 
 router = APIRouter(tags=["notifications"])
 
@@ -38,7 +39,7 @@ class MarkedOut(BaseModel):
 
 
 @router.get("/notifications")
-def list_notifications(request: Request, viewer: ViewerDep) -> InboxOut:
+def list_notifications(request: Request, viewer: Annotated[Viewer, require(Permission.READ)]) -> InboxOut:
     with runtime_of(request).sessions() as session:
         items = inbox(session, viewer.user.id)
         unread = unread_count(session, viewer.user.id)
@@ -61,7 +62,9 @@ def list_notifications(request: Request, viewer: ViewerDep) -> InboxOut:
 
 @router.post("/notifications/read")
 def read_notifications(
-    request: Request, viewer: ViewerDep, body: Annotated[MarkRead | None, Body()] = None
+    request: Request,
+    viewer: Annotated[Viewer, require(Permission.READ)],
+    body: Annotated[MarkRead | None, Body()] = None,
 ) -> MarkedOut:
     """Mark all of the user's unread notifications read, or only the ones listed."""
     runtime = runtime_of(request)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from appgov.web.auth import ViewerDep
+from appgov.accounts.permissions import Permission
+from appgov.web.auth import Viewer, require
 
 router = APIRouter(tags=["session"])
 
@@ -18,6 +21,6 @@ class SessionOut(BaseModel):
 
 
 @router.get("/session")
-def current_session(viewer: ViewerDep) -> SessionOut:
+def current_session(viewer: Annotated[Viewer, require(Permission.READ)]) -> SessionOut:
     user = viewer.user
     return SessionOut(email=user.email, name=user.name, is_admin=user.is_admin, csrf_token=viewer.csrf_token)

@@ -4,16 +4,18 @@ CSV and JSON exports."""
 
 from __future__ import annotations
 
+from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from appgov.accounts.permissions import Permission
 from appgov.inventory.export import MEDIA_TYPES, export_text
 from appgov.inventory.listing import PAGE_SIZE, SORTS, STATUSES, AppFilter, AppOrder, app_page
 from appgov.storage.models import Domain
-from appgov.web.auth import ViewerDep, runtime_of
+from appgov.web.auth import Viewer, require, runtime_of
 from appgov.web.templating import render
 
 router = APIRouter()
@@ -40,7 +42,7 @@ def export_response(request: Request, format: str, where: AppFilter) -> Response
 @router.get("/apps")
 def apps_page(
     request: Request,
-    viewer: ViewerDep,
+    viewer: Annotated[Viewer, require(Permission.READ)],
     domain: str | None = None,
     status: str | None = None,
     q: str | None = None,
@@ -84,13 +86,21 @@ def apps_page(
 
 @router.get("/apps/export.csv")
 def export_csv(
-    request: Request, _: ViewerDep, domain: str | None = None, status: str | None = None, q: str | None = None
+    request: Request,
+    _: Annotated[Viewer, require(Permission.READ)],
+    domain: str | None = None,
+    status: str | None = None,
+    q: str | None = None,
 ) -> Response:
     return export_response(request, "csv", page_filter(domain, status, q))
 
 
 @router.get("/apps/export.json")
 def export_json(
-    request: Request, _: ViewerDep, domain: str | None = None, status: str | None = None, q: str | None = None
+    request: Request,
+    _: Annotated[Viewer, require(Permission.READ)],
+    domain: str | None = None,
+    status: str | None = None,
+    q: str | None = None,
 ) -> Response:
     return export_response(request, "json", page_filter(domain, status, q))

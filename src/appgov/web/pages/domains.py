@@ -9,9 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from appgov.accounts.permissions import Permission
 from appgov.integrations.activity import domain_activity, request_cancel, request_sync
 from appgov.outcomes import dataset_label
-from appgov.web.auth import Viewer, ViewerDep, runtime_of
+from appgov.web.auth import Viewer, require, runtime_of
 from appgov.web.templating import render
 
 router = APIRouter()
@@ -34,7 +35,12 @@ def _not_found(request: Request, viewer: Viewer) -> Response:
 
 
 @router.get("/domains/{domain_id}")
-def domain_page(request: Request, domain_id: int, viewer: ViewerDep, notice: str | None = None) -> Response:
+def domain_page(
+    request: Request,
+    domain_id: int,
+    viewer: Annotated[Viewer, require(Permission.READ)],
+    notice: str | None = None,
+) -> Response:
     runtime = runtime_of(request)
     with runtime.sessions() as session:
         activity = domain_activity(session, domain_id, runtime.settings, runtime.clock.now())
@@ -54,7 +60,9 @@ def domain_page(request: Request, domain_id: int, viewer: ViewerDep, notice: str
 
 
 @router.get("/domains/{domain_id}/activity")
-def activity_fragment(request: Request, domain_id: int, viewer: ViewerDep) -> Response:
+def activity_fragment(
+    request: Request, domain_id: int, viewer: Annotated[Viewer, require(Permission.READ)]
+) -> Response:
     """The part of the page a sync changes, for htmx to poll while a job is active."""
     runtime = runtime_of(request)
     with runtime.sessions() as session:
@@ -68,21 +76,26 @@ def activity_fragment(request: Request, domain_id: int, viewer: ViewerDep) -> Re
 
 @router.post("/domains/{domain_id}/sync")
 def sync_now(
-    request: Request, domain_id: int, viewer: ViewerDep, full: Annotated[bool, Form()] = False
+    request: Request,
+    domain_id: int,
+    viewer: Annotated[Viewer, require(Permission.DOMAINS_SYNC)],
+    full: Annotated[bool, Form()] = False,
 ) -> Response:
     runtime = runtime_of(request)
     with runtime.sessions.begin() as session:
-        requested = request_sync(session, domain_id, viewer.user.email, runtime.clock.now(), full=full)
+        requested = request_sync(session, domain_id, viewer.principal, runtime.clock.now(), full=full)
     if requested is None:
         return _not_found(request, viewer)
     return _back(domain_id, "queued" if requested[1] else "busy")
 
 
 @router.post("/domains/{domain_id}/cancel")
-def cancel(request: Request, domain_id: int, viewer: ViewerDep) -> Response:
+def cancel(
+    request: Request, domain_id: int, viewer: Annotated[Viewer, require(Permission.DOMAINS_SYNC)]
+) -> Response:
     runtime = runtime_of(request)
     with runtime.sessions.begin() as session:
-        touched = request_cancel(session, domain_id, viewer.user.email, runtime.clock.now())
+        touched = request_cancel(session, domain_id, viewer.principal, runtime.clock.now())
     if touched is None:
         return _not_found(request, viewer)
     return _back(domain_id, "cancelled" if touched else "idle")

@@ -10,17 +10,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from appgov.accounts.permissions import Permission
 from appgov.config import Settings
 from appgov.connectors.atlassian.scopes import scope_table
 from appgov.integrations import connect
 from appgov.integrations.domains import DomainError, site_name
 from appgov.integrations.status import IN_PROGRESS, DomainHealth, domain_health, domain_healths, worst
 from appgov.storage.models import AuditEvent, Domain
-from appgov.web.auth import Viewer, ViewerDep, optional_viewer, runtime_of
+from appgov.web.auth import Viewer, require, runtime_of
 from appgov.web.templating import render
 
 router = APIRouter()
@@ -88,7 +89,7 @@ def _notice(request: Request, viewer: Viewer, event_id: int | None) -> str | Non
         return None
     with runtime_of(request).sessions() as session:
         event = session.get(AuditEvent, event_id)
-    if event is None or event.actor != viewer.user.email or event.action not in NOTICES:
+    if event is None or event.actor_user_id != viewer.user.id or event.action not in NOTICES:
         return None
     return NOTICES[event.action].format(name=site_name(event.target))
 
@@ -108,13 +109,17 @@ def _message(request: Request, viewer: Viewer | None, title: str, message: str, 
 
 
 @router.get("/integrations")
-def integrations_page(request: Request, viewer: ViewerDep, event: int | None = None) -> Response:
+def integrations_page(
+    request: Request, viewer: Annotated[Viewer, require(Permission.READ)], event: int | None = None
+) -> Response:
     notice = _notice(request, viewer, event)
     return _page(request, viewer, flash=notice, flash_kind="success")
 
 
 @router.get("/integrations/{platform}/domains")
-def platform_domains(request: Request, viewer: ViewerDep, platform: str) -> Response:
+def platform_domains(
+    request: Request, viewer: Annotated[Viewer, require(Permission.READ)], platform: str
+) -> Response:
     """The domains table alone: what the page's htmx polling swaps in while a sync is in progress."""
     views = _views(request, tuple(p for p in PLATFORMS if p.key == platform))
     if not views:
@@ -126,7 +131,7 @@ def platform_domains(request: Request, viewer: ViewerDep, platform: str) -> Resp
 
 
 @router.post("/integrations/atlassian/add")
-async def add(request: Request, viewer: ViewerDep) -> Response:
+async def add(request: Request, viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)]) -> Response:
     try:
         started = await connect.start_consent(runtime_of(request), viewer.session.id)
     except DomainError as err:
@@ -137,7 +142,7 @@ async def add(request: Request, viewer: ViewerDep) -> Response:
 @router.get("/integrations/atlassian/callback")
 async def callback(
     request: Request,
-    viewer: Annotated[Viewer | None, Depends(optional_viewer)],
+    viewer: Annotated[Viewer | None, require(Permission.DOMAINS_MANAGE, signed_out=True)],
     code: str | None = None,
     state: str | None = None,
     error: str | None = None,
@@ -150,7 +155,7 @@ async def callback(
         return _message(request, None, title, message, 401)
     try:
         done = await connect.finish_consent(
-            runtime_of(request), viewer.session.id, state, code, error, viewer.user.email
+            runtime_of(request), viewer.session.id, state, code, error, viewer.principal
         )
     except DomainError as err:
         return _message(request, viewer, title, f"{_sentence(err)}. Nothing was changed.", 400)
@@ -185,14 +190,16 @@ def _connect_form(
 
 
 @router.get("/integrations/atlassian/connect")
-def connect_page(request: Request, viewer: ViewerDep, flow: int) -> Response:
+def connect_page(
+    request: Request, viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)], flow: int
+) -> Response:
     return _connect_form(request, viewer, flow)
 
 
 @router.post("/integrations/atlassian/connect")
 async def connect_site(
     request: Request,
-    viewer: ViewerDep,
+    viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)],
     flow: Annotated[int, Form()],
     site: Annotated[str, Form(max_length=200)] = "",
     email: Annotated[str, Form(max_length=320)] = "",
@@ -201,7 +208,7 @@ async def connect_site(
     runtime = runtime_of(request)
     try:
         done = await connect.connect_site(
-            runtime, flow, viewer.session.id, site, email, api_token, viewer.user.email
+            runtime, flow, viewer.session.id, site, email, api_token, viewer.principal
         )
     except DomainError as err:
         return _connect_form(request, viewer, flow, error=f"{_sentence(err)}.", email=email, chosen=site)
@@ -225,7 +232,9 @@ def _unknown(request: Request, viewer: Viewer) -> Response:
 
 
 @router.post("/domains/{domain_id}/reconnect")
-async def reconnect(request: Request, viewer: ViewerDep, domain_id: int) -> Response:
+async def reconnect(
+    request: Request, viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)], domain_id: int
+) -> Response:
     try:
         started = await connect.start_consent(runtime_of(request), viewer.session.id, domain_id)
     except connect.DomainNotFound:
@@ -250,7 +259,9 @@ def _api_key_form(
 
 
 @router.get("/domains/{domain_id}/api-key")
-def api_key_page(request: Request, viewer: ViewerDep, domain_id: int) -> Response:
+def api_key_page(
+    request: Request, viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)], domain_id: int
+) -> Response:
     health = _domain(request, domain_id)
     return _api_key_form(request, viewer, health) if health else _unknown(request, viewer)
 
@@ -258,7 +269,7 @@ def api_key_page(request: Request, viewer: ViewerDep, domain_id: int) -> Respons
 @router.post("/domains/{domain_id}/api-key")
 async def replace_api_key(
     request: Request,
-    viewer: ViewerDep,
+    viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)],
     domain_id: int,
     email: Annotated[str, Form(max_length=320)] = "",
     api_token: Annotated[str, Form(max_length=2000)] = "",
@@ -272,7 +283,7 @@ async def replace_api_key(
         return _api_key_form(request, viewer, health, error, email)
     try:
         done = await connect.replace_api_token(
-            runtime_of(request), domain_id, email, api_token, viewer.user.email
+            runtime_of(request), domain_id, email, api_token, viewer.principal
         )
     except connect.DomainNotFound:
         return _unknown(request, viewer)
@@ -283,7 +294,9 @@ async def replace_api_key(
 
 
 @router.get("/domains/{domain_id}/delete")
-def delete_page(request: Request, viewer: ViewerDep, domain_id: int) -> Response:
+def delete_page(
+    request: Request, viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)], domain_id: int
+) -> Response:
     health = _domain(request, domain_id)
     if health is None:
         return _unknown(request, viewer)
@@ -293,7 +306,7 @@ def delete_page(request: Request, viewer: ViewerDep, domain_id: int) -> Response
 @router.post("/domains/{domain_id}/delete")
 def delete(
     request: Request,
-    viewer: ViewerDep,
+    viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)],
     domain_id: int,
     confirm_name: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:
@@ -306,7 +319,7 @@ def delete(
             request, "integrations/delete.html", viewer, 400, nav="integrations", health=health, error=error
         )
     try:
-        done = connect.delete_domain(runtime_of(request), domain_id, viewer.user.email)
+        done = connect.delete_domain(runtime_of(request), domain_id, viewer.principal)
     except connect.DomainNotFound:
         return _unknown(request, viewer)
     return _done(done.event_id)

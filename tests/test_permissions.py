@@ -1,0 +1,56 @@
+"""Every route of the console declares the permission it needs through the one ``require``
+dependency, so the roles issue grants and checks permissions in one place; and until roles exist
+every signed-in user holds every permission."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
+
+from appgov.accounts.permissions import Permission, holds
+from appgov.accounts.principal import SCHEDULER, Principal, Via, cli_user
+from appgov.config import Settings
+from appgov.runtime import Runtime
+from appgov.web.app import create_app
+
+# signing in and out needs no permission, nor does the home page (a redirect to /integrations)
+OPEN = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/")}
+
+
+def declared(dependant: Dependant) -> Iterator[Permission]:
+    for dependency in dependant.dependencies:
+        permission = getattr(dependency.call, "permission", None)
+        if isinstance(permission, Permission):
+            yield permission
+        yield from declared(dependency)
+
+
+def test_every_route_but_sign_in_declares_exactly_one_permission(tmp_path: Path) -> None:
+    app = create_app(Runtime.start(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'db'}")))
+    routes = [
+        (context.path, context.original_route)
+        for context in iter_route_contexts(app.routes)  # the included routers' routes too
+        if isinstance(context.original_route, APIRoute)
+    ]
+    permissions = {
+        (method, path): list(declared(route.dependant)) for path, route in routes for method in route.methods
+    }
+
+    missing = sorted(route for route, found in permissions.items() if len(found) != 1 and route not in OPEN)
+    assert missing == []
+    assert {route for route, found in permissions.items() if not found} == OPEN
+    assert permissions[("POST", "/domains/{domain_id}/delete")] == [Permission.DOMAINS_MANAGE]
+    assert permissions[("DELETE", "/api/v1/domains/{domain_id}")] == [Permission.DOMAINS_MANAGE]
+    assert permissions[("POST", "/api/v1/domains/{domain_id}/sync")] == [Permission.DOMAINS_SYNC]
+    assert permissions[("GET", "/apps/export.csv")] == [Permission.READ]
+
+
+def test_until_roles_exist_every_user_holds_every_permission_and_no_system_actor_does() -> None:
+    user = Principal("ada@example.com", Via.CONSOLE, user_id=1)
+    assert all(holds(user, permission) for permission in Permission)
+    assert not any(
+        holds(actor, permission) for actor in (SCHEDULER, cli_user("root")) for permission in Permission
+    )
