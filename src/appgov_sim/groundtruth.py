@@ -3,15 +3,28 @@
 The digest is sha256 over the sorted natural keys (one per line), so a connector's copy can be
 compared without shipping the data. Memberships count inactive users too (a connector reads them
 with ``includeInactiveUsers=true``); apps are the user-installed ones of the plugin manager.
-Confluence audit records have no id on the wire, so their key is ``creationDate`` (distinct per site).
+Confluence audit records have no id on the wire and two may share a millisecond, so their key is
+``creationDate`` and a digest of what the record says (``audit_key``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
+from appgov_sim.routes.confluence import audit_facts
 from appgov_sim.tenant.generate import natural_digest
-from appgov_sim.tenant.model import Site, Tenant
+from appgov_sim.tenant.model import AuditRecord, Site, Tenant
+
+
+def audit_key(record: AuditRecord) -> str:
+    """A Confluence audit record's natural key: its time and the first 16 hex digits of the sha256
+    of its facts and author's account id as compact JSON with sorted keys (what a client can compute
+    from the wire; the author's name and ``sysAdmin`` are left out as they change on re-reads)."""
+    facts = {**audit_facts(record), "author": record.author_account_id}
+    text = json.dumps(facts, sort_keys=True, separators=(",", ":"))
+    return f"{record.created_ms}:{hashlib.sha256(text.encode()).hexdigest()[:16]}"
 
 
 def _entry(keys: list[str]) -> dict[str, Any]:
@@ -46,7 +59,7 @@ def confluence_sets(site: Site) -> dict[str, list[str]]:
     return {
         "groups": [g.group_id for g in site.groups],
         "group_members": [f"{g.group_id}:{m}" for g in site.groups for m in g.members],
-        "audit_records": [str(r.created_ms) for r in site.confluence_audit],  # no id on the wire
+        "audit_records": [audit_key(r) for r in site.confluence_audit],
         "apps": [a.key for a in site.apps_for("confluence") if a.user_installed],
     }
 

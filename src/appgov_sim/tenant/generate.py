@@ -41,6 +41,7 @@ ANCHOR_MS = 1_780_272_000_000  # 2026-06-01T00:00:00Z: generated history ends he
 DAY_MS = 86_400_000
 YEAR_MS = 365 * DAY_MS
 ORG_DOMAIN = "acme.example.com"
+CONFLUENCE_TWINS_EVERY = 20  # every 20th Confluence audit record shares its predecessor's millisecond
 
 FIRST_NAMES = [
     "Ada",
@@ -388,7 +389,7 @@ class SiteBuilder:
             if site.has(product):
                 self._fill_audit(site, product, count, humans)
         site.jira_audit = self._sorted_audit("jira", 10_000)
-        site.confluence_audit = self._sorted_audit("confluence", 1)
+        site.confluence_audit = self._sorted_audit("confluence", 1, twins_every=CONFLUENCE_TWINS_EVERY)
         return site
 
     def _humans(self, size: Profile) -> list[str]:
@@ -665,13 +666,16 @@ class SiteBuilder:
             AuditRecord(0, min(created, ANCHOR_MS), kind, author, object_id, object_name, detail, extra)
         )
 
-    def _sorted_audit(self, product: str, first_id: int) -> list[AuditRecord]:
+    def _sorted_audit(self, product: str, first_id: int, twins_every: int = 0) -> list[AuditRecord]:
+        """The log oldest first, with distinct creation times except that every ``twins_every``-th
+        record shares its predecessor's millisecond (Confluence's records carry no id: a client
+        that keys them by time alone loses one of the two)."""
         records = sorted(self.audit[product], key=lambda r: r.created_ms)
         previous = 0
         for i, record in enumerate(records):
             record.record_id = first_id + i
-            # distinct creation times: Confluence audit records carry no id, so time is their key
-            record.created_ms = previous = max(record.created_ms, previous + 1)
+            twin = twins_every and i % twins_every == twins_every - 1
+            record.created_ms = previous = previous if twin else max(record.created_ms, previous + 1)
         return records
 
 

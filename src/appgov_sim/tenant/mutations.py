@@ -354,8 +354,7 @@ def _audit(
     records = site.jira_audit if app.product == "jira" else site.confluence_audit
     last = records[-1] if records else None
     next_id = last.record_id + 1 if last else FIRST_AUDIT_ID[app.product]
-    # strictly after the last record: the log stays oldest first, and Confluence's records, which
-    # carry no id on the wire, stay told apart by their creation time
+    # strictly after the last record: the log stays oldest first (the generator makes the twins)
     created = max(at_ms, last.created_ms + 1) if last else at_ms
     records.append(AuditRecord(next_id, created, kind, actor, app.key, app.name, detail, extra))
 
