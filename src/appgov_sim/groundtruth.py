@@ -1,4 +1,5 @@
-"""Ground truth: per site and product, the count and digest of every data set.
+"""Ground truth: per site and product, the count and digest of every data set; per site, what each
+app's bot user holds (``app_users``) and how many accounts its groups have.
 
 The digest is sha256 over the sorted natural keys (one per line), so a connector's copy can be
 compared without shipping the data. Memberships count inactive users too (a connector reads them
@@ -64,6 +65,48 @@ def confluence_sets(site: Site) -> dict[str, list[str]]:
     }
 
 
+def app_users(site: Site) -> dict[str, Any]:
+    """Per app bot user of the site: the group ids it is a member of, the application roles those
+    give, the permission grants (``<scheme id>:<grant id>``) whose holder covers it, and whether it
+    is an admin. A grant to a project role counts when the bot plays the role in some project,
+    directly or through a group; a grant to ``anyone`` counts."""
+    plays: dict[tuple[str, str], set[str]] = {}  # (actor type, account or group id) -> role ids
+    for project in site.projects:
+        for role_id, actors in project.role_actors.items():
+            for actor in actors:
+                plays.setdefault(actor, set()).add(str(role_id))
+    bots = sorted({a.bot_account_id for a in site.apps if a.bot_account_id})
+    return {bot: _access(site, bot, plays) for bot in bots}
+
+
+def _access(site: Site, account_id: str, plays: dict[tuple[str, str], set[str]]) -> dict[str, Any]:
+    groups = [g for g in site.groups if account_id in g.members]
+    group_ids = {g.group_id for g in groups}
+    roles = {r.key for r in site.application_roles if group_ids & set(r.groups)}
+    played = set(plays.get(("atlassian-user-role-actor", account_id), set()))
+    for group_id in group_ids:
+        played |= plays.get(("atlassian-group-role-actor", group_id), set())
+    holders = {
+        ("anyone", None),
+        ("user", account_id),
+        *(("group", g.name) for g in groups),
+        *(("applicationRole", key) for key in roles),
+        *(("projectRole", role_id) for role_id in played),
+    }
+    grants = [
+        f"{s.scheme_id}:{g.grant_id}"
+        for s in site.permission_schemes
+        for g in s.grants
+        if (g.holder_type, g.holder_parameter) in holders
+    ]
+    return {
+        "groups": sorted(group_ids),
+        "application_roles": sorted(roles),
+        "permission_grants": sorted(grants),
+        "admin": site.is_admin(account_id),
+    }
+
+
 def ground_truth(tenant: Tenant) -> dict[str, Any]:
     sites: dict[str, Any] = {}
     for site in tenant.sites:
@@ -72,5 +115,11 @@ def ground_truth(tenant: Tenant) -> dict[str, Any]:
             products["jira"] = {name: _entry(keys) for name, keys in jira_sets(site).items()}
         if site.has("confluence"):
             products["confluence"] = {name: _entry(keys) for name, keys in confluence_sets(site).items()}
-        sites[site.name] = {"cloud_id": site.cloud_id, "products": products}
+        sites[site.name] = {
+            "cloud_id": site.cloud_id,
+            "products": products,
+            # a site without Jira lists no users: its directory, to a client, is its groups' members
+            "group_member_accounts": len({m for g in site.groups for m in g.members}),
+            "app_users": app_users(site),
+        }
     return {"profile": tenant.profile, "seed": tenant.seed, "hostile": tenant.hostile, "sites": sites}
