@@ -53,8 +53,8 @@ TABLES: dict[str, tuple[list[sa.Column[object]], list[str], dict[str, list[str]]
             sa.Column("group_id", sa.String(128), nullable=False),
             sa.Column("account_id", sa.String(128), nullable=False),
         ],
-        ["group_id", "account_id"],
-        {"ix_group_members_domain_account": ["domain_id", "account_id"]},
+        ["account_id", "group_id"],
+        {},
     ),
     "permission_grants": (
         [
