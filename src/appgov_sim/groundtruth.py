@@ -91,6 +91,7 @@ def _access(site: Site, account_id: str, plays: dict[tuple[str, str], set[str]])
         ("user", account_id),
         *(("group", g.name) for g in groups),
         *(("applicationRole", key) for key in roles),
+        *((("applicationRole", None),) if roles else ()),  # no parameter: any application role
         *(("projectRole", role_id) for role_id in played),
     }
     grants = [

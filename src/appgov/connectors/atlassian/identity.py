@@ -38,15 +38,15 @@ from appgov.storage.models import (
     RoleActor,
 )
 
-# Who holds Jira's global permissions (Administer Jira among them) no API of the fact sheet says:
-# these are the groups Atlassian makes its administrators and app bots members of
+# Who holds Jira's global permissions (Administer Jira among them) no API appgov reads says: these
+# are the groups Atlassian makes its administrators, and Connect apps' bot users, members of
 ADMIN_GROUPS = ("site-admins", "atlassian-addons-admin", "jira-admins")
 ADMIN_GROUP_PREFIX = "jira-admins-"  # Atlassian names a site's Jira admin group jira-admins-<site>
 # Jira's holder and actor types in the typed tables' generic words; others are kept as Jira says
 HOLDER_TYPES = {"applicationRole": "application_role", "projectRole": "role"}
 ACTOR_TYPES = {"atlassian-user-role-actor": "user", "atlassian-group-role-actor": "group"}
 
-
+# the typed tables a refresh replaces
 Typed = (
     DirectoryUser
     | DirectoryGroup
