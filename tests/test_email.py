@@ -120,6 +120,25 @@ def test_the_first_successful_sync_emails_the_admin_who_connected_it_exactly_onc
     )
 
 
+def test_a_confluence_only_sites_ready_email_counts_its_groups_members_as_its_users(
+    sim: Simulator, tmp_path: Path, database_url: str, smtp: SmtpServer
+) -> None:
+    smtp.start()
+    runtime = mailing(runtime_for(sim, tmp_path, database_url), smtp)
+    domain = connect(runtime, sim, "acme-wiki", added_by=ADMIN)
+
+    assert sync(runtime, domain).status == "success"
+    assert send(runtime) == 1
+
+    truth = sim.ground_truth()["sites"]["acme-wiki"]
+    assert "jira" not in truth["products"]
+    assert truth["group_member_accounts"] > 0
+    [email] = smtp.inbox.messages
+    lines = email.get_content().splitlines()
+    assert f"Users: {truth['group_member_accounts']}" in lines
+    assert f"Apps: {truth['products']['confluence']['apps']['count']}" in lines
+
+
 def test_an_email_queued_while_smtp_is_down_is_delivered_once_after_it_comes_back(
     sim: Simulator, tmp_path: Path, database_url: str, smtp: SmtpServer
 ) -> None:

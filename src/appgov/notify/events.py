@@ -20,8 +20,7 @@ from sqlalchemy.orm import Session
 from appgov.integrations.status import domain_status
 from appgov.notify.outbox import queue_email
 from appgov.runtime import Runtime
-from appgov.storage import records
-from appgov.storage.models import App, Domain, Notification, SyncRun, User
+from appgov.storage.models import App, DirectoryUser, Domain, Notification, SyncRun, User
 
 log = logging.getLogger(__name__)
 ERROR_STATUSES = ("failed", "partial", "deferred")
@@ -146,8 +145,9 @@ def plain(text: str, limit: int = 200) -> str:
 
 def _counts(session: Session, domain: Domain) -> tuple[int, int]:
     apps = session.scalar(select(func.count()).where(App.domain_id == domain.id, App.removed_at.is_(None)))
-    users = sum(records.count_live(session, domain.id, f"{p}.users") for p in domain.products)
-    return apps or 0, users
+    # the typed directory: a Confluence-only site lists no users, its groups' members are its users
+    users = session.scalar(select(func.count()).where(DirectoryUser.domain_id == domain.id))
+    return apps or 0, users or 0
 
 
 def notify_everyone(session: Session, domain_id: int, kind: str, message: str, now: datetime) -> None:

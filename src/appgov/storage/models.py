@@ -1,6 +1,6 @@
 """The schema. One table per concept; every ingested data set lands in ``records`` keyed by its
-natural key (one declarative stream per data set needs no new table), and apps, which governance
-queries, also get a typed table."""
+natural key (one declarative stream per data set needs no new table); apps and the identity and
+permission data, which governance queries, also get typed tables."""
 
 from __future__ import annotations
 
@@ -236,6 +236,118 @@ class AppEvent(Base):
     kind: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime]
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+# --- identity and permissions: typed tables a connector refreshes from its raw records ------------
+# Each mirrors the live rows of the data sets it is projected from (no history of its own): who is
+# in a domain's directory, in which groups, and what grants and roles they hold, for one query.
+
+
+class DirectoryUser(Base):
+    """An account in a domain's directory: a person, a customer, or an app's bot user (how an app
+    acts). ``account_type`` is ``atlassian``, ``app`` or ``customer`` (the platform's word), ``None``
+    where only a membership names the account."""
+
+    __tablename__ = "directory_users"
+    __table_args__ = (UniqueConstraint("domain_id", "account_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"))
+    account_id: Mapped[str] = mapped_column(String(128))
+    account_type: Mapped[str | None] = mapped_column(String(32))
+    display_name: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool | None]
+
+
+class DirectoryGroup(Base):
+    """A group of a domain's directory; ``admin`` when the connector knows it for an admin group."""
+
+    __tablename__ = "directory_groups"
+    __table_args__ = (UniqueConstraint("domain_id", "group_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"))
+    group_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(Text)
+    admin: Mapped[bool] = mapped_column(default=False)
+
+
+class GroupMember(Base):
+    """An account's membership of a group (inactive accounts included)."""
+
+    __tablename__ = "group_members"
+    # account first: the one index also finds an account's groups (one index less to keep up on
+    # a refresh of hundreds of thousands of rows)
+    __table_args__ = (UniqueConstraint("domain_id", "account_id", "group_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"))
+    group_id: Mapped[str] = mapped_column(String(128))
+    account_id: Mapped[str] = mapped_column(String(128))
+
+
+class PermissionGrant(Base):
+    """A permission a scheme grants to a holder: ``holder_type`` ``user`` (parameter: an account
+    id), ``group`` (parameter: its name, ``holder_value`` its id), ``application_role`` (a role's
+    key), ``role`` (a project role's id), ``anyone``, or the platform's own word for others."""
+
+    __tablename__ = "permission_grants"
+    __table_args__ = (
+        UniqueConstraint("domain_id", "scheme_id", "grant_id"),
+        Index("ix_permission_grants_domain_holder", "domain_id", "holder_type", "holder_parameter"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"))
+    scheme_id: Mapped[str] = mapped_column(String(64))
+    grant_id: Mapped[str] = mapped_column(String(64))
+    permission: Mapped[str] = mapped_column(String(128))
+    holder_type: Mapped[str] = mapped_column(String(64))
+    holder_parameter: Mapped[str | None] = mapped_column(String(512))
+    holder_value: Mapped[str | None] = mapped_column(String(512))
+
+
+class RoleActor(Base):
+    """Who plays a role in a project: ``actor_type`` ``user`` (value: an account id) or ``group``
+    (value: a group id)."""
+
+    __tablename__ = "role_actors"
+    __table_args__ = (
+        UniqueConstraint("domain_id", "project_id", "role_id", "actor_type", "actor_value"),
+        Index("ix_role_actors_domain_actor", "domain_id", "actor_type", "actor_value"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"))
+    project_id: Mapped[str] = mapped_column(String(64))
+    role_id: Mapped[str] = mapped_column(String(64))
+    actor_type: Mapped[str] = mapped_column(String(16))
+    actor_value: Mapped[str] = mapped_column(String(128))
+
+
+class ApplicationRole(Base):
+    """A product licence (Jira Software, ...) that membership of its groups gives."""
+
+    __tablename__ = "application_roles"
+    __table_args__ = (UniqueConstraint("domain_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(Text)
+
+
+class ApplicationRoleGroup(Base):
+    """A group whose members an application role covers."""
+
+    __tablename__ = "application_role_groups"
+    __table_args__ = (UniqueConstraint("domain_id", "role_key", "group_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"))
+    role_key: Mapped[str] = mapped_column(String(128))
+    group_id: Mapped[str] = mapped_column(String(128))
+    group_name: Mapped[str] = mapped_column(Text)
 
 
 class User(Base):

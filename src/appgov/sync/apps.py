@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from appgov.connectors.atlassian.datasets import JIRA_USERS
 from appgov.connectors.atlassian.marketplace import ENRICHMENT_PENDING
 from appgov.storage import records
 from appgov.storage.models import App, AppEvent, Record
@@ -111,7 +112,7 @@ def _named_from_directory(session: Session, domain_id: int, apps: list[App]) -> 
     directory = session.execute(
         select(Record.key, Record.data).where(
             Record.domain_id == domain_id,
-            Record.dataset == "jira.users",
+            Record.dataset == JIRA_USERS,
             Record.key.in_({a.installed_by for a in apps}),
         )
     )

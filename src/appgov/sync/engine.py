@@ -29,6 +29,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from appgov.clock import Clock, SystemClock
+from appgov.connectors.atlassian import identity
 from appgov.connectors.atlassian.client import AtlassianClient, AtlassianError, CredentialsRejected, Reply
 from appgov.connectors.atlassian.marketplace import MarketplaceEnricher
 from appgov.connectors.atlassian.oauth import AuthorizationServer
@@ -470,6 +471,8 @@ class SyncEngine:
                 state.bookmark = newest
             if stream.name.endswith(".apps") and status == "ok":
                 apps.reconcile(session, ctx.domain.id, stream.product, now)
+            if status == "ok":
+                identity.refresh(session, ctx.domain.id, stream.name)
             state.status, state.run_id = status, ctx.run.id
             state.reason, state.outcome = (str(reason), reason.outcome) if reason else (None, None)
             state.checkpoint = state.checkpoint if keep_checkpoint else None

@@ -181,20 +181,28 @@ def audit_event(record: AuditRecord) -> tuple[str, str, dict[str, str], list[Any
     return kind.replace("_", " ").capitalize(), "Other", named(record.object_name, ""), [], []
 
 
-def render_audit(ctx: SiteContext, record: AuditRecord, is_admin: Callable[[str], bool]) -> dict[str, Any]:
+def audit_facts(record: AuditRecord) -> dict[str, Any]:
+    """What a record says, as rendered: everything but its author and the flags about the author,
+    which Confluence renders as they are when the log is read."""
     summary, category, affected, values, associated = audit_event(record)
     return {
-        "author": audit_author(ctx, record.author_account_id),
         "remoteAddress": record.remote_address,
         "creationDate": record.created_ms,
         "summary": summary,
         "description": "",
         "category": category,
-        "sysAdmin": is_admin(record.author_account_id),
-        "superAdmin": False,
         "affectedObject": affected,
         "changedValues": values,
         "associatedObjects": associated,
+    }
+
+
+def render_audit(ctx: SiteContext, record: AuditRecord, is_admin: Callable[[str], bool]) -> dict[str, Any]:
+    return {
+        "author": audit_author(ctx, record.author_account_id),
+        **audit_facts(record),
+        "sysAdmin": is_admin(record.author_account_id),
+        "superAdmin": False,
     }
 
 

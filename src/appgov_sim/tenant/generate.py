@@ -41,6 +41,9 @@ ANCHOR_MS = 1_780_272_000_000  # 2026-06-01T00:00:00Z: generated history ends he
 DAY_MS = 86_400_000
 YEAR_MS = 365 * DAY_MS
 ORG_DOMAIN = "acme.example.com"
+ADDONS_ADMIN_GROUP = "atlassian-addons-admin"
+ADDONS_ROLE_ID = 10000  # atlassian-addons-project-access: Jira's project role of app bot users
+CONFLUENCE_TWINS_EVERY = 20  # every 20th Confluence audit record shares its predecessor's millisecond
 
 FIRST_NAMES = [
     "Ada",
@@ -384,11 +387,12 @@ class SiteBuilder:
         self._apps(site, size)
         if site.has("jira"):
             self._jira_configuration(site, size, humans)
+            site.groups.append(addons_admins(site))
         for product, count in (("jira", size.jira_audit), ("confluence", size.confluence_audit)):
             if site.has(product):
                 self._fill_audit(site, product, count, humans)
         site.jira_audit = self._sorted_audit("jira", 10_000)
-        site.confluence_audit = self._sorted_audit("confluence", 1)
+        site.confluence_audit = self._sorted_audit("confluence", 1, twins_every=CONFLUENCE_TWINS_EVERY)
         return site
 
     def _humans(self, size: Profile) -> list[str]:
@@ -565,7 +569,7 @@ class SiteBuilder:
                 10101, "Viewer", "Can browse the project", [("atlassian-group-role-actor", users.group_id)]
             ),
             ProjectRole(
-                10000,
+                ADDONS_ROLE_ID,
                 "atlassian-addons-project-access",
                 "A project role that represents Connect add-ons declaring access to projects",
                 [("atlassian-user-role-actor", b) for b in bots],
@@ -609,7 +613,7 @@ class SiteBuilder:
                 10100: [("atlassian-user-role-actor", u) for u in rng.sample(humans, min(3, len(humans)))]
                 + [("atlassian-group-role-actor", rng.choice(team_groups))],
                 10101: [("atlassian-group-role-actor", users.group_id)],
-                10000: [("atlassian-user-role-actor", b) for b in bots[:3]],
+                ADDONS_ROLE_ID: [("atlassian-user-role-actor", b) for b in bots[:3]],
             }
             site.projects.append(project)
             self._audit("jira", "project_created", lead, project.project_id, project.name)
@@ -633,6 +637,8 @@ class SiteBuilder:
             for holder_type, parameter in holders[: 1 + ((n + index) % len(holders) if index else 2)]:
                 scheme.grants.append(PermissionGrant(grant_id, permission, holder_type, parameter))
                 grant_id += 1
+        # as Jira's schemes do: apps browse the projects whose add-ons role lists their bot
+        scheme.grants.append(PermissionGrant(grant_id, "BROWSE_PROJECTS", "projectRole", str(ADDONS_ROLE_ID)))
         return scheme
 
     def _fill_audit(self, site: Site, product: str, count: int, humans: list[str]) -> None:
@@ -665,14 +671,26 @@ class SiteBuilder:
             AuditRecord(0, min(created, ANCHOR_MS), kind, author, object_id, object_name, detail, extra)
         )
 
-    def _sorted_audit(self, product: str, first_id: int) -> list[AuditRecord]:
+    def _sorted_audit(self, product: str, first_id: int, twins_every: int = 0) -> list[AuditRecord]:
+        """The log oldest first, with distinct creation times except that every ``twins_every``-th
+        record shares its predecessor's millisecond (Confluence's records carry no id: a client
+        that keys them by time alone loses one of the two)."""
         records = sorted(self.audit[product], key=lambda r: r.created_ms)
         previous = 0
         for i, record in enumerate(records):
             record.record_id = first_id + i
-            # distinct creation times: Confluence audit records carry no id, so time is their key
-            record.created_ms = previous = max(record.created_ms, previous + 1)
+            twin = twins_every and i % twins_every == twins_every - 1
+            record.created_ms = previous = previous if twin else max(record.created_ms, previous + 1)
         return records
+
+
+def addons_admins(site: Site) -> Group:
+    """Jira's ``atlassian-addons-admin`` group, with the bot user of every Connect app of Jira (as
+    Atlassian makes them members). Its id derives from the site's, so that adding it draws nothing
+    from the generator's random sequence and leaves the rest of the tenant as it was."""
+    bots = [a.bot_account_id for a in site.apps_for("jira") if a.framework == "connect" and a.bot_account_id]
+    group_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{site.cloud_id}/{ADDONS_ADMIN_GROUP}"))
+    return Group(group_id, ADDONS_ADMIN_GROUP, bots)
 
 
 def _project_key(index: int) -> str:

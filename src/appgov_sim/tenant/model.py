@@ -248,7 +248,12 @@ class Site:
     oauth_integrations: list[OAuthIntegration] = field(default_factory=list)
     jira_audit: list[AuditRecord] = field(default_factory=list)  # oldest first
     confluence_audit: list[AuditRecord] = field(default_factory=list)  # oldest first
-    admin_group_names: tuple[str, ...] = ("site-admins", "jira-admins", "confluence-admins")
+    admin_group_names: tuple[str, ...] = (
+        "site-admins",
+        "jira-admins",
+        "confluence-admins",
+        "atlassian-addons-admin",
+    )
     burst: BurstLimit = field(default_factory=BurstLimit)
     created_ms: int = 0
 

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from appgov_sim.tenant.generate import ADDONS_ADMIN_GROUP, ADDONS_ROLE_ID
 from appgov_sim.tenant.model import (
     Account,
     AppListing,
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-ADDONS_ROLE_ID = 10000  # atlassian-addons-project-access: Jira's project role of app bot users
 FIRST_AUDIT_ID = {"jira": 10_000, "confluence": 1}  # as the generator numbers them
 APP_MODULES = ["general-page", "web-panel"]
 
@@ -91,6 +91,7 @@ def install_app(
     )
     target.user_ids.append(bot_account_id)
     _add_to_addons_role(target, product, bot_account_id)
+    _add_to_addons_admins(target, product, chosen.framework, bot_account_id)
     app = InstalledApp(
         listing.key,
         product,
@@ -333,6 +334,13 @@ def _add_to_addons_role(site: Site, product: str, bot_account_id: str) -> None:
             role.default_actors.append(("atlassian-user-role-actor", bot_account_id))
 
 
+def _add_to_addons_admins(site: Site, product: str, framework: str, bot_account_id: str) -> None:
+    """A Connect app's Jira bot joins ``atlassian-addons-admin``, as the generator has it."""
+    group = site.group_by_name(ADDONS_ADMIN_GROUP) if product == "jira" and framework == "connect" else None
+    if group is not None:
+        group.members.append(bot_account_id)
+
+
 def _drop_role_actor(site: Site, actor: tuple[str, str]) -> None:
     for role in site.project_roles:
         role.default_actors = [a for a in role.default_actors if a != actor]
@@ -354,8 +362,7 @@ def _audit(
     records = site.jira_audit if app.product == "jira" else site.confluence_audit
     last = records[-1] if records else None
     next_id = last.record_id + 1 if last else FIRST_AUDIT_ID[app.product]
-    # strictly after the last record: the log stays oldest first, and Confluence's records, which
-    # carry no id on the wire, stay told apart by their creation time
+    # strictly after the last record: the log stays oldest first (the generator makes the twins)
     created = max(at_ms, last.created_ms + 1) if last else at_ms
     records.append(AuditRecord(next_id, created, kind, actor, app.key, app.name, detail, extra))
 

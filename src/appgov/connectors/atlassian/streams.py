@@ -8,10 +8,38 @@ A ``derive_from`` stream makes no request: it explodes rows nested in another st
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from appgov.connectors.atlassian.datasets import (
+    CONFLUENCE_APPS,
+    CONFLUENCE_AUDIT_RECORDS,
+    CONFLUENCE_GROUP_MEMBERS,
+    CONFLUENCE_GROUPS,
+    CONFLUENCE_LOOK_AND_FEEL,
+    CONFLUENCE_SETTINGS,
+    JIRA_APPLICATION_ROLES,
+    JIRA_APPS,
+    JIRA_AUDIT_RECORDS,
+    JIRA_CONFIGURATION,
+    JIRA_FIELDS,
+    JIRA_GROUP_MEMBERS,
+    JIRA_GROUPS,
+    JIRA_LICENSE,
+    JIRA_PERMISSION_GRANTS,
+    JIRA_PERMISSION_SCHEMES,
+    JIRA_PERMISSIONS,
+    JIRA_PROJECT_ROLE_ACTORS,
+    JIRA_PROJECT_ROLE_DETAILS,
+    JIRA_PROJECT_ROLES,
+    JIRA_PROJECTS,
+    JIRA_SERVER_INFO,
+    JIRA_USER_CONFIGURATION,
+    JIRA_USERS,
+)
 from appgov.connectors.atlassian.pagination import BareArray, OffsetLimit, PageBean, StartLimitLinks, Style
 
 Row = dict[str, Any]
@@ -95,6 +123,29 @@ def _role_actors(row: Row) -> Iterable[Row]:
         yield {**actor, "projectId": row["projectId"], "roleId": row["id"]}
 
 
+# what makes a Confluence audit record this record: not the author's name nor ``sysAdmin``, which
+# Confluence renders as they are when the log is read, so a re-read record keeps its key
+AUDIT_IDENTITY = (
+    "creationDate",
+    "remoteAddress",
+    "summary",
+    "description",
+    "category",
+    "affectedObject",
+    "changedValues",
+    "associatedObjects",
+)
+
+
+def confluence_audit_key(row: Row) -> str:
+    """Confluence audit records carry no id, and two can share a millisecond: the key is the time
+    and a digest of what the record says (``AUDIT_IDENTITY`` and the author's account id)."""
+    identity = {name: row.get(name) for name in AUDIT_IDENTITY}
+    identity["author"] = (row.get("author") or {}).get("accountId")
+    text = json.dumps(identity, sort_keys=True, separators=(",", ":"))
+    return f"{row['creationDate']}:{hashlib.sha256(text.encode()).hexdigest()[:16]}"
+
+
 def _permissions(data: Any) -> list[Any]:
     return list((data or {}).get("permissions", {}).values())
 
@@ -105,14 +156,14 @@ def _plugins(data: Any) -> list[Any]:
 
 STREAMS: tuple[Stream, ...] = (
     Stream(
-        "jira.server_info",
+        JIRA_SERVER_INFO,
         "jira",
         f"{JIRA}/serverInfo",
         lambda r: "serverInfo",
         transform=_drop("serverTime"),
     ),
     Stream(
-        "jira.users",
+        JIRA_USERS,
         "jira",
         f"{JIRA}/users/search",
         _user_key,
@@ -122,7 +173,7 @@ STREAMS: tuple[Stream, ...] = (
         scope="read:jira-user",
     ),
     Stream(
-        "jira.groups",
+        JIRA_GROUPS,
         "jira",
         f"{JIRA}/group/bulk",
         lambda r: str(r["groupId"]),
@@ -131,27 +182,27 @@ STREAMS: tuple[Stream, ...] = (
         scope="read:jira-user",
     ),
     Stream(
-        "jira.group_members",
+        JIRA_GROUP_MEMBERS,
         "jira",
         f"{JIRA}/group/member",
         lambda r: f"{r['groupId']}:{r['accountId']}",
         PageBean(),
         {"maxResults": 50, "includeInactiveUsers": "true"},
-        parent="jira.groups",
+        parent=JIRA_GROUPS,
         context=lambda g, _: {"groupId": g["groupId"]},
         context_params=("groupId",),
         transform=lambda r: {"groupId": r["groupId"], "accountId": r["accountId"], "active": r.get("active")},
         scope="manage:jira-configuration",
     ),
     Stream(
-        "jira.application_roles",
+        JIRA_APPLICATION_ROLES,
         "jira",
         f"{JIRA}/applicationrole",
         lambda r: str(r["key"]),
         scope="manage:jira-configuration",
     ),
     Stream(
-        "jira.permissions",
+        JIRA_PERMISSIONS,
         "jira",
         f"{JIRA}/permissions",
         lambda r: str(r["key"]),
@@ -159,7 +210,7 @@ STREAMS: tuple[Stream, ...] = (
         scope="manage:jira-configuration",
     ),
     Stream(
-        "jira.permission_schemes",
+        JIRA_PERMISSION_SCHEMES,
         "jira",
         f"{JIRA}/permissionscheme",
         lambda r: str(r["id"]),
@@ -168,15 +219,15 @@ STREAMS: tuple[Stream, ...] = (
         scope="read:jira-work",
     ),
     Stream(
-        "jira.permission_grants",
+        JIRA_PERMISSION_GRANTS,
         "jira",
         "",
         lambda r: f"{r['schemeId']}:{r['id']}",
-        derive_from="jira.permission_schemes",
+        derive_from=JIRA_PERMISSION_SCHEMES,
         derive=_scheme_grants,
     ),
     Stream(
-        "jira.project_roles",
+        JIRA_PROJECT_ROLES,
         "jira",
         f"{JIRA}/role",
         lambda r: str(r["id"]),
@@ -184,7 +235,7 @@ STREAMS: tuple[Stream, ...] = (
         scope="manage:jira-configuration",
     ),
     Stream(
-        "jira.projects",
+        JIRA_PROJECTS,
         "jira",
         f"{JIRA}/project/search",
         lambda r: str(r["id"]),
@@ -194,47 +245,47 @@ STREAMS: tuple[Stream, ...] = (
         scope="read:jira-work",
     ),
     Stream(
-        "jira.project_role_details",
+        JIRA_PROJECT_ROLE_DETAILS,
         "jira",
         f"{JIRA}/project/{{projectId}}/role/{{roleId}}",
         lambda r: f"{r['projectId']}:{r['id']}",
-        parent="jira.projects",
-        fan_out="jira.project_roles",
+        parent=JIRA_PROJECTS,
+        fan_out=JIRA_PROJECT_ROLES,
         context=lambda project, role: {"projectId": project["id"], "roleId": (role or {}).get("id")},
         scope="manage:jira-configuration",
     ),
     Stream(
-        "jira.project_role_actors",
+        JIRA_PROJECT_ROLE_ACTORS,
         "jira",
         "",
         lambda r: f"{r['projectId']}:{r['roleId']}:{r['type']}:{_actor_value(r)}",
-        derive_from="jira.project_role_details",
+        derive_from=JIRA_PROJECT_ROLE_DETAILS,
         derive=_role_actors,
     ),
-    Stream("jira.fields", "jira", f"{JIRA}/field", lambda r: str(r["id"]), scope="read:jira-work"),
+    Stream(JIRA_FIELDS, "jira", f"{JIRA}/field", lambda r: str(r["id"]), scope="read:jira-work"),
     Stream(
-        "jira.license",
+        JIRA_LICENSE,
         "jira",
         f"{JIRA}/instance/license",
         lambda r: "license",
         scope="manage:jira-configuration",
     ),
     Stream(
-        "jira.configuration",
+        JIRA_CONFIGURATION,
         "jira",
         f"{JIRA}/configuration",
         lambda r: "configuration",
         scope="read:jira-user",
     ),
     Stream(
-        "jira.user_configuration",
+        JIRA_USER_CONFIGURATION,
         "jira",
         f"{JIRA}/mypreferences/locale",
         lambda r: "locale",
         scope="manage:jira-configuration",
     ),
     Stream(
-        "jira.audit_records",
+        JIRA_AUDIT_RECORDS,
         "jira",
         f"{JIRA}/auditing/record",
         lambda r: str(r["id"]),
@@ -245,7 +296,7 @@ STREAMS: tuple[Stream, ...] = (
         scope="manage:jira-configuration",
     ),
     Stream(
-        "jira.apps",
+        JIRA_APPS,
         "jira",
         "/rest/plugins/1.0/",
         lambda r: str(r["key"]),
@@ -254,21 +305,21 @@ STREAMS: tuple[Stream, ...] = (
         needs_api_token=True,
     ),
     Stream(
-        "confluence.settings",
+        CONFLUENCE_SETTINGS,
         "confluence",
         f"{WIKI}/settings/systemInfo",
         lambda r: "systemInfo",
         scope="manage:confluence-configuration",
     ),
     Stream(
-        "confluence.look_and_feel",
+        CONFLUENCE_LOOK_AND_FEEL,
         "confluence",
         f"{WIKI}/settings/lookandfeel",
         lambda r: "lookandfeel",
         scope="manage:confluence-configuration",
     ),
     Stream(
-        "confluence.groups",
+        CONFLUENCE_GROUPS,
         "confluence",
         f"{WIKI}/group",
         lambda r: str(r["id"]),
@@ -278,29 +329,29 @@ STREAMS: tuple[Stream, ...] = (
         scope="read:confluence-groups",
     ),
     Stream(
-        "confluence.group_members",
+        CONFLUENCE_GROUP_MEMBERS,
         "confluence",
         f"{WIKI}/group/{{groupId}}/membersByGroupId",
         lambda r: f"{r['groupId']}:{r['accountId']}",
         StartLimitLinks(),
         {"limit": 50},
-        parent="confluence.groups",
+        parent=CONFLUENCE_GROUPS,
         context=lambda g, _: {"groupId": g["id"]},
         transform=lambda r: {"groupId": r["groupId"], "accountId": r["accountId"]},
         scope="read:confluence-groups",
     ),
     Stream(
-        "confluence.audit_records",
+        CONFLUENCE_AUDIT_RECORDS,
         "confluence",
         f"{WIKI}/audit",
-        lambda r: str(r["creationDate"]),
+        confluence_audit_key,
         StartLimitLinks(),
         {"limit": 1000},
         bookmark_field="creationDate",
         bookmark_param="startDate",
     ),
     Stream(
-        "confluence.apps",
+        CONFLUENCE_APPS,
         "confluence",
         "/wiki/rest/plugins/1.0/",
         lambda r: str(r["key"]),

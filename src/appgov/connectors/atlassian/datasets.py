@@ -1,0 +1,30 @@
+"""The names of Atlassian's data sets: ``<product>.<data set>``, the ``dataset`` column of ``records``
+and ``dataset_states``. Code that reads a data set names it by its constant, so a rename is one line."""
+
+from __future__ import annotations
+
+JIRA_SERVER_INFO = "jira.server_info"
+JIRA_USERS = "jira.users"
+JIRA_GROUPS = "jira.groups"
+JIRA_GROUP_MEMBERS = "jira.group_members"
+JIRA_APPLICATION_ROLES = "jira.application_roles"
+JIRA_PERMISSIONS = "jira.permissions"
+JIRA_PERMISSION_SCHEMES = "jira.permission_schemes"
+JIRA_PERMISSION_GRANTS = "jira.permission_grants"
+JIRA_PROJECT_ROLES = "jira.project_roles"
+JIRA_PROJECTS = "jira.projects"
+JIRA_PROJECT_ROLE_DETAILS = "jira.project_role_details"
+JIRA_PROJECT_ROLE_ACTORS = "jira.project_role_actors"
+JIRA_FIELDS = "jira.fields"
+JIRA_LICENSE = "jira.license"
+JIRA_CONFIGURATION = "jira.configuration"
+JIRA_USER_CONFIGURATION = "jira.user_configuration"
+JIRA_AUDIT_RECORDS = "jira.audit_records"
+JIRA_APPS = "jira.apps"
+
+CONFLUENCE_SETTINGS = "confluence.settings"
+CONFLUENCE_LOOK_AND_FEEL = "confluence.look_and_feel"
+CONFLUENCE_GROUPS = "confluence.groups"
+CONFLUENCE_GROUP_MEMBERS = "confluence.group_members"
+CONFLUENCE_AUDIT_RECORDS = "confluence.audit_records"
+CONFLUENCE_APPS = "confluence.apps"
