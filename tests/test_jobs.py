@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from appgov.config import Settings
-from appgov.connectors.atlassian.retry import RetryPolicy
+from appgov.connectors.retry import RetryPolicy
 from appgov.jobs.queue import cancel_jobs, claim_job, enqueue_sync, finish_job
 from appgov.jobs.runner import Runner
 from appgov.jobs.scheduler import Scheduler

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import update
 
 from appgov.connectors.atlassian.client import AtlassianError
+from appgov.connectors.atlassian.clients import authorization_server
 from appgov.connectors.atlassian.oauth import READ_SCOPES, AuthorizationServer, GrantGone, TokenSet
-from appgov.integrations.domains import authorization_server
 from appgov.integrations.grants import accessible_resources
 from appgov.storage.models import DatasetState, Domain, OAuthGrant
 from support.grants import consent, oauth_runtime

@@ -7,9 +7,11 @@ import asyncio
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from appgov.connectors.atlassian.oauth import READ_SCOPES, TokenSet
-from appgov.integrations.domains import connect_oauth_domain
+from appgov.connectors.atlassian.sites import normalize_site_url
+from appgov.integrations.domains import domain_row
 from appgov.integrations.grants import accessible_resources, consenting_account, store_grant
 from appgov.runtime import Runtime
 from support.product import runtime_for
@@ -54,5 +56,20 @@ def consent(sim: Simulator, runtime: Runtime, sites: list[str], added_by: str = 
         accessible_resources(runtime.settings.api_url, tokens.access_token, runtime.verify)
     )
     for resource in resources:
-        connect_oauth_domain(runtime, grant.id, resource, added_by)
+        _connect_with_oauth_only(runtime, grant.id, resource, added_by)
     return grant.id
+
+
+def _connect_with_oauth_only(
+    runtime: Runtime, grant_id: int, resource: dict[str, Any], added_by: str
+) -> None:
+    """A domain read through the grant alone: appgov's Add always asks for an API token too, so
+    this is the state of a domain whose token is not there (yet)."""
+    site_url = normalize_site_url(str(resource["url"]), runtime.settings.allowed_hosts)
+    scopes = [str(s) for s in resource.get("scopes") or []]
+    products = [
+        p for p in ("jira", "confluence") if any(s.endswith(f":{p}") or f":{p}-" in s for s in scopes)
+    ]
+    with runtime.sessions.begin() as session:
+        domain = domain_row(session, site_url, products, added_by, runtime.clock.now())
+        domain.cloud_id, domain.oauth_grant_id = str(resource["id"]), grant_id

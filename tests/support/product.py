@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from appgov.config import Settings
-from appgov.connectors.atlassian.retry import RetryPolicy
+from appgov.connectors.retry import RetryPolicy
 from appgov.integrations.domains import add_domain
 from appgov.runtime import Runtime
 from appgov.storage.models import Domain, SyncRun

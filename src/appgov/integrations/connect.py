@@ -26,16 +26,16 @@ from urllib.parse import urlsplit
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from appgov.connectors.atlassian.client import AtlassianError
+from appgov.connectors.atlassian.clients import authorization_server
 from appgov.connectors.atlassian.oauth import GrantGone
+from appgov.connectors.atlassian.probe import probe_site
 from appgov.connectors.atlassian.sites import SiteURLError, normalize_site_url
+from appgov.connectors.base import ConnectorError
 from appgov.integrations.domains import (
     DomainError,
     add_domain,
-    authorization_server,
     clean_token,
     domain_row,
-    probe_site,
     put_api_token,
 )
 from appgov.integrations.grants import accessible_resources, consenting_account, store_grant
@@ -203,7 +203,7 @@ async def _grant_from_code(
         resources = await accessible_resources(settings.api_url, tokens.access_token, runtime.verify)
     except GrantGone as gone:
         raise ConsentRefused(f"Atlassian refused the authorization code ({gone}): start again") from None
-    except AtlassianError as err:
+    except ConnectorError as err:
         raise ConsentRefused(f"Atlassian could not complete the consent ({err}): try again") from None
     finally:
         await server.aclose()

@@ -22,10 +22,11 @@ from datetime import timedelta
 
 from sqlalchemy import delete, or_, select, update
 
-from appgov.connectors.atlassian.client import AtlassianError
+from appgov.connectors.atlassian.clients import authorization_server
 from appgov.connectors.atlassian.oauth import AuthorizationServer
+from appgov.connectors.base import ConnectorError
 from appgov.integrations.connect import PICK_TTL
-from appgov.integrations.domains import DomainError, authorization_server
+from appgov.integrations.domains import DomainError
 from appgov.integrations.grants import GrantTokens
 from appgov.integrations.status import reconsent_by
 from appgov.notify.reconsent import reconsent_needed
@@ -87,7 +88,7 @@ async def _refresh(runtime: Runtime, server: AuthorizationServer, grant_id: int)
     tokens = GrantTokens(runtime.sessions, runtime.secrets, grant_id, server, clock=runtime.clock)
     try:
         await tokens.access_token()
-    except AtlassianError as err:  # refused (GrantTokens marked the grant expired), or unreachable
+    except ConnectorError as err:  # refused (GrantTokens marked the grant expired), or unreachable
         log.warning("grant %s was not refreshed: %s", grant_id, err)
         return False
     return True

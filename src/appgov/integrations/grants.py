@@ -27,8 +27,9 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from appgov.clock import Clock, SystemClock
-from appgov.connectors.atlassian.client import AtlassianClient, AtlassianError, CredentialsRejected
+from appgov.connectors.atlassian.client import AtlassianClient, AtlassianError
 from appgov.connectors.atlassian.oauth import AuthorizationServer, GrantGone, TokenSet
+from appgov.connectors.base import CredentialsRejected
 from appgov.security.secrets import SecretBox
 from appgov.storage.models import OAuthGrant
 from appgov.sync.engine import worker_id

@@ -12,7 +12,6 @@ import asyncio
 import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,29 +20,21 @@ import orjson
 
 from appgov import __version__
 from appgov.clock import Clock, SystemClock
-from appgov.connectors.atlassian.retry import (
+from appgov.connectors.atlassian.sites import host_of
+from appgov.connectors.base import CallStats, ConnectorError, Reply
+from appgov.connectors.retry import (
     RETRYABLE_STATUS,
     Deferred,
     RetryPolicy,
     parse_retry_after,
     resume_time,
 )
-from appgov.connectors.atlassian.sites import host_of
 
 USER_AGENT = f"appgov/{__version__} (+https://github.com/appgov/appgov)"
 
 
-class AtlassianError(Exception):
-    """A call failed for good; ``status`` is None for transport failures."""
-
-    def __init__(self, message: str, status: int | None = None, url: str = "") -> None:
-        super().__init__(message)
-        self.status = status
-        self.url = url
-
-
-class CredentialsRejected(AtlassianError):
-    """The API token or grant no longer works: the whole run fails with this reason."""
+class AtlassianError(ConnectorError):
+    """A call to Atlassian failed for good; ``status`` is None for transport failures."""
 
 
 class OffSiteURL(AtlassianError):
@@ -62,12 +53,6 @@ class RequestBudget:
         if self.spent >= self.limit:
             raise Deferred(now + self.window, f"the request budget of {self.limit} per run is spent")
         self.spent += 1
-
-
-@dataclass
-class CallStats:
-    requests: int = 0
-    retries: int = 0
 
 
 class AtlassianClient:
@@ -212,14 +197,6 @@ class Lanes:
 
 
 MALFORMED = object()
-
-
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    headers: httpx.Headers
-    data: Any  # the parsed JSON body, or None when there is none
-    url: str
 
 
 def _parse(response: httpx.Response) -> Any:

@@ -1,4 +1,5 @@
-"""The one retry policy for every Atlassian call (api-facts §7.1, reliability SY-05/SY-07).
+"""The one retry policy for every call a connector makes (Atlassian's rules, api-facts §7.1, are the
+model; reliability SY-05/SY-07).
 
 - 429 and 503 with ``Retry-After``: never retry before it (seconds or an HTTP date), plus jitter.
 - 429/5xx without it, connection resets and truncated bodies: exponential backoff with jitter.
@@ -17,7 +18,8 @@ RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 
 
 class Deferred(Exception):
-    """Atlassian asked us to wait longer than we are willing to sleep: resume at ``resume_at``."""
+    """The platform asked us to wait longer than we are willing to sleep: resume at ``resume_at``.
+    The engine ends the run *deferred* with that resume time."""
 
     def __init__(self, resume_at: datetime, reason: str) -> None:
         super().__init__(f"{reason}; resume at {resume_at.isoformat()}")
