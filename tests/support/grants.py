@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from appgov.connectors.atlassian.oauth import READ_SCOPES, TokenSet
+from appgov.connectors.atlassian.site_rows import atlassian_site
 from appgov.connectors.atlassian.sites import normalize_site_url
 from appgov.integrations.domains import domain_row
 from appgov.integrations.grants import accessible_resources, consenting_account, store_grant
@@ -72,4 +73,6 @@ def _connect_with_oauth_only(
     ]
     with runtime.sessions.begin() as session:
         domain = domain_row(session, site_url, products, added_by, runtime.clock.now())
-        domain.cloud_id, domain.oauth_grant_id = str(resource["id"]), grant_id
+        session.flush()
+        site = atlassian_site(session, domain.id)
+        site.cloud_id, site.oauth_grant_id = str(resource["id"]), grant_id

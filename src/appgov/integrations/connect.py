@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from appgov.connectors.atlassian.clients import authorization_server
 from appgov.connectors.atlassian.oauth import GrantGone
 from appgov.connectors.atlassian.probe import probe_site
+from appgov.connectors.atlassian.site_rows import atlassian_site, domains_of_grant, grant_of
 from appgov.connectors.atlassian.sites import SiteURLError, normalize_site_url
 from appgov.connectors.base import ConnectorError
 from appgov.integrations.domains import (
@@ -42,7 +43,7 @@ from appgov.integrations.grants import accessible_resources, consenting_account,
 from appgov.jobs.queue import cancel_jobs, enqueue_sync
 from appgov.runtime import Runtime
 from appgov.security.secrets import mask
-from appgov.storage.models import AuditEvent, Domain, OAuthFlow, OAuthGrant
+from appgov.storage.models import AtlassianSite, AuditEvent, Domain, OAuthFlow, OAuthGrant
 
 STATE_TTL = timedelta(minutes=10)  # from Add to Atlassian's answer
 PICK_TTL = timedelta(minutes=30)  # from Add to Connect: how long the site picker stays open
@@ -226,13 +227,15 @@ def _rebind(session: Session, flow: OAuthFlow, actor: str, now: datetime) -> Aud
     domain = session.get(Domain, flow.domain_id) if flow.domain_id else None
     if domain is None:
         raise ConsentRefused("the domain to reconnect was deleted meanwhile")
-    resource = next((r for r in flow.resources or [] if _same_site(domain, r)), None)
+    cloud_id = atlassian_site(session, domain.id).cloud_id
+    resource = next((r for r in flow.resources or [] if _same_site(domain, cloud_id, r)), None)
     if resource is None:
         raise ConsentRefused(
             f"the consent does not cover {domain.site_url}: on Atlassian's consent page, pick that site"
         )
-    previous = domain.oauth_grant_id
-    domain.oauth_grant_id, domain.cloud_id = flow.grant_id, str(resource["id"])
+    site = atlassian_site(session, domain.id)
+    previous = site.oauth_grant_id
+    site.oauth_grant_id, site.cloud_id = flow.grant_id, str(resource["id"])
     session.flush()
     if previous is not None and previous != flow.grant_id:
         _drop_grant_if_unused(session, previous)
@@ -242,8 +245,8 @@ def _rebind(session: Session, flow: OAuthFlow, actor: str, now: datetime) -> Aud
     )
 
 
-def _same_site(domain: Domain, resource: dict[str, Any]) -> bool:
-    if domain.cloud_id and domain.cloud_id == resource.get("id"):
+def _same_site(domain: Domain, cloud_id: str | None, resource: dict[str, Any]) -> bool:
+    if cloud_id and cloud_id == resource.get("id"):
         return True
     return str(resource.get("url", "")).rstrip("/") == domain.site_url
 
@@ -255,11 +258,15 @@ def pending_connection(runtime: Runtime, flow_id: int, session_id: str) -> Pendi
     """The sites the consent reaches that are not connected yet."""
     with runtime.sessions() as session:
         flow = _open_flow(runtime, session, flow_id, session_id)
-        connected = session.scalars(select(Domain)).all()
+        connected = session.execute(
+            select(Domain, AtlassianSite.cloud_id).outerjoin(
+                AtlassianSite, AtlassianSite.domain_id == Domain.id
+            )
+        ).all()
         sites = [
             Site(str(r["id"]), str(r["url"]), str(r.get("name") or r["url"]))
             for r in flow.resources or []
-            if not any(_same_site(domain, r) for domain in connected)
+            if not any(_same_site(domain, cloud_id, r) for domain, cloud_id in connected)
         ]
         return PendingConnection(flow.id, flow.account_email, sites)
 
@@ -298,12 +305,14 @@ async def connect_site(
         raise DomainError(f"{site_url} is not the site Atlassian's consent named")
     now = runtime.clock.now()
     with runtime.sessions.begin() as session:
-        taken = select(Domain).where(or_(Domain.site_url == site_url, Domain.cloud_id == cloud_id))
+        same_cloud = select(AtlassianSite.domain_id).where(AtlassianSite.cloud_id == cloud_id)
+        taken = select(Domain).where(or_(Domain.site_url == site_url, Domain.id.in_(same_cloud)))
         if session.scalar(taken) is not None:
             raise DomainError(f"{site_url} is already connected")
         domain = domain_row(session, site_url, probe.products, actor, now)
-        domain.cloud_id, domain.oauth_grant_id = cloud_id, flow.grant_id
         session.flush()
+        site = atlassian_site(session, domain.id)
+        site.cloud_id, site.oauth_grant_id = cloud_id, flow.grant_id
         put_api_token(runtime, session, domain.id, email, token, probe, now)
         enqueue_sync(session, domain.id, actor, now)
         event = record_audit(
@@ -367,7 +376,7 @@ def delete_domain(runtime: Runtime, domain_id: int, actor: str) -> Done:
     now = runtime.clock.now()
     with runtime.sessions.begin() as session:
         domain = _domain(session, domain_id)
-        site_url, name, grant_id = domain.site_url, domain.name, domain.oauth_grant_id
+        site_url, name, grant_id = domain.site_url, domain.name, grant_of(session, domain.id)
         jobs = cancel_jobs(session, domain.id, now)
         session.delete(domain)
         session.flush()
@@ -380,7 +389,7 @@ def delete_domain(runtime: Runtime, domain_id: int, actor: str) -> Done:
 
 
 def _drop_grant_if_unused(session: Session, grant_id: int) -> bool:
-    if session.scalar(select(Domain.id).where(Domain.oauth_grant_id == grant_id).limit(1)) is not None:
+    if domains_of_grant(session, grant_id):
         return False
     grant = session.get(OAuthGrant, grant_id)
     if grant is not None:

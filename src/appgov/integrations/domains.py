@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from appgov.connectors.atlassian.clients import token_context
 from appgov.connectors.atlassian.probe import SiteProbe, probe_site
+from appgov.connectors.atlassian.site_rows import atlassian_site
 from appgov.connectors.atlassian.sites import normalize_site_url
 from appgov.connectors.base import DomainError as DomainError
 from appgov.runtime import Runtime
@@ -37,8 +38,9 @@ async def add_domain(runtime: Runtime, raw_url: str, email: str, api_token: str,
     now = datetime.now(UTC)
     with runtime.sessions.begin() as session:
         domain = domain_row(session, site_url, probe.products, added_by, now)
-        domain.cloud_id = domain.cloud_id or probe.cloud_id
         session.flush()
+        site = atlassian_site(session, domain.id)
+        site.cloud_id = site.cloud_id or probe.cloud_id
         put_api_token(runtime, session, domain.id, email, api_token, probe, now)
     return domain
 

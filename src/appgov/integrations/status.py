@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from appgov.config import Settings
+from appgov.connectors.atlassian.site_rows import grant_of
 from appgov.jobs.queue import active_job
 from appgov.security.secrets import mask
 from appgov.storage.models import ApiToken, DatasetState, Domain, Job, OAuthGrant, SyncRun
@@ -198,7 +199,8 @@ def domain_health(session: Session, domain: Domain, settings: Settings, now: dat
         select(DatasetState).where(DatasetState.domain_id == domain.id, DatasetState.status == "unavailable")
     )
     job = active_job(session, domain.id)
-    grant = session.get(OAuthGrant, domain.oauth_grant_id) if domain.oauth_grant_id else None
+    grant_id = grant_of(session, domain.id)
+    grant = session.get(OAuthGrant, grant_id) if grant_id else None
     context = StatusContext(
         ever_synced=synced is not None,
         job=job,

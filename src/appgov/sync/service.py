@@ -28,7 +28,7 @@ async def sync_domain(
         domain = session.get(Domain, domain_id)
         if domain is None:
             raise DomainError(f"domain {domain_id} no longer exists")
-        connector = registry.connector("atlassian")  # Domain.platform next
+        connector = registry.connector(domain.platform)
         clients = connector.clients(runtime, session, domain, policy=policy)
         before = events.previous_outcome(session, domain_id)
     engine = SyncEngine(

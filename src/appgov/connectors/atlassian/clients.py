@@ -20,7 +20,7 @@ from appgov.connectors.retry import RetryPolicy
 from appgov.connectors.streams import Stream
 from appgov.integrations.grants import GrantAuth, GrantTokens
 from appgov.runtime import Runtime
-from appgov.storage.models import ApiToken, Domain
+from appgov.storage.models import ApiToken, AtlassianSite, Domain
 
 
 def token_context(domain_id: int) -> str:
@@ -103,18 +103,19 @@ def clients_for(
             policy=policy,
             budget=budget,
         )
-    if domain.oauth_grant_id is not None and domain.cloud_id:
+    site = session.get(AtlassianSite, domain.id)
+    if site is not None and site.oauth_grant_id is not None and site.cloud_id:
         clients.token_endpoint = authorization_server(runtime)
         tokens = GrantTokens(
             runtime.sessions,
             runtime.secrets,
-            domain.oauth_grant_id,
+            site.oauth_grant_id,
             clients.token_endpoint,
             clock=runtime.clock,
         )
         auth = GrantAuth(tokens)
         for product in domain.products:
-            base = f"{runtime.settings.api_url}/ex/{product}/{domain.cloud_id}"
+            base = f"{runtime.settings.api_url}/ex/{product}/{site.cloud_id}"
             clients.gateway[product] = AtlassianClient(
                 base, auth, concurrency=concurrency, verify=runtime.verify, policy=policy, budget=budget
             )

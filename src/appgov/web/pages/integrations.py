@@ -54,7 +54,7 @@ def _views(request: Request, platform: str | None = None) -> list[PlatformView]:
         return []
     with runtime.sessions() as session:
         healths = domain_healths(session, runtime.settings, runtime.clock.now())
-    return [PlatformView(c, healths) for c in connectors]
+    return [PlatformView(c, [h for h in healths if h.domain.platform == c.platform]) for c in connectors]
 
 
 def _api_token_page() -> str | None:
