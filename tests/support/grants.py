@@ -24,10 +24,13 @@ def oauth_runtime(sim: Simulator, data_dir: Path, database_url: str | None = Non
     client = sim.state["oauth_client"]
     runtime.settings = replace(
         runtime.settings,
-        oauth_client_id=client["client_id"],
-        oauth_client_secret=client["client_secret"],
-        auth_url=sim.state["auth_url"],
-        api_url=sim.state["api_url"],
+        atlassian=replace(
+            runtime.settings.atlassian,
+            oauth_client_id=client["client_id"],
+            oauth_client_secret=client["client_secret"],
+            auth_url=sim.state["auth_url"],
+            api_url=sim.state["api_url"],
+        ),
     )
     return runtime
 
@@ -43,7 +46,9 @@ def consent(sim: Simulator, runtime: Runtime, sites: list[str], added_by: str = 
         now + timedelta(seconds=minted["expires_in"]),
         minted["scope"].split(),
     )
-    me = asyncio.run(consenting_account(runtime.settings.api_url, tokens.access_token, runtime.verify))
+    me = asyncio.run(
+        consenting_account(runtime.settings.atlassian.api_url, tokens.access_token, runtime.verify)
+    )
     grant = store_grant(
         runtime.sessions,
         runtime.secrets,
@@ -54,7 +59,7 @@ def consent(sim: Simulator, runtime: Runtime, sites: list[str], added_by: str = 
         now,
     )
     resources = asyncio.run(
-        accessible_resources(runtime.settings.api_url, tokens.access_token, runtime.verify)
+        accessible_resources(runtime.settings.atlassian.api_url, tokens.access_token, runtime.verify)
     )
     for resource in resources:
         _connect_with_oauth_only(runtime, grant.id, resource, added_by)

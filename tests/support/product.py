@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from appgov.config import Settings
+from appgov.config import AtlassianSettings, Settings
 from appgov.connectors.retry import RetryPolicy
 from appgov.integrations.domains import add_domain
 from appgov.runtime import Runtime
@@ -21,7 +21,7 @@ def runtime_for(sim: Simulator, data_dir: Path, database_url: str | None = None)
         database_url=database_url or f"sqlite:///{data_dir / 'appgov.db'}",
         allowed_hosts=(host,),
         ca_bundle=sim.state["certificate"],
-        marketplace_url=sim.state["marketplace_url"],
+        atlassian=AtlassianSettings(marketplace_url=sim.state["marketplace_url"]),
         sync_concurrency=8,  # parents per chunk as the tests were written against (the engine's default)
     )
     return Runtime.start(settings)

@@ -200,8 +200,10 @@ async def _grant_from_code(
     server = authorization_server(runtime)
     try:
         tokens = await server.exchange_code(code, settings.redirect_uri, verifier)
-        me = await consenting_account(settings.api_url, tokens.access_token, runtime.verify)
-        resources = await accessible_resources(settings.api_url, tokens.access_token, runtime.verify)
+        me = await consenting_account(settings.atlassian.api_url, tokens.access_token, runtime.verify)
+        resources = await accessible_resources(
+            settings.atlassian.api_url, tokens.access_token, runtime.verify
+        )
     except GrantGone as gone:
         raise ConsentRefused(f"Atlassian refused the authorization code ({gone}): start again") from None
     except ConnectorError as err:

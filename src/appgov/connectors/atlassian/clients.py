@@ -66,7 +66,7 @@ class AtlassianClients:
 
 
 def authorization_server(runtime: Runtime) -> AuthorizationServer:
-    settings = runtime.settings
+    settings = runtime.settings.atlassian
     if not settings.oauth_client_id or not settings.oauth_client_secret:
         raise DomainError(
             "OAuth is not configured: set APPGOV_ATLASSIAN_CLIENT_ID and APPGOV_ATLASSIAN_CLIENT_SECRET"
@@ -115,12 +115,14 @@ def clients_for(
         )
         auth = GrantAuth(tokens)
         for product in domain.products:
-            base = f"{runtime.settings.api_url}/ex/{product}/{site.cloud_id}"
+            base = f"{runtime.settings.atlassian.api_url}/ex/{product}/{site.cloud_id}"
             clients.gateway[product] = AtlassianClient(
                 base, auth, concurrency=concurrency, verify=runtime.verify, policy=policy, budget=budget
             )
     if not clients.all():
         raise DomainError(f"{domain.name} has neither an API token nor an OAuth grant")
-    market = AtlassianClient(runtime.settings.marketplace_url, None, verify=runtime.verify, timeout=30)
+    market = AtlassianClient(
+        runtime.settings.atlassian.marketplace_url, None, verify=runtime.verify, timeout=30
+    )
     clients.marketplace = MarketplaceEnricher(market)
     return clients
