@@ -15,10 +15,11 @@ import pytest
 from sqlalchemy import select
 
 from appgov.connectors import registry
+from appgov.connectors.base import DomainError
 from appgov.runtime import Runtime
 from appgov.storage.models import DatasetState, Domain, Record, SyncRun
 from appgov.sync.service import sync_domain
-from connector_seam.toy import PLATFORM, Tenant, ToyConnector, ToyServer, register, settings, tenant
+from connector_seam.toy import PLATFORM, TOKEN, Tenant, ToyConnector, ToyServer, register, settings, tenant
 
 TESTS = Path(__file__).resolve().parents[1]
 
@@ -146,3 +147,15 @@ def test_toy_rows_are_soft_deleted_only_after_a_complete_pass(
         gone = session.scalar(select(Record).where(Record.domain_id == domain_id, Record.key == "t5"))
     assert gone is not None  # kept,
     assert gone.removed_at is not None  # marked removed
+
+
+def test_the_registry_gives_the_toy_connectors_probe_which_checks_the_token_on_the_platform(
+    platform: tuple[Tenant, ToyServer], connector: ToyConnector
+) -> None:
+    url = platform[1].url
+    found = registry.connector(PLATFORM)
+    assert found is connector
+    assert [f.name for f in found.ui.credential_fields] == ["token"]
+    assert asyncio.run(found.probe(url, {"token": TOKEN}, False)).products == []
+    with pytest.raises(DomainError, match="refused the token"):
+        asyncio.run(found.probe(url, {"token": "wrong"}, False))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -27,12 +27,20 @@ from appgov.connectors.base import (
     Client,
     ConnectorError,
     CredentialsRejected,
+    DomainError,
     Reply,
     Row,
     Unavailable,
 )
 from appgov.connectors.paging import Cursor, Page, Single
-from appgov.connectors.protocol import AppList, ConnectorUI, Disable, DomainClients, Uninstall
+from appgov.connectors.protocol import (
+    AppList,
+    ConnectorUI,
+    CredentialField,
+    Disable,
+    DomainClients,
+    Uninstall,
+)
 from appgov.connectors.retry import RetryPolicy
 from appgov.connectors.streams import Stream
 from appgov.runtime import Runtime
@@ -174,9 +182,14 @@ class ToyClients:
         await self.client.aclose()
 
 
+@dataclass(frozen=True)
+class ToyProbe:
+    products: list[str] = field(default_factory=list)  # the toy platform has no products
+
+
 class ToyConnector:
     platform = PLATFORM
-    ui = ConnectorUI("Toy", "/integrations/toy/add")
+    ui = ConnectorUI("Toy", "/integrations/toy/add", (CredentialField("token", "Token", secret=True),))
     app_list: AppList | None = None
     uninstall: Uninstall | None = None
     disable: Disable | None = None
@@ -195,6 +208,14 @@ class ToyConnector:
         self, runtime: Runtime, session: Session, domain: Domain, policy: RetryPolicy | None = None
     ) -> DomainClients:
         return ToyClients(ToyClient(domain.site_url))
+
+    async def probe(self, site_url: str, credentials: Mapping[str, str], verify: str | bool) -> ToyProbe:
+        headers = {"Authorization": f"Bearer {credentials['token']}"}
+        async with httpx.AsyncClient(base_url=site_url, headers=headers, verify=verify) as http:
+            reply = await http.get("/api/teams")
+        if reply.status_code == 401:
+            raise DomainError(f"the toy platform at {site_url} refused the token")
+        return ToyProbe()
 
     def outcome(self, reply: Reply, stream: Stream) -> Any:
         reason = (reply.data or {}).get("error", "") if isinstance(reply.data, dict) else ""

@@ -2,7 +2,7 @@
 
 ```
   sync.engine ──streams, clients, outcome, after_pass──▶ Connector ◀── connectors/atlassian
-  web ──registry: title, add path, credential fields, probe──▶ Connector
+  web ──registry: title, add path, credential fields, consent scopes, probe──▶ Connector
 ```
 
 A connector gives the streams a domain has, the clients a domain is read with, the data (or the
@@ -13,7 +13,7 @@ optional protocols: a connector without one says ``None``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -70,6 +70,13 @@ class ConnectorUI:
         return next((f.help_url for f in self.credential_fields if f.name == field), None)
 
 
+class SiteProbe(Protocol):
+    """What probing a site found: at least the platform's products the domain has."""
+
+    @property
+    def products(self) -> list[str]: ...
+
+
 @dataclass(frozen=True)
 class InstalledApp:
     key: str
@@ -116,6 +123,11 @@ class Connector(Protocol):
         self, runtime: Runtime, session: Session, domain: Domain, policy: RetryPolicy | None = None
     ) -> DomainClients:
         """The domain's clients from its stored credentials; raises ``DomainError`` when it has none."""
+        ...
+
+    async def probe(self, site_url: str, credentials: Mapping[str, str], verify: str | bool) -> SiteProbe:
+        """Check credentials (keyed by ``ui.credential_fields``) on the site before they are stored;
+        raises ``DomainError`` with the reason in plain words."""
         ...
 
     def outcome(self, reply: Reply, stream: Stream) -> Any:

@@ -18,7 +18,7 @@ def unregister(platform: str) -> None:
 
 
 def connectors() -> list[Connector]:
-    """Every registered connector, the built-in ones first."""
+    """Every registered connector, in the order they registered (the built-in ones on first need)."""
     _load_builtins()
     return list(_CONNECTORS.values())
 

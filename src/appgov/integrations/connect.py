@@ -27,8 +27,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from appgov.connectors.atlassian.clients import authorization_server
+from appgov.connectors.atlassian.connector import ATLASSIAN
 from appgov.connectors.atlassian.oauth import GrantGone
-from appgov.connectors.atlassian.probe import probe_site
 from appgov.connectors.atlassian.site_rows import atlassian_site, domains_of_grant, grant_of
 from appgov.connectors.atlassian.sites import SiteURLError, normalize_site_url
 from appgov.connectors.base import ConnectorError
@@ -302,7 +302,7 @@ async def connect_site(
         raise DomainError(f"this site is not allowed: {err}") from None
     email = clean_email(email)
     token = clean_token(api_token)
-    probe = await probe_site(site_url, email, token, runtime.verify)
+    probe = await ATLASSIAN.probe(site_url, {"email": email, "api_token": token}, runtime.verify)
     if probe.cloud_id and probe.cloud_id != cloud_id:
         raise DomainError(f"{site_url} is not the site Atlassian's consent named")
     now = runtime.clock.now()
@@ -354,7 +354,7 @@ async def replace_api_token(runtime: Runtime, domain_id: int, email: str, api_to
         site_url = _domain(session, domain_id).site_url
     email = clean_email(email)
     token = clean_token(api_token)
-    probe = await probe_site(site_url, email, token, runtime.verify)
+    probe = await ATLASSIAN.probe(site_url, {"email": email, "api_token": token}, runtime.verify)
     now = runtime.clock.now()
     with runtime.sessions.begin() as session:
         domain = _domain(session, domain_id)

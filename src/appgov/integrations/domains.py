@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from appgov.connectors.atlassian.clients import token_context
-from appgov.connectors.atlassian.probe import SiteProbe, probe_site
+from appgov.connectors.atlassian.connector import ATLASSIAN
+from appgov.connectors.atlassian.probe import SiteProbe
 from appgov.connectors.atlassian.site_rows import atlassian_site
 from appgov.connectors.atlassian.sites import normalize_site_url
 from appgov.connectors.base import DomainError as DomainError
@@ -34,7 +35,7 @@ async def add_domain(runtime: Runtime, raw_url: str, email: str, api_token: str,
         existing = session.scalar(select(Domain).where(Domain.site_url == site_url))
         if existing and session.scalar(select(ApiToken).where(ApiToken.domain_id == existing.id)):
             raise DomainError(f"{site_url} is already connected")
-    probe = await probe_site(site_url, email, api_token, runtime.verify)
+    probe = await ATLASSIAN.probe(site_url, {"email": email, "api_token": api_token}, runtime.verify)
     now = datetime.now(UTC)
     with runtime.sessions.begin() as session:
         domain = domain_row(session, site_url, probe.products, added_by, now)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from appgov.connectors.atlassian import apps
 from appgov.connectors.atlassian.clients import AtlassianClients, clients_for
 from appgov.connectors.atlassian.outcomes import _ok
+from appgov.connectors.atlassian.probe import SiteProbe, probe_site
 from appgov.connectors.atlassian.scopes import scope_table
 from appgov.connectors.atlassian.streams import STREAMS, AtlassianStream
 from appgov.connectors.base import Reply
@@ -50,6 +51,9 @@ class AtlassianConnector:
         self, runtime: Runtime, session: Session, domain: Domain, policy: RetryPolicy | None = None
     ) -> AtlassianClients:
         return clients_for(runtime, session, domain, policy)
+
+    async def probe(self, site_url: str, credentials: Mapping[str, str], verify: str | bool) -> SiteProbe:
+        return await probe_site(site_url, credentials["email"], credentials["api_token"], verify)
 
     def outcome(self, reply: Reply, stream: Stream) -> Any:
         assert isinstance(stream, AtlassianStream)
