@@ -27,7 +27,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from appgov.config import Settings
 
 from simulator import Simulator, running_simulator
 
@@ -36,12 +39,11 @@ SITE = "acme"
 
 def child(config: dict[str, Any]) -> None:
     """In the child process: one sync of the domain, then the figures as JSON on stdout."""
-    from appgov.config import Settings
     from appgov.integrations.domains import find_domain
     from appgov.runtime import Runtime
     from appgov.sync.service import sync_domain
 
-    runtime = Runtime.start(Settings(**{**config, "data_dir": Path(config["data_dir"])}))
+    runtime = Runtime.start(settings_of(config))
     with runtime.sessions() as session:
         domain_id = find_domain(session, SITE).id
 
@@ -66,6 +68,14 @@ def child(config: dict[str, Any]) -> None:
     )
 
 
+def settings_of(config: dict[str, Any]) -> Settings:
+    from appgov.config import AtlassianSettings, Settings
+
+    atlassian = AtlassianSettings(marketplace_url=config["marketplace_url"])
+    fields = {k: v for k, v in config.items() if k != "marketplace_url"}
+    return Settings(**{**fields, "data_dir": Path(config["data_dir"]), "atlassian": atlassian})
+
+
 def settings_for(sim: Simulator, data_dir: Path) -> dict[str, Any]:
     base = f"http://127.0.0.1:{sim.port}"
     return {
@@ -79,11 +89,10 @@ def settings_for(sim: Simulator, data_dir: Path) -> dict[str, Any]:
 
 def connect(sim: Simulator, config: dict[str, Any]) -> None:
     from appgov.accounts.principal import cli_user
-    from appgov.config import Settings
     from appgov.integrations.domains import add_domain
     from appgov.runtime import Runtime
 
-    runtime = Runtime.start(Settings(**{**config, "data_dir": Path(config["data_dir"])}))
+    runtime = Runtime.start(settings_of(config))
     admin = sim.state["accounts"]["site_admin"]
     site_url = next(s["base_url"] for s in sim.state["sites"] if s["name"] == SITE)
     asyncio.run(add_domain(runtime, site_url, admin["email"], admin["api_token"], cli_user("bench")))

@@ -13,7 +13,7 @@ import pytest
 
 from appgov.connectors.atlassian.client import AtlassianClient, AtlassianError, Reply, Unconfirmed
 from appgov.connectors.atlassian.marketplace import GRAPHQL_QUERY
-from appgov.connectors.atlassian.retry import RetryPolicy
+from appgov.connectors.retry import RetryPolicy
 from support.simulator import Simulator
 
 FAST = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05, defer_after=30)

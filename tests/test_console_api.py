@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from appgov.storage.models import ApiToken, Domain
+from appgov.storage.models import ApiToken, AtlassianSite, Domain
 from support.console import ADMIN_EMAIL, Console, SignedIn, console_db
 from support.integrations import (
     audit_events,
@@ -181,7 +181,7 @@ def test_reconnect_returns_an_authorization_url_whose_callback_rebinds_the_grant
     assert back.status_code == 303
     assert [e.actor for e in audit_events(console, "domain.reconnected", mark)] == [ADMIN_EMAIL]
     with console_db(console) as session:
-        stored = session.get_one(Domain, domain["id"])
+        stored = session.get_one(AtlassianSite, domain["id"])
     assert stored.oauth_grant_id is not None
     assert stored.cloud_id == console.sim.site("acme")["cloud_id"]
     assert signed.api("POST", "/api/v1/domains/999999/reconnect").status_code == 404

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from appgov.storage.models import (
     ApiToken,
     App,
+    AtlassianSite,
     DatasetState,
     Domain,
     Job,
@@ -82,13 +83,14 @@ def test_add_connects_the_picked_site_with_its_api_key_and_starts_its_first_sync
 
     domain = domain_named(console, "acme")
     assert domain is not None
-    assert domain.cloud_id == sim.site("acme")["cloud_id"]
     assert (domain.created_by, domain.created_via) == (ADMIN_EMAIL, "console")
     assert domain.created_by_user_id is not None  # the user, as the console knows them
     with console_db(console) as session:
+        site = session.get_one(AtlassianSite, domain.id)
         token = session.scalar(select(ApiToken).where(ApiToken.domain_id == domain.id))
-        grant = session.get(OAuthGrant, domain.oauth_grant_id)
+        grant = session.get(OAuthGrant, site.oauth_grant_id)
         jobs = session.scalars(select(Job).where(Job.domain_id == domain.id)).all()
+    assert site.cloud_id == sim.site("acme")["cloud_id"]
     assert token is not None
     assert admin["api_token"].encode() not in token.secret
     assert grant is not None
@@ -176,7 +178,7 @@ def test_reconnect_after_the_simulator_expires_the_grant_binds_a_fresh_grant_and
     assert re.fullmatch(r"/integrations\?event=\d+", back.headers["location"])
     assert "acme is reconnected" in signed.get(back.headers["location"]).text
     with console_db(console) as session:
-        grant = session.get_one(OAuthGrant, domain.oauth_grant_id)
+        grant = session.get_one(OAuthGrant, session.get_one(AtlassianSite, domain.id).oauth_grant_id)
         jobs = session.scalars(select(Job).where(Job.domain_id == domain.id).order_by(Job.id)).all()
     assert grant.status == "active"
     assert [e.actor for e in audit_events(console, "domain.reconnected", mark)] == [ADMIN_EMAIL]

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from appgov.accounts.users import create_user
-from appgov.connectors.atlassian.retry import RetryPolicy
+from appgov.connectors.retry import RetryPolicy
 from appgov.notify import events
 from appgov.notify.mailer import MailSender
 from appgov.runtime import Runtime

@@ -19,6 +19,7 @@ from appgov.accounts.sessions import open_session
 from appgov.accounts.users import create_user
 from appgov.config import Settings
 from appgov.connectors.atlassian.oauth import TokenSet
+from appgov.connectors.atlassian.site_rows import atlassian_site, grant_of
 from appgov.integrations.grant_upkeep import forget_unused_grants, grant_upkeep, refresh_idle_grants
 from appgov.integrations.grants import store_grant
 from appgov.integrations.status import DomainHealth, domain_health
@@ -210,7 +211,7 @@ def test_the_console_shows_the_reconsent_deadline_and_its_background_pass_notifi
     domain = added(console, signed)
     assert wait_idle(console, domain.id).status == "success"
     with console_db(console) as session:
-        consented = session.get_one(OAuthGrant, domain.oauth_grant_id).consented_at
+        consented = session.get_one(OAuthGrant, grant_of(session, domain.id)).consented_at
     deadline = consented + timedelta(days=CONSENT_DAYS)
     reason = f"re-consent needed before {deadline:%Y-%m-%d}: reconnect"
 
@@ -241,7 +242,7 @@ def test_a_grant_left_by_an_abandoned_add_is_forgotten_once_its_site_picker_has_
     domain = connect(runtime, sim)
     used, _abandoned, picking = (stored_grant(runtime, who) for who in ("used", "abandoned", "picking"))
     with runtime.sessions.begin() as session:
-        session.get_one(Domain, domain.id).oauth_grant_id = used
+        atlassian_site(session, domain.id).oauth_grant_id = used
         user = create_user(session, ADMIN, "Ada", "a long enough password", clock.now())
         _, web = open_session(session, user, clock.now(), timedelta(hours=1))
         session.flush()

@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select
 
 from appgov.accounts.principal import cli_user
 from appgov.config import Settings
-from appgov.connectors.atlassian.retry import RetryPolicy
+from appgov.connectors.retry import RetryPolicy
 from appgov.jobs import lifecycle
 from appgov.jobs.queue import SYNC, cancel_jobs, enqueue, enqueue_sync, sync_payload, sync_run_id
 from appgov.jobs.runner import Runner

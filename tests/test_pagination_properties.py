@@ -14,16 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from appgov.connectors.atlassian.client import AtlassianClient
-from appgov.connectors.atlassian.pagination import (
-    BareArray,
-    OffsetLimit,
-    PageBean,
-    StartLimitLinks,
-    Style,
-    pages,
-    start,
-)
-from appgov.connectors.atlassian.retry import RetryPolicy
+from appgov.connectors.atlassian.pagination import BareArray, OffsetLimit, PageBean, StartLimitLinks
+from appgov.connectors.paging import Style, pages, start
+from appgov.connectors.retry import RetryPolicy
 from support.simulator import Simulator
 
 # (path, paging style, page size, natural key of an item, ground-truth product and data set)

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
+from appgov.connectors.atlassian.clients import authorization_server
 from appgov.connectors.atlassian.oauth import READ_SCOPES, TokenSet
-from appgov.integrations.domains import authorization_server
 from appgov.integrations.grants import RECHECK_AFTER, GrantTokens, store_grant
 from appgov.runtime import Runtime
 from appgov.storage.models import Domain, OAuthGrant

@@ -24,7 +24,7 @@ from appgov.integrations.status import (
 )
 from appgov.outcomes import Code, Outcome
 from appgov.runtime import Runtime
-from appgov.storage.models import ApiToken, DatasetState, Domain, Job, OAuthGrant, SyncRun
+from appgov.storage.models import ApiToken, AtlassianSite, DatasetState, Domain, Job, OAuthGrant, SyncRun
 from support.product import connect, runtime_for, sync
 from support.simulator import Simulator
 
@@ -222,9 +222,9 @@ def test_health_is_read_from_storage(database_url: str, tmp_path: Path) -> None:
             )
             for n in ("new", "slow", "old")
         )
-        old.oauth_grant_id = expired.id
         session.add_all([new, slow, old])
         session.flush()
+        session.add(AtlassianSite(domain_id=old.id, oauth_grant_id=expired.id))
         session.add(job("queued", new.id))
         session.add(run("success", domain_id=slow.id, started_at=NOW - timedelta(minutes=45)))
         session.add(run("success", domain_id=old.id, finished_at=NOW - timedelta(days=2)))

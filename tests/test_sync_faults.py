@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from appgov.connectors.atlassian.retry import RetryPolicy
+from appgov.connectors.retry import RetryPolicy
 from appgov.outcomes import Code, Outcome
 from appgov.storage.models import Record
 from support.product import connect, runtime_for, sync

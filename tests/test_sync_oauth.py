@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import update
 
 from appgov.connectors.atlassian.client import AtlassianError
+from appgov.connectors.atlassian.clients import authorization_server
 from appgov.connectors.atlassian.oauth import READ_SCOPES, AuthorizationServer, GrantGone, TokenSet
-from appgov.integrations.domains import authorization_server
 from appgov.integrations.grants import accessible_resources
 from appgov.integrations.status import domain_status
 from appgov.outcomes import Code, Outcome
@@ -132,13 +132,12 @@ def test_four_processes_of_four_threads_needing_a_refresh_at_once_make_exactly_o
         "settings": {
             "data_dir": str(settings.data_dir),
             "database_url": settings.database_url,
-            "auth_url": settings.auth_url,
-            "api_url": settings.api_url,
             "allowed_hosts": list(settings.allowed_hosts),
             "ca_bundle": settings.ca_bundle,
         },
-        "client_id": settings.oauth_client_id,
-        "client_secret": settings.oauth_client_secret,
+        "atlassian": {"auth_url": settings.atlassian.auth_url, "api_url": settings.atlassian.api_url},
+        "client_id": settings.atlassian.oauth_client_id,
+        "client_secret": settings.atlassian.oauth_client_secret,
         "grant_id": grant_id,
         "threads": 4,
         "barrier": str(tmp_path / "go"),
@@ -205,7 +204,7 @@ def test_the_consent_url_and_code_exchange_work_against_the_authorization_server
     assert set(READ_SCOPES) <= set(tokens.scopes)
     assert not any(scope.startswith(("write:", "manage:", "delete:")) for scope in tokens.scopes)
     resources = asyncio.run(
-        accessible_resources(runtime.settings.api_url, tokens.access_token, runtime.verify)
+        accessible_resources(runtime.settings.atlassian.api_url, tokens.access_token, runtime.verify)
     )
     assert [r["id"] for r in resources] == [oauth_sim.site("acme")["cloud_id"]]
 

@@ -21,20 +21,39 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
 
 
 @dataclass(frozen=True)
-class Settings:
-    data_dir: Path
-    database_url: str
-    secret_key: str | None = None  # base64 of 32 bytes; otherwise a key file in the data directory
+class AtlassianSettings:
+    """The Atlassian connector's settings. Every Atlassian URL is configurable so the same code talks
+    to the bundled simulator."""
+
     auth_url: str = "https://auth.atlassian.com"
     api_url: str = "https://api.atlassian.com"
     marketplace_url: str = "https://marketplace.atlassian.com"
-    # hosts (host or host:port) admitted besides *.atlassian.net, for the simulator or a proxy
-    allowed_hosts: tuple[str, ...] = field(default_factory=tuple)
-    ca_bundle: str | None = None  # extra CA file for TLS verification (e.g. the simulator's certificate)
     # the OAuth 2.0 (3LO) app registered in Atlassian's developer console (docs/atlassian-setup.md)
     oauth_client_id: str | None = None
     oauth_client_secret: str | None = None
     oauth_redirect_uri: str | None = None  # default: <public_url>/integrations/atlassian/callback
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> AtlassianSettings:
+        return cls(
+            auth_url=env.get("APPGOV_ATLASSIAN_AUTH_URL", cls.auth_url).rstrip("/"),
+            api_url=env.get("APPGOV_ATLASSIAN_API_URL", cls.api_url).rstrip("/"),
+            marketplace_url=env.get("APPGOV_MARKETPLACE_URL", cls.marketplace_url).rstrip("/"),
+            oauth_client_id=env.get("APPGOV_ATLASSIAN_CLIENT_ID") or None,
+            oauth_client_secret=env.get("APPGOV_ATLASSIAN_CLIENT_SECRET") or None,
+            oauth_redirect_uri=env.get("APPGOV_ATLASSIAN_REDIRECT_URI") or None,
+        )
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    secret_key: str | None = None  # base64 of 32 bytes; otherwise a key file in the data directory
+    atlassian: AtlassianSettings = field(default_factory=AtlassianSettings)
+    # hosts (host or host:port) admitted besides *.atlassian.net, for the simulator or a proxy
+    allowed_hosts: tuple[str, ...] = field(default_factory=tuple)
+    ca_bundle: str | None = None  # extra CA file for TLS verification (e.g. the simulator's certificate)
     # requests in flight per domain; Atlassian publishes no number, and answers 429 past its burst limit
     sync_concurrency: int = 16
     # requests one run may make per domain before it defers for an hour (None: no budget)
@@ -69,7 +88,7 @@ class Settings:
 
     @property
     def redirect_uri(self) -> str:
-        return self.oauth_redirect_uri or f"{self.public_url}/integrations/atlassian/callback"
+        return self.atlassian.oauth_redirect_uri or f"{self.public_url}/integrations/atlassian/callback"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -79,14 +98,9 @@ class Settings:
             data_dir=data_dir,
             database_url=env.get("APPGOV_DATABASE_URL") or f"sqlite:///{data_dir / 'appgov.db'}",
             secret_key=env.get("APPGOV_SECRET_KEY") or None,
-            auth_url=env.get("APPGOV_ATLASSIAN_AUTH_URL", cls.auth_url).rstrip("/"),
-            api_url=env.get("APPGOV_ATLASSIAN_API_URL", cls.api_url).rstrip("/"),
-            marketplace_url=env.get("APPGOV_MARKETPLACE_URL", cls.marketplace_url).rstrip("/"),
+            atlassian=AtlassianSettings.from_env(env),
             allowed_hosts=_split(env.get("APPGOV_ALLOWED_HOSTS", "")),
             ca_bundle=env.get("APPGOV_CA_BUNDLE") or None,
-            oauth_client_id=env.get("APPGOV_ATLASSIAN_CLIENT_ID") or None,
-            oauth_client_secret=env.get("APPGOV_ATLASSIAN_CLIENT_SECRET") or None,
-            oauth_redirect_uri=env.get("APPGOV_ATLASSIAN_REDIRECT_URI") or None,
             sync_concurrency=_int(env, "APPGOV_SYNC_CONCURRENCY", cls.sync_concurrency),
             sync_request_budget=int(env["APPGOV_SYNC_REQUEST_BUDGET"])
             if env.get("APPGOV_SYNC_REQUEST_BUDGET")

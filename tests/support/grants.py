@@ -7,9 +7,13 @@ import asyncio
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+from appgov.accounts.principal import Principal
 from appgov.connectors.atlassian.oauth import READ_SCOPES, TokenSet
-from appgov.integrations.domains import connect_oauth_domain
+from appgov.connectors.atlassian.site_rows import atlassian_site
+from appgov.connectors.atlassian.sites import normalize_site_url
+from appgov.integrations.domains import domain_row
 from appgov.integrations.grants import accessible_resources, consenting_account, store_grant
 from appgov.runtime import Runtime
 from support.product import principal_for, runtime_for
@@ -21,10 +25,13 @@ def oauth_runtime(sim: Simulator, data_dir: Path, database_url: str | None = Non
     client = sim.state["oauth_client"]
     runtime.settings = replace(
         runtime.settings,
-        oauth_client_id=client["client_id"],
-        oauth_client_secret=client["client_secret"],
-        auth_url=sim.state["auth_url"],
-        api_url=sim.state["api_url"],
+        atlassian=replace(
+            runtime.settings.atlassian,
+            oauth_client_id=client["client_id"],
+            oauth_client_secret=client["client_secret"],
+            auth_url=sim.state["auth_url"],
+            api_url=sim.state["api_url"],
+        ),
     )
     return runtime
 
@@ -40,7 +47,9 @@ def consent(sim: Simulator, runtime: Runtime, sites: list[str], added_by: str = 
         now + timedelta(seconds=minted["expires_in"]),
         minted["scope"].split(),
     )
-    me = asyncio.run(consenting_account(runtime.settings.api_url, tokens.access_token, runtime.verify))
+    me = asyncio.run(
+        consenting_account(runtime.settings.atlassian.api_url, tokens.access_token, runtime.verify)
+    )
     grant = store_grant(
         runtime.sessions,
         runtime.secrets,
@@ -51,8 +60,25 @@ def consent(sim: Simulator, runtime: Runtime, sites: list[str], added_by: str = 
         now,
     )
     resources = asyncio.run(
-        accessible_resources(runtime.settings.api_url, tokens.access_token, runtime.verify)
+        accessible_resources(runtime.settings.atlassian.api_url, tokens.access_token, runtime.verify)
     )
     for resource in resources:
-        connect_oauth_domain(runtime, grant.id, resource, principal_for(runtime, added_by))
+        _connect_with_oauth_only(runtime, grant.id, resource, principal_for(runtime, added_by))
     return grant.id
+
+
+def _connect_with_oauth_only(
+    runtime: Runtime, grant_id: int, resource: dict[str, Any], added_by: Principal
+) -> None:
+    """A domain read through the grant alone: appgov's Add always asks for an API token too, so
+    this is the state of a domain whose token is not there (yet)."""
+    site_url = normalize_site_url(str(resource["url"]), runtime.settings.allowed_hosts)
+    scopes = [str(s) for s in resource.get("scopes") or []]
+    products = [
+        p for p in ("jira", "confluence") if any(s.endswith(f":{p}") or f":{p}-" in s for s in scopes)
+    ]
+    with runtime.sessions.begin() as session:
+        domain = domain_row(session, site_url, products, added_by, runtime.clock.now())
+        session.flush()
+        site = atlassian_site(session, domain.id)
+        site.cloud_id, site.oauth_grant_id = str(resource["id"]), grant_id

@@ -77,7 +77,7 @@ def run_worker_killed_at(
         "APPGOV_DATA_DIR": str(settings.data_dir),
         "APPGOV_DATABASE_URL": settings.database_url,
         "APPGOV_ALLOWED_HOSTS": ",".join(settings.allowed_hosts),
-        "APPGOV_MARKETPLACE_URL": settings.marketplace_url,
+        "APPGOV_MARKETPLACE_URL": settings.atlassian.marketplace_url,
         "APPGOV_CA_BUNDLE": settings.ca_bundle or "",
         "APPGOV_FAULT_POINT": fault,
     }

@@ -8,8 +8,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from appgov.accounts.principal import Principal, Via, cli_user
-from appgov.config import Settings
-from appgov.connectors.atlassian.retry import RetryPolicy
+from appgov.config import AtlassianSettings, Settings
+from appgov.connectors.retry import RetryPolicy
 from appgov.integrations.domains import add_domain
 from appgov.runtime import Runtime
 from appgov.storage.models import Domain, SyncRun, User
@@ -24,7 +24,7 @@ def runtime_for(sim: Simulator, data_dir: Path, database_url: str | None = None)
         database_url=database_url or f"sqlite:///{data_dir / 'appgov.db'}",
         allowed_hosts=(host,),
         ca_bundle=sim.state["certificate"],
-        marketplace_url=sim.state["marketplace_url"],
+        atlassian=AtlassianSettings(marketplace_url=sim.state["marketplace_url"]),
         sync_concurrency=8,  # parents per chunk as the tests were written against (the engine's default)
     )
     return Runtime.start(settings)

@@ -10,7 +10,7 @@ import threading
 import time
 from pathlib import Path
 
-from appgov.config import Settings
+from appgov.config import AtlassianSettings, Settings
 from appgov.connectors.atlassian.oauth import AuthorizationServer
 from appgov.integrations.grants import GrantTokens
 from appgov.runtime import Runtime
@@ -19,7 +19,10 @@ from appgov.runtime import Runtime
 def main() -> None:
     config = json.loads(sys.argv[1])
     runtime = Runtime.start(
-        Settings(**{**config["settings"], "data_dir": Path(config["settings"]["data_dir"])})
+        Settings(
+            **{**config["settings"], "data_dir": Path(config["settings"]["data_dir"])},
+            atlassian=AtlassianSettings(**config["atlassian"]),
+        )
     )
     barrier = Path(config["barrier"])
     (barrier.parent / f"ready-{config['name']}").touch()
@@ -30,7 +33,10 @@ def main() -> None:
     def worker() -> None:
         async def fetch() -> str:
             server = AuthorizationServer(
-                runtime.settings.auth_url, config["client_id"], config["client_secret"], verify=runtime.verify
+                runtime.settings.atlassian.auth_url,
+                config["client_id"],
+                config["client_secret"],
+                verify=runtime.verify,
             )
             try:
                 return await GrantTokens(

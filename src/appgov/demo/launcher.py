@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from appgov.accounts.users import create_user
-from appgov.config import Settings
+from appgov.config import AtlassianSettings, Settings
 from appgov.runtime import Runtime
 from appgov.storage.models import User
 
@@ -99,14 +99,15 @@ def demo_settings(
         settings,
         data_dir=data_dir,
         database_url=f"sqlite:///{data_dir / 'appgov.db'}",
-        auth_url=sim_state["auth_url"],
-        api_url=sim_state["api_url"],
-        marketplace_url=sim_state["marketplace_url"],
+        atlassian=AtlassianSettings(
+            auth_url=sim_state["auth_url"],
+            api_url=sim_state["api_url"],
+            marketplace_url=sim_state["marketplace_url"],
+            oauth_client_id=client["client_id"],
+            oauth_client_secret=client["client_secret"],
+        ),
         allowed_hosts=(sim_state["base_url"].split("//", 1)[1],),
         ca_bundle=sim_state["certificate"],
-        oauth_client_id=client["client_id"],
-        oauth_client_secret=client["client_secret"],
-        oauth_redirect_uri=None,
         public_url=console_url,
     )
 

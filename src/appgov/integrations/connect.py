@@ -28,23 +28,24 @@ from sqlalchemy.orm import Session
 
 from appgov.accounts.principal import Principal
 from appgov.audit.trail import record_audit
-from appgov.connectors.atlassian.client import AtlassianError
+from appgov.connectors.atlassian.clients import authorization_server
+from appgov.connectors.atlassian.connector import ATLASSIAN
 from appgov.connectors.atlassian.oauth import GrantGone
+from appgov.connectors.atlassian.site_rows import atlassian_site, domains_of_grant, grant_of
 from appgov.connectors.atlassian.sites import SiteURLError, normalize_site_url
+from appgov.connectors.base import ConnectorError
 from appgov.integrations.domains import (
     DomainError,
     add_domain,
-    authorization_server,
     clean_token,
     domain_row,
-    probe_site,
     put_api_token,
 )
 from appgov.integrations.grants import accessible_resources, consenting_account, store_grant
 from appgov.jobs.queue import cancel_jobs, enqueue_sync
 from appgov.runtime import Runtime
 from appgov.security.secrets import mask
-from appgov.storage.models import AuditEvent, Domain, OAuthFlow, OAuthGrant
+from appgov.storage.models import AtlassianSite, AuditEvent, Domain, OAuthFlow, OAuthGrant
 
 STATE_TTL = timedelta(minutes=10)  # from Add to Atlassian's answer
 PICK_TTL = timedelta(minutes=30)  # from Add to Connect: how long the site picker stays open
@@ -206,11 +207,13 @@ async def _grant_from_code(
     server = authorization_server(runtime)
     try:
         tokens = await server.exchange_code(code, settings.redirect_uri, verifier)
-        me = await consenting_account(settings.api_url, tokens.access_token, runtime.verify)
-        resources = await accessible_resources(settings.api_url, tokens.access_token, runtime.verify)
+        me = await consenting_account(settings.atlassian.api_url, tokens.access_token, runtime.verify)
+        resources = await accessible_resources(
+            settings.atlassian.api_url, tokens.access_token, runtime.verify
+        )
     except GrantGone as gone:
         raise ConsentRefused(f"Atlassian refused the authorization code ({gone}): start again") from None
-    except AtlassianError as err:
+    except ConnectorError as err:
         raise ConsentRefused(f"Atlassian could not complete the consent ({err}): try again") from None
     finally:
         await server.aclose()
@@ -233,13 +236,15 @@ def _rebind(session: Session, flow: OAuthFlow, actor: Principal, now: datetime) 
     domain = session.get(Domain, flow.domain_id) if flow.domain_id else None
     if domain is None:
         raise ConsentRefused("the domain to reconnect was deleted meanwhile")
-    resource = next((r for r in flow.resources or [] if _same_site(domain, r)), None)
+    cloud_id = atlassian_site(session, domain.id).cloud_id
+    resource = next((r for r in flow.resources or [] if _same_site(domain, cloud_id, r)), None)
     if resource is None:
         raise ConsentRefused(
             f"the consent does not cover {domain.site_url}: on Atlassian's consent page, pick that site"
         )
-    previous = domain.oauth_grant_id
-    domain.oauth_grant_id, domain.cloud_id = flow.grant_id, str(resource["id"])
+    site = atlassian_site(session, domain.id)
+    previous = site.oauth_grant_id
+    site.oauth_grant_id, site.cloud_id = flow.grant_id, str(resource["id"])
     session.flush()
     if previous is not None and previous != flow.grant_id:
         _drop_grant_if_unused(session, previous)
@@ -249,8 +254,8 @@ def _rebind(session: Session, flow: OAuthFlow, actor: Principal, now: datetime) 
     )
 
 
-def _same_site(domain: Domain, resource: dict[str, Any]) -> bool:
-    if domain.cloud_id and domain.cloud_id == resource.get("id"):
+def _same_site(domain: Domain, cloud_id: str | None, resource: dict[str, Any]) -> bool:
+    if cloud_id and cloud_id == resource.get("id"):
         return True
     return str(resource.get("url", "")).rstrip("/") == domain.site_url
 
@@ -262,11 +267,15 @@ def pending_connection(runtime: Runtime, flow_id: int, session_id: str) -> Pendi
     """The sites the consent reaches that are not connected yet."""
     with runtime.sessions() as session:
         flow = _open_flow(runtime, session, flow_id, session_id)
-        connected = session.scalars(select(Domain)).all()
+        connected = session.execute(
+            select(Domain, AtlassianSite.cloud_id).outerjoin(
+                AtlassianSite, AtlassianSite.domain_id == Domain.id
+            )
+        ).all()
         sites = [
             Site(str(r["id"]), str(r["url"]), str(r.get("name") or r["url"]))
             for r in flow.resources or []
-            if not any(_same_site(domain, r) for domain in connected)
+            if not any(_same_site(domain, cloud_id, r) for domain, cloud_id in connected)
         ]
         return PendingConnection(flow.id, flow.account_email, sites)
 
@@ -306,17 +315,19 @@ async def connect_site(
         raise DomainError(f"this site is not allowed: {err}") from None
     email = clean_email(email)
     token = clean_token(api_token)
-    probe = await probe_site(site_url, email, token, runtime.verify)
+    probe = await ATLASSIAN.probe(site_url, {"email": email, "api_token": token}, runtime.verify)
     if probe.cloud_id and probe.cloud_id != cloud_id:
         raise DomainError(f"{site_url} is not the site Atlassian's consent named")
     now = runtime.clock.now()
     with runtime.sessions.begin() as session:
-        taken = select(Domain).where(or_(Domain.site_url == site_url, Domain.cloud_id == cloud_id))
+        same_cloud = select(AtlassianSite.domain_id).where(AtlassianSite.cloud_id == cloud_id)
+        taken = select(Domain).where(or_(Domain.site_url == site_url, Domain.id.in_(same_cloud)))
         if session.scalar(taken) is not None:
             raise DomainError(f"{site_url} is already connected")
         domain = domain_row(session, site_url, probe.products, actor, now)
-        domain.cloud_id, domain.oauth_grant_id = cloud_id, flow.grant_id
         session.flush()
+        site = atlassian_site(session, domain.id)
+        site.cloud_id, site.oauth_grant_id = cloud_id, flow.grant_id
         put_api_token(runtime, session, domain.id, email, token, probe, now)
         enqueue_sync(session, domain.id, actor, now)
         event = record_audit(
@@ -360,7 +371,7 @@ async def replace_api_token(
         site_url = _domain(session, domain_id).site_url
     email = clean_email(email)
     token = clean_token(api_token)
-    probe = await probe_site(site_url, email, token, runtime.verify)
+    probe = await ATLASSIAN.probe(site_url, {"email": email, "api_token": token}, runtime.verify)
     now = runtime.clock.now()
     with runtime.sessions.begin() as session:
         domain = _domain(session, domain_id)
@@ -384,7 +395,7 @@ def delete_domain(runtime: Runtime, domain_id: int, actor: Principal) -> Done:
     now = runtime.clock.now()
     with runtime.sessions.begin() as session:
         domain = _domain(session, domain_id)
-        site_url, name, grant_id = domain.site_url, domain.name, domain.oauth_grant_id
+        site_url, name, grant_id = domain.site_url, domain.name, grant_of(session, domain.id)
         jobs = cancel_jobs(session, domain.id, now)
         session.delete(domain)
         session.flush()
@@ -397,7 +408,7 @@ def delete_domain(runtime: Runtime, domain_id: int, actor: Principal) -> Done:
 
 
 def _drop_grant_if_unused(session: Session, grant_id: int) -> bool:
-    if session.scalar(select(Domain.id).where(Domain.oauth_grant_id == grant_id).limit(1)) is not None:
+    if domains_of_grant(session, grant_id):
         return False
     grant = session.get(OAuthGrant, grant_id)
     if grant is not None:

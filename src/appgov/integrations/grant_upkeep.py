@@ -22,15 +22,17 @@ from datetime import timedelta
 
 from sqlalchemy import delete, or_, select, update
 
-from appgov.connectors.atlassian.client import AtlassianError
+from appgov.connectors.atlassian.clients import authorization_server
 from appgov.connectors.atlassian.oauth import AuthorizationServer
+from appgov.connectors.atlassian.site_rows import domains_of_grant, used_grants
+from appgov.connectors.base import ConnectorError
 from appgov.integrations.connect import PICK_TTL
-from appgov.integrations.domains import DomainError, authorization_server
+from appgov.integrations.domains import DomainError
 from appgov.integrations.grants import GrantTokens, RefreshUnconfirmed
 from appgov.integrations.status import reconsent_by
 from appgov.notify.reconsent import reconsent_needed
 from appgov.runtime import Runtime
-from appgov.storage.models import Domain, OAuthFlow, OAuthGrant
+from appgov.storage.models import OAuthFlow, OAuthGrant
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +48,7 @@ def forget_unused_grants(runtime: Runtime) -> int:
     """Delete the grants no domain uses and no consent in flight (younger than the site picker's
     life) may still connect; returns how many went."""
     in_flight = runtime.clock.now() - PICK_TTL
-    used = select(Domain.oauth_grant_id).where(Domain.oauth_grant_id.is_not(None))
+    used = used_grants()
     pending = select(OAuthFlow.grant_id).where(
         OAuthFlow.grant_id.is_not(None), OAuthFlow.created_at > in_flight
     )
@@ -67,7 +69,7 @@ async def refresh_idle_grants(runtime: Runtime) -> list[int]:
         idle = select(OAuthGrant.id).where(
             OAuthGrant.status == "active",
             or_(OAuthGrant.refreshed_at.is_(None), OAuthGrant.refreshed_at < cutoff),
-            OAuthGrant.id.in_(select(Domain.oauth_grant_id)),  # not one of an Add left unfinished
+            OAuthGrant.id.in_(used_grants()),  # not one of an Add left unfinished
         )
         grant_ids = list(session.scalars(idle.order_by(OAuthGrant.id)))
     if not grant_ids:
@@ -88,7 +90,7 @@ async def _refresh(runtime: Runtime, server: AuthorizationServer, grant_id: int)
     try:
         await tokens.access_token()
     # refused (GrantTokens marked the grant expired), unreachable, or unconfirmed (the next pass)
-    except (AtlassianError, RefreshUnconfirmed) as err:
+    except (ConnectorError, RefreshUnconfirmed) as err:
         log.warning("grant %s was not refreshed: %s", grant_id, err)
         return False
     return True
@@ -101,7 +103,7 @@ def warn_reconsent(runtime: Runtime) -> int:
         unwarned = select(OAuthGrant).where(
             OAuthGrant.status == "active",
             OAuthGrant.reconsent_warned_at.is_(None),
-            OAuthGrant.id.in_(select(Domain.oauth_grant_id)),
+            OAuthGrant.id.in_(used_grants()),
         )
         due = [g.id for g in session.scalars(unwarned) if reconsent_by(g, runtime.settings, now)]
     return sum(_warn(runtime, grant_id) for grant_id in due)
@@ -112,9 +114,7 @@ def _warn(runtime: Runtime, grant_id: int) -> bool:
     with runtime.sessions.begin() as session:
         grant = session.get(OAuthGrant, grant_id)
         deadline = reconsent_by(grant, runtime.settings, now)
-        domains = list(
-            session.scalars(select(Domain).where(Domain.oauth_grant_id == grant_id).order_by(Domain.id))
-        )
+        domains = domains_of_grant(session, grant_id)
         if grant is None or deadline is None or not domains:
             return False  # a new consent or a deletion since the read
         taken = session.execute(

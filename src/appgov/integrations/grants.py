@@ -33,14 +33,10 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from appgov.clock import Clock, SystemClock
-from appgov.connectors.atlassian.client import (
-    AtlassianClient,
-    AtlassianError,
-    CredentialsRejected,
-    Unconfirmed,
-)
+from appgov.connectors.atlassian.client import AtlassianClient, AtlassianError, Unconfirmed
 from appgov.connectors.atlassian.oauth import AuthorizationServer, GrantGone, TokenSet
-from appgov.connectors.atlassian.retry import Deferred
+from appgov.connectors.base import CredentialsRejected
+from appgov.connectors.retry import Deferred
 from appgov.outcomes import Code, Outcome
 from appgov.security.secrets import SecretBox
 from appgov.storage.models import OAuthGrant

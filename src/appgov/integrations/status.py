@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from appgov.config import Settings
+from appgov.connectors.atlassian.site_rows import grants_of
 from appgov.jobs.queue import ACTIVE, SYNC
 from appgov.outcomes import Code, Outcome
 from appgov.security.secrets import mask
@@ -181,7 +182,8 @@ class _Facts:
 
 
 def _facts(session: Session, domains: Sequence[Domain]) -> dict[int, _Facts]:
-    """Seven queries whatever the number of domains (the Integrations page polls every 5 seconds)."""
+    """A fixed number of queries whatever the number of domains (the Integrations page polls every 5
+    seconds)."""
     ids = [domain.id for domain in domains]
     facts = {domain_id: _Facts() for domain_id in ids}
     for run in _last_runs(session, ids, synced=False):
@@ -201,10 +203,11 @@ def _facts(session: Session, domains: Sequence[Domain]) -> dict[int, _Facts]:
     states = select(DatasetState).where(DatasetState.domain_id.in_(ids), DatasetState.status == "unavailable")
     for state in session.scalars(states):
         facts[state.domain_id].unavailable[state.dataset] = state.outcome or Outcome(Code.DATASET_UNAVAILABLE)
-    grant_ids = {domain.oauth_grant_id for domain in domains if domain.oauth_grant_id}
-    grants = {g.id: g for g in session.scalars(select(OAuthGrant).where(OAuthGrant.id.in_(grant_ids)))}
-    for domain in domains:
-        facts[domain.id].grant = grants.get(domain.oauth_grant_id) if domain.oauth_grant_id else None
+    grant_ids = grants_of(session, ids)
+    grants = select(OAuthGrant).where(OAuthGrant.id.in_(set(grant_ids.values())))
+    by_id = {grant.id: grant for grant in session.scalars(grants)}
+    for domain_id, grant_id in grant_ids.items():
+        facts[domain_id].grant = by_id.get(grant_id)
     return facts
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from appgov.connectors import registry
 from appgov.integrations.status import domain_status
 from appgov.notify.outbox import queue_email
 from appgov.runtime import Runtime
@@ -61,7 +62,7 @@ def run_finished(runtime: Runtime, run: SyncRun, before: Outcome) -> None:
 def makes_ready(run: SyncRun) -> bool:
     if run.status == "success":
         return True
-    apps = [name for name in run.counts or {} if name.endswith(".apps")]
+    apps = [name for name in run.counts or {} if name in registry.app_datasets()]
     return run.status == "partial" and bool(apps) and all(isinstance(run.counts[n], int) for n in apps)
 
 

@@ -86,9 +86,9 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to the latest Alembic revision, or to ``revision`` (a data migration's test
-    starts below it); processes starting together take turns."""
+def migrate(engine: Engine, revision: str = "head", *, down: bool = False) -> None:
+    """Bring the schema to the latest Alembic revision, or up or ``down`` to ``revision`` (a data
+    migration's test starts below it); processes starting together take turns."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with (
@@ -97,7 +97,7 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         connection.execution_options(**{WRITE: True}).begin(),
     ):
         config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+        (command.downgrade if down else command.upgrade)(config, revision)
         _check_foreign_keys(connection)
 
 

@@ -85,16 +85,16 @@ class OAuthGrant(Base):
 
 
 class Domain(Base):
-    """A connected Atlassian site."""
+    """A connected tenant of a platform (an Atlassian site); what only its platform knows of it is
+    in that connector's table (``atlassian_sites``)."""
 
     __tablename__ = "domains"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32), default="atlassian", server_default="atlassian")
     site_url: Mapped[str] = mapped_column(String(500), unique=True)
     name: Mapped[str] = mapped_column(String(255))
-    cloud_id: Mapped[str | None] = mapped_column(String(64))
-    products: Mapped[list[str]]
-    oauth_grant_id: Mapped[int | None] = mapped_column(ForeignKey("oauth_grants.id", ondelete="SET NULL"))
+    products: Mapped[list[str]]  # the platform's products the domain has (jira, confluence); may be []
     created_at: Mapped[datetime]
     # who connected it (accounts.principal): their name (a user's email), user and way in
     created_by: Mapped[str] = mapped_column(String(320))
@@ -107,6 +107,17 @@ class Domain(Base):
     ready_at: Mapped[datetime | None]
     # the scheduler's next periodic sync (interval plus jitter)
     next_sync_at: Mapped[datetime | None]
+
+
+class AtlassianSite(Base):
+    """The Atlassian connector's part of a domain: its cloud id (the gateway's path) and the OAuth
+    grant it is read with."""
+
+    __tablename__ = "atlassian_sites"
+
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"), primary_key=True)
+    cloud_id: Mapped[str | None] = mapped_column(String(64))
+    oauth_grant_id: Mapped[int | None] = mapped_column(ForeignKey("oauth_grants.id", ondelete="SET NULL"))
 
 
 class ApiToken(Base):

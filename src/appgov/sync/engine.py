@@ -7,9 +7,12 @@
   uninterrupted run (SY-01, SY-02). A deferred or orphaned run is resumed, not restarted.
 - **Deletions only from complete passes** (SY-04); audit logs are incremental with an inclusive
   bookmark (SY-12).
-- **Errors are classified**: 401 fails the run (credentials), 403 marks the data set *unavailable*
-  with Atlassian's reason (never empty data), a 404 under a parent means the parent is gone, and a
-  ``Deferred`` wait ends the run *deferred* with its resume time.
+- **The platform is the connector's** (``connectors.protocol.Connector``): the engine runs the
+  streams it declares with the clients it builds, and it classifies each reply: ``CredentialsRejected``
+  fails the run, ``Unavailable`` marks the data set *unavailable* with the platform's reason (never
+  empty data), a 404 under a parent means the parent is gone, and a ``Deferred`` wait ends the run
+  *deferred* with its resume time. After each complete pass the connector's ``after_pass`` runs in
+  the closing transaction (Atlassian's app inventory and change log).
 - **Database outages** (SY-10): every transaction is tried again, whole, while the database is
   unreachable (``storage.db.retried_on_disconnect``); one that stays away longer ends the run
   *deferred*, and the next run resumes from the checkpoints committed before it went.
@@ -29,70 +32,26 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from appgov.clock import Clock, SystemClock
-from appgov.connectors.atlassian import identity
-from appgov.connectors.atlassian.client import AtlassianClient, AtlassianError, CredentialsRejected, Reply
-from appgov.connectors.atlassian.marketplace import MarketplaceEnricher
-from appgov.connectors.atlassian.oauth import AuthorizationServer
-from appgov.connectors.atlassian.pagination import Cursor, pages, start
-from appgov.connectors.atlassian.retry import Deferred
-from appgov.connectors.atlassian.streams import STREAMS, Row, Single, Stream
+from appgov.connectors.base import ConnectorError, CredentialsRejected, Row, Unavailable
+from appgov.connectors.paging import Cursor, Single, pages, start
+from appgov.connectors.protocol import Connector, DomainClients
+from appgov.connectors.retry import Deferred
+from appgov.connectors.streams import Stream
 from appgov.outcomes import Code, Outcome
 from appgov.security.secrets import SecretError
 from appgov.storage import records
 from appgov.storage.db import DatabaseUnavailable, retried_on_disconnect
 from appgov.storage.models import DatasetState, Domain, SyncRun
 from appgov.storage.text import json_without_nul, without_nul
-from appgov.sync import apps
 from appgov.sync.faults import fault_point
 
 E = TypeVar("E", bound=BaseException)
 FLUSH_ROWS = 2_000  # children's rows held before a commit
 Progress = Callable[[str, int], None]  # (data set, rows added)
-PLAN_WORDS = ("plan", "licen", "paid", "upgrade")  # how Atlassian says its plan does not offer a data set
 
 
 class AlreadyRunning(Exception):
     """Another live worker holds this domain's lease."""
-
-
-class Unavailable(AtlassianError):
-    """403 or a missing endpoint: the data set is unavailable (permission or plan), not empty."""
-
-
-@dataclass
-class DomainClients:
-    """The clients a domain is read with: Basic auth on the site (API token) and/or OAuth through the
-    gateway, one client per product. REST data sets prefer OAuth; the plugin manager has no OAuth
-    scope, so apps need the API token."""
-
-    site: AtlassianClient | None = None
-    gateway: dict[str, AtlassianClient] = field(default_factory=dict)
-    token_endpoint: AuthorizationServer | None = None  # refreshes the gateway's OAuth grant
-
-    def for_stream(self, stream: Stream) -> AtlassianClient:
-        if stream.needs_api_token:
-            if self.site is None:
-                raise Unavailable(
-                    "the app inventory needs an API token (the plugin manager has no OAuth scope)",
-                    outcome=Outcome(Code.NEEDS_API_TOKEN),
-                )
-            return self.site
-        client = self.gateway.get(stream.product) or self.site
-        if client is None:
-            raise Unavailable(
-                f"no credentials reach {stream.product}",
-                outcome=Outcome(Code.NO_CREDENTIALS, {"product": stream.product}),
-            )
-        return client
-
-    def all(self) -> list[AtlassianClient]:
-        return [c for c in (self.site, *self.gateway.values()) if c is not None]
-
-    async def aclose(self) -> None:
-        for client in self.all():
-            await client.aclose()
-        if self.token_endpoint is not None:
-            await self.token_endpoint.aclose()
 
 
 @dataclass
@@ -112,21 +71,21 @@ class SyncEngine:
     def __init__(
         self,
         sessions: sessionmaker[Session],
+        connector: Connector,
         *,
         clock: Clock | None = None,
         owner: str | None = None,
         lease_seconds: float = 300.0,
         concurrency: int = 8,
         progress: Progress | None = None,
-        marketplace: MarketplaceEnricher | None = None,
     ) -> None:
         self.sessions = sessions
+        self.connector = connector
         self.clock = clock or SystemClock()
         self.owner = owner or worker_id()
         self.lease = timedelta(seconds=lease_seconds)
         self.concurrency = concurrency
         self.progress = progress or (lambda dataset, added: None)
-        self.marketplace = marketplace
 
     # --- the run --------------------------------------------------------------------------------
 
@@ -158,22 +117,22 @@ class SyncEngine:
             ctx.run.status, ctx.run.resume_at = "deferred", self.clock.now()
             ctx.run.message = str(_leaves(lost, DatabaseUnavailable)[0])
             ctx.run.outcome = Outcome(Code.DATABASE_UNAVAILABLE, {"detail": ctx.run.message})
-        except* AtlassianError as errors:  # credentials rejected, or a failure outside any one data set
-            error = _leaves(errors, AtlassianError)[0]
+        except* ConnectorError as errors:  # credentials rejected, or a failure outside any one data set
+            error = _leaves(errors, ConnectorError)[0]
             ctx.run.status, ctx.run.message, ctx.run.outcome = "failed", str(error), error.outcome
         except* SecretError as unreadable:  # a stored token no longer decrypts: nothing to retry
             ctx.run.status, ctx.run.message = "failed", str(_leaves(unreadable, SecretError)[0])
             ctx.run.outcome = Outcome(Code.SECRET_UNREADABLE, {"detail": ctx.run.message})
 
     def streams_for(self, domain: Domain) -> list[Stream]:
-        return [s for s in STREAMS if s.product in domain.products]
+        return list(self.connector.streams_for(domain))
 
     async def _run_all(self, ctx: RunContext, streams: list[Stream]) -> None:
         """Every stream at once, each after the ones it reads from; the client bounds concurrency."""
         finished = {stream.name: asyncio.Event() for stream in streams}
 
         async def run(stream: Stream) -> None:
-            for name in depends_on(stream):
+            for name in stream.depends_on():
                 if name in finished:
                     await finished[name].wait()
             await self._run_stream(ctx, stream)
@@ -281,7 +240,7 @@ class SyncEngine:
             return
         except (CredentialsRejected, Deferred):
             raise
-        except AtlassianError as err:
+        except ConnectorError as err:
             ctx.errors[stream.name] = str(err)
             await self._close_stream(
                 ctx, stream, pass_started, status="error", reason=err, keep_checkpoint=True
@@ -308,20 +267,20 @@ class SyncEngine:
     ) -> None:
         if isinstance(stream.style, Single):
             reply = await ctx.clients.for_stream(stream).get(stream.path, params=stream.params or None)
-            items = stream.style.items(_ok(reply, stream))
-            if stream.marketplace and self.marketplace is not None:
-                items = await self.marketplace.enrich(items)
-            await self._commit(ctx, stream, pass_started, items, {"done": True})
+            items = stream.style.items(self.connector.outcome(reply, stream))
+            enriched = await ctx.clients.enrich(stream, items)
+            await self._commit(ctx, stream, pass_started, enriched, {"done": True})
             return
         cursor: Cursor = checkpoint.get("cursor") or start(
             stream.path, self._first_params(ctx, stream, bookmark)
         )
         newest = checkpoint.get("newest")
         async for page, reply in pages(ctx.clients.for_stream(stream), stream.style, cursor):
-            _ok(reply, stream)
+            self.connector.outcome(reply, stream)
+            items = await ctx.clients.enrich(stream, page.items)
             if stream.bookmark_field:
-                newest = max([newest or "", *(str(r.get(stream.bookmark_field, "")) for r in page.items)])
-            await self._commit(ctx, stream, pass_started, page.items, {"cursor": page.next, "newest": newest})
+                newest = max([newest or "", *(str(r.get(stream.bookmark_field, "")) for r in items)])
+            await self._commit(ctx, stream, pass_started, items, {"cursor": page.next, "newest": newest})
             fault_point("after_page_commit")
 
     def _first_params(self, ctx: RunContext, stream: Stream, bookmark: str | None) -> dict[str, Any]:
@@ -405,12 +364,13 @@ class SyncEngine:
         if isinstance(stream.style, Single):
             reply = await client.get(path, params=params or None)
             if reply.status != 404:  # a 404: the parent went away mid-sync
-                buffer.extend({**item, **context} for item in stream.style.items(_ok(reply, stream)))
+                data = self.connector.outcome(reply, stream)
+                buffer.extend({**item, **context} for item in stream.style.items(data))
             return
         async for page, reply in pages(client, stream.style, start(path, params)):
             if reply.status == 404:
                 return
-            _ok(reply, stream)
+            self.connector.outcome(reply, stream)
             buffer.extend({**item, **context} for item in page.items)
             if len(buffer) >= FLUSH_ROWS:
                 await self._commit(ctx, stream, pass_started, buffer, resume)
@@ -458,7 +418,7 @@ class SyncEngine:
         pass_started: datetime,
         *,
         status: str,
-        reason: AtlassianError | None = None,
+        reason: ConnectorError | None = None,
         keep_checkpoint: bool = False,
     ) -> None:
         now = self.clock.now()
@@ -469,25 +429,14 @@ class SyncEngine:
                 records.remove_unseen(session, ctx.domain.id, stream.name, pass_started, now)
             if status == "ok" and newest:
                 state.bookmark = newest
-            if stream.name.endswith(".apps") and status == "ok":
-                apps.reconcile(session, ctx.domain.id, stream.product, now)
             if status == "ok":
-                identity.refresh(session, ctx.domain.id, stream.name)
+                self.connector.after_pass(session, ctx.domain.id, stream, now)
             state.status, state.run_id = status, ctx.run.id
             state.reason, state.outcome = (str(reason), reason.outcome) if reason else (None, None)
             state.checkpoint = state.checkpoint if keep_checkpoint else None
             state.pass_started_at = pass_started if keep_checkpoint else None
             state.completed_at = now if status == "ok" else state.completed_at
             state.count = records.count_live(session, ctx.domain.id, stream.name)
-
-
-def depends_on(stream: Stream) -> list[str]:
-    """Data sets a stream reads from storage: its parents, and for apps the audit log and the Jira
-    directory (who installed them, by name)."""
-    names = [n for n in (stream.parent, stream.fan_out, stream.derive_from) if n]
-    if stream.marketplace:
-        names += [f"{stream.product}.audit_records", "jira.users"]
-    return names
 
 
 def _leaves(group: BaseExceptionGroup[Any], kind: type[E]) -> list[E]:
@@ -509,46 +458,3 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _ok(reply: Reply, stream: Stream) -> Any:
-    """The reply's data, or the error of a non-2xx reply, carrying its reason code."""
-    if reply.status < 300:
-        return reply.data
-    outcome = _reason(reply, stream)
-    detail = outcome.params.get("detail") or f"HTTP {reply.status}"
-    if outcome.code is Code.CREDENTIALS_REJECTED:
-        raise CredentialsRejected(
-            f"Atlassian rejected the credentials ({outcome.params['detail']})",
-            reply.status,
-            reply.url,
-            outcome=outcome,
-        )
-    if outcome.code is Code.DATASET_FAILED:
-        message = f"{stream.name}: HTTP {reply.status} from {reply.url}: {outcome.params['detail']}"
-        raise AtlassianError(message, reply.status, reply.url, outcome=outcome)
-    message = outcome.text if outcome.code is Code.SCOPE_MISSING else detail
-    raise Unavailable(message, reply.status, reply.url, outcome=outcome)
-
-
-def _reason(reply: Reply, stream: Stream) -> Outcome:
-    """The reason code of a non-2xx reply, with Atlassian's own words from any of its error shapes
-    (api-facts §7.2) as its detail: a 401 is the credentials (or a scope the grant lacks), a 403 or
-    404 makes the data set unavailable (on the app inventory: the account is no site admin; when
-    Atlassian names the plan: not on this plan), anything else fails the data set."""
-    data = reply.data if isinstance(reply.data, dict) else {}
-    messages = data.get("errorMessages") or [data.get("message") or data.get("error_description") or ""]
-    detail = "; ".join(str(m) for m in messages if m)[:500]
-    if reply.status == 401 and "scope does not match" in detail:
-        return Outcome(Code.SCOPE_MISSING, {"scope": stream.scope})
-    if reply.status == 401:
-        return Outcome(Code.CREDENTIALS_REJECTED, {"detail": detail})
-    if reply.status in (403, 404):
-        if stream.needs_api_token:
-            code = Code.NOT_SITE_ADMIN
-        elif any(word in detail.lower() for word in PLAN_WORDS):
-            code = Code.NOT_ON_PLAN
-        else:
-            code = Code.DATASET_UNAVAILABLE
-        return Outcome(code, {"status": reply.status, "detail": detail})
-    return Outcome(Code.DATASET_FAILED, {"status": reply.status, "url": reply.url, "detail": detail})

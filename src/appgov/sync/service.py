@@ -1,11 +1,12 @@
 """Sync one domain now: the one way the CLI, the background runner and the tests run a sync. It
-builds the domain's clients and the Marketplace enricher, runs the engine, closes everything, and
-then tells people what the run means (notify.events)."""
+finds the domain's connector, builds the domain's clients with it, runs the engine, closes
+everything, and then tells people what the run means (notify.events)."""
 
 from __future__ import annotations
 
-from appgov.connectors.atlassian.retry import RetryPolicy
-from appgov.integrations.domains import DomainError, clients_for, marketplace_for
+from appgov.connectors import registry
+from appgov.connectors.base import DomainError
+from appgov.connectors.retry import RetryPolicy
 from appgov.notify import events
 from appgov.runtime import Runtime
 from appgov.storage.models import Domain, SyncRun
@@ -29,15 +30,15 @@ async def sync_domain(
         domain = session.get(Domain, domain_id)
         if domain is None:
             raise DomainError(f"domain {domain_id} no longer exists")
-        clients = clients_for(runtime, session, domain, policy=policy)
+        connector = registry.connector(domain.platform)
+        clients = connector.clients(runtime, session, domain, policy=policy)
         before = events.previous_outcome(session, domain_id)
-    marketplace = marketplace_for(runtime)
     engine = SyncEngine(
         runtime.sessions,
+        connector,
         clock=runtime.clock,
         owner=owner,
         progress=progress,
-        marketplace=marketplace,
         concurrency=runtime.settings.sync_concurrency,
     )
     try:
@@ -46,5 +47,4 @@ async def sync_domain(
         events.run_finished(runtime, run, before)  # no await in it: a cancel cannot cut it in half
     finally:
         await clients.aclose()
-        await marketplace.client.aclose()
     return run

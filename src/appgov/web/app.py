@@ -39,7 +39,9 @@ def create_app(runtime: Runtime, *, background: bool = False) -> FastAPI:
         dependencies=[Depends(csrf_guard)],  # every route: unsafe methods need the CSRF token (WS-03)
     )
     app.state.runtime = runtime
-    app.add_middleware(SecurityHeaders, auth_url=runtime.settings.auth_url, hsts=secure_cookies(runtime))
+    app.add_middleware(
+        SecurityHeaders, auth_url=runtime.settings.atlassian.auth_url, hsts=secure_cookies(runtime)
+    )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(signin.router, include_in_schema=False)
     app.include_router(apps.router, include_in_schema=False)

@@ -21,7 +21,9 @@ import orjson
 
 from appgov import __version__
 from appgov.clock import Clock, SystemClock
-from appgov.connectors.atlassian.retry import (
+from appgov.connectors.atlassian.sites import host_of
+from appgov.connectors.base import CallStats, ConnectorError, Reply
+from appgov.connectors.retry import (
     NOT_SENT,
     RETRYABLE_STATUS,
     Deferred,
@@ -29,28 +31,14 @@ from appgov.connectors.atlassian.retry import (
     parse_retry_after,
     resume_time,
 )
-from appgov.connectors.atlassian.retry import idempotent as is_idempotent
-from appgov.connectors.atlassian.sites import host_of
+from appgov.connectors.retry import idempotent as is_idempotent
 from appgov.outcomes import Code, Outcome
 
 USER_AGENT = f"appgov/{__version__} (+https://github.com/appgov/appgov)"
 
 
-class AtlassianError(Exception):
-    """A call failed for good; ``status`` is None for transport failures. ``outcome``: its reason
-    code (an unclassified failure keeps its words as the code's detail)."""
-
-    def __init__(
-        self, message: str, status: int | None = None, url: str = "", *, outcome: Outcome | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.url = url
-        self.outcome = outcome or Outcome(Code.FAILED, {"detail": message})
-
-
-class CredentialsRejected(AtlassianError):
-    """The API token or grant no longer works: the whole run fails with this reason."""
+class AtlassianError(ConnectorError):
+    """A call to Atlassian failed for good; ``status`` is None for transport failures."""
 
 
 class Unconfirmed(AtlassianError):
@@ -88,12 +76,6 @@ class Failure:
     status: int | None = None
     retry_after: float | None = None
     sent: bool = True
-
-
-@dataclass
-class CallStats:
-    requests: int = 0
-    retries: int = 0
 
 
 class AtlassianClient:
@@ -264,14 +246,6 @@ class Lanes:
 
 
 MALFORMED = object()
-
-
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    headers: httpx.Headers
-    data: Any  # the parsed JSON body, or None when there is none
-    url: str
 
 
 def _parse(response: httpx.Response) -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from appgov.connectors.atlassian.client import AtlassianClient, AtlassianError
-from appgov.connectors.atlassian.retry import Deferred
+from appgov.connectors.retry import Deferred
 from appgov.outcomes import Code
 
 GRAPHQL_QUERY = """

@@ -1,8 +1,5 @@
-"""The one pagination module: every style Atlassian uses, resumable from a JSON cursor.
-
-A ``Cursor`` is the next request to make (path or absolute URL, and its query) plus what a style
-needs to decide when to stop; the sync engine stores it as the checkpoint after each page, so a run
-killed anywhere resumes at the page it had not yet committed.
+"""Every paging style Atlassian uses, each parsing a reply into a page and the next cursor (the loop
+and the cursor are generic: ``connectors/paging.py``).
 
 Stopping rules are chosen to survive what busy tenants do (reliability SY-08): a page shorter than
 asked is not the end (servers cap silently); an empty page in the middle is not the end when the
@@ -12,33 +9,12 @@ limit fails the stream loudly instead of truncating it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from appgov.connectors.atlassian.client import AtlassianClient, AtlassianError, Reply
+from appgov.connectors.atlassian.client import AtlassianError
+from appgov.connectors.base import Reply
+from appgov.connectors.paging import Cursor, Page
 from appgov.outcomes import Code, Outcome
-
-Cursor = dict[str, Any]
-MAX_PAGES = 100_000
-
-
-class PageLimitExceeded(AtlassianError):
-    """The stream kept paging past the hard limit: almost certainly a server loop, so fail loudly."""
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[Any]
-    next: Cursor | None  # None: the stream is complete
-
-
-class Style(Protocol):
-    def parse(self, reply: Reply, cursor: Cursor) -> Page: ...
-
-
-def start(path: str, params: dict[str, Any] | None = None) -> Cursor:
-    return {"url": path, "params": dict(params or {})}
 
 
 def _advance(cursor: Cursor, **params: Any) -> Cursor:
@@ -114,20 +90,3 @@ class StartLimitLinks:
         base = str(links.get("base") or "").rstrip("/")
         url = following if following.startswith("http") else base + following
         return Page(results, {**cursor, "url": url, "params": {}})
-
-
-async def pages(
-    client: AtlassianClient, style: Style, cursor: Cursor, max_pages: int = MAX_PAGES
-) -> AsyncIterator[tuple[Page, Reply]]:
-    """Every page from ``cursor`` on; the caller classifies non-2xx replies it gets back."""
-    for _ in range(max_pages):
-        reply = await client.get(cursor["url"], params=cursor["params"] or None)
-        if reply.status >= 300:
-            yield Page([], None), reply
-            return
-        page = style.parse(reply, cursor)
-        yield page, reply
-        if page.next is None:
-            return
-        cursor = page.next
-    raise PageLimitExceeded(f"{cursor['url']} kept paging past {max_pages} pages")

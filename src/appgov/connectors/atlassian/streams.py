@@ -1,9 +1,5 @@
 """One declarative stream per Atlassian data set: endpoint, paging style, natural key, parent,
 the scope it needs, and how to shape a row. Adding a data set is a short spec here plus its test.
-
-A stream with a ``parent`` runs once per live row of the parent data set (for example group
-members per group); ``fan_out`` lists a second level (project role actors per project and role).
-A ``derive_from`` stream makes no request: it explodes rows nested in another stream's rows.
 """
 
 from __future__ import annotations
@@ -11,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from appgov.connectors.atlassian.datasets import (
@@ -40,60 +36,35 @@ from appgov.connectors.atlassian.datasets import (
     JIRA_USER_CONFIGURATION,
     JIRA_USERS,
 )
-from appgov.connectors.atlassian.pagination import BareArray, OffsetLimit, PageBean, StartLimitLinks, Style
+from appgov.connectors.atlassian.pagination import BareArray, OffsetLimit, PageBean, StartLimitLinks
+from appgov.connectors.base import Row
+from appgov.connectors.paging import Single
+from appgov.connectors.streams import Stream
 
-Row = dict[str, Any]
 JIRA = "/rest/api/3"
 WIKI = "/wiki/rest/api"
 
 
-def _as_list(data: Any) -> list[Any]:
-    return data if isinstance(data, list) else [data]
-
-
-def _no_context(parent: Row, other: Row | None) -> dict[str, Any]:
-    return {}
-
-
-def _nothing(row: Row) -> Iterable[Row]:
-    return ()
-
-
-def _same(row: Row) -> Row:
-    return row
-
-
 @dataclass(frozen=True)
-class Single:
-    """An endpoint that answers one object or one unpaged array (``items`` picks the list)."""
+class AtlassianStream(Stream):
+    """A data set of a product (the name's prefix: jira | confluence). The app inventory
+    (``app_inventory``) is read from the plugin manager, which only Basic auth on the site reaches,
+    enriched from the Marketplace, and reconciled into ``apps`` after each complete pass, with the
+    installers from the product's audit log, named from the Jira directory."""
 
-    items: Callable[[Any], list[Any]] = _as_list
+    scope: str = ""  # the classic scope this data set needs over OAuth (references §1.7)
 
+    @property
+    def product(self) -> str:
+        return self.name.partition(".")[0]
 
-@dataclass(frozen=True)
-class Stream:
-    name: str  # "<product>.<data set>", the records table's dataset column
-    product: str  # jira | confluence
-    path: str  # relative to the site; {placeholders} come from the parent row
-    key: Callable[[Row], str]
-    style: Style | Single = field(default_factory=Single)
-    params: dict[str, Any] = field(default_factory=dict)
-    parent: str | None = None
-    fan_out: str | None = None  # a second parent data set crossed with the first (e.g. roles)
-    # for child streams: what a parent row (and fan-out row) contributes; it fills the path's
-    # placeholders, is merged into every row, and the names in ``context_params`` go in the query
-    context: Callable[[Row, Row | None], dict[str, Any]] = _no_context
-    context_params: tuple[str, ...] = ()
-    derive_from: str | None = None
-    derive: Callable[[Row], Iterable[Row]] = _nothing
-    transform: Callable[[Row], Row] = _same
-    # audit logs: incremental by time; the bookmark is the newest ``bookmark_field`` seen, sent back
-    # (inclusive) as ``bookmark_param``; overlapping rows de-duplicate by key
-    bookmark_field: str = ""
-    bookmark_param: str = ""
-    scope: str = ""  # the classic scope this data set needs over OAuth (api-facts §1.7)
-    marketplace: bool = False  # enrich each row from the Marketplace (apps)
-    needs_api_token: bool = False  # the plugin manager: Basic auth on the site only
+    @property
+    def audit_log(self) -> str:
+        return JIRA_AUDIT_RECORDS if self.product == "jira" else CONFLUENCE_AUDIT_RECORDS
+
+    def depends_on(self) -> list[str]:
+        installers = [self.audit_log, JIRA_USERS] if self.app_inventory else []
+        return [*super().depends_on(), *installers]
 
 
 def _drop(*names: str) -> Callable[[Row], Row]:
@@ -154,17 +125,15 @@ def _plugins(data: Any) -> list[Any]:
     return [p for p in (data or {}).get("plugins", []) if p.get("userInstalled")]
 
 
-STREAMS: tuple[Stream, ...] = (
-    Stream(
+STREAMS: tuple[AtlassianStream, ...] = (
+    AtlassianStream(
         JIRA_SERVER_INFO,
-        "jira",
         f"{JIRA}/serverInfo",
         lambda r: "serverInfo",
         transform=_drop("serverTime"),
     ),
-    Stream(
+    AtlassianStream(
         JIRA_USERS,
-        "jira",
         f"{JIRA}/users/search",
         _user_key,
         BareArray(),
@@ -172,18 +141,16 @@ STREAMS: tuple[Stream, ...] = (
         transform=_drop("avatarUrls", "self"),
         scope="read:jira-user",
     ),
-    Stream(
+    AtlassianStream(
         JIRA_GROUPS,
-        "jira",
         f"{JIRA}/group/bulk",
         lambda r: str(r["groupId"]),
         PageBean(),
         {"maxResults": 50},
         scope="read:jira-user",
     ),
-    Stream(
+    AtlassianStream(
         JIRA_GROUP_MEMBERS,
-        "jira",
         f"{JIRA}/group/member",
         lambda r: f"{r['groupId']}:{r['accountId']}",
         PageBean(),
@@ -194,49 +161,43 @@ STREAMS: tuple[Stream, ...] = (
         transform=lambda r: {"groupId": r["groupId"], "accountId": r["accountId"], "active": r.get("active")},
         scope="manage:jira-configuration",
     ),
-    Stream(
+    AtlassianStream(
         JIRA_APPLICATION_ROLES,
-        "jira",
         f"{JIRA}/applicationrole",
         lambda r: str(r["key"]),
         scope="manage:jira-configuration",
     ),
-    Stream(
+    AtlassianStream(
         JIRA_PERMISSIONS,
-        "jira",
         f"{JIRA}/permissions",
         lambda r: str(r["key"]),
         Single(_permissions),
         scope="manage:jira-configuration",
     ),
-    Stream(
+    AtlassianStream(
         JIRA_PERMISSION_SCHEMES,
-        "jira",
         f"{JIRA}/permissionscheme",
         lambda r: str(r["id"]),
         Single(lambda d: list((d or {}).get("permissionSchemes", []))),
         {"expand": "permissions"},
         scope="read:jira-work",
     ),
-    Stream(
+    AtlassianStream(
         JIRA_PERMISSION_GRANTS,
-        "jira",
         "",
         lambda r: f"{r['schemeId']}:{r['id']}",
         derive_from=JIRA_PERMISSION_SCHEMES,
         derive=_scheme_grants,
     ),
-    Stream(
+    AtlassianStream(
         JIRA_PROJECT_ROLES,
-        "jira",
         f"{JIRA}/role",
         lambda r: str(r["id"]),
         transform=_drop("actors"),
         scope="manage:jira-configuration",
     ),
-    Stream(
+    AtlassianStream(
         JIRA_PROJECTS,
-        "jira",
         f"{JIRA}/project/search",
         lambda r: str(r["id"]),
         PageBean(),
@@ -244,9 +205,8 @@ STREAMS: tuple[Stream, ...] = (
         transform=_drop("avatarUrls"),
         scope="read:jira-work",
     ),
-    Stream(
+    AtlassianStream(
         JIRA_PROJECT_ROLE_DETAILS,
-        "jira",
         f"{JIRA}/project/{{projectId}}/role/{{roleId}}",
         lambda r: f"{r['projectId']}:{r['id']}",
         parent=JIRA_PROJECTS,
@@ -254,39 +214,34 @@ STREAMS: tuple[Stream, ...] = (
         context=lambda project, role: {"projectId": project["id"], "roleId": (role or {}).get("id")},
         scope="manage:jira-configuration",
     ),
-    Stream(
+    AtlassianStream(
         JIRA_PROJECT_ROLE_ACTORS,
-        "jira",
         "",
         lambda r: f"{r['projectId']}:{r['roleId']}:{r['type']}:{_actor_value(r)}",
         derive_from=JIRA_PROJECT_ROLE_DETAILS,
         derive=_role_actors,
     ),
-    Stream(JIRA_FIELDS, "jira", f"{JIRA}/field", lambda r: str(r["id"]), scope="read:jira-work"),
-    Stream(
+    AtlassianStream(JIRA_FIELDS, f"{JIRA}/field", lambda r: str(r["id"]), scope="read:jira-work"),
+    AtlassianStream(
         JIRA_LICENSE,
-        "jira",
         f"{JIRA}/instance/license",
         lambda r: "license",
         scope="manage:jira-configuration",
     ),
-    Stream(
+    AtlassianStream(
         JIRA_CONFIGURATION,
-        "jira",
         f"{JIRA}/configuration",
         lambda r: "configuration",
         scope="read:jira-user",
     ),
-    Stream(
+    AtlassianStream(
         JIRA_USER_CONFIGURATION,
-        "jira",
         f"{JIRA}/mypreferences/locale",
         lambda r: "locale",
         scope="manage:jira-configuration",
     ),
-    Stream(
+    AtlassianStream(
         JIRA_AUDIT_RECORDS,
-        "jira",
         f"{JIRA}/auditing/record",
         lambda r: str(r["id"]),
         OffsetLimit(),
@@ -295,32 +250,27 @@ STREAMS: tuple[Stream, ...] = (
         bookmark_param="from",
         scope="manage:jira-configuration",
     ),
-    Stream(
+    AtlassianStream(
         JIRA_APPS,
-        "jira",
         "/rest/plugins/1.0/",
         lambda r: str(r["key"]),
         Single(_plugins),
-        marketplace=True,
-        needs_api_token=True,
+        app_inventory=True,
     ),
-    Stream(
+    AtlassianStream(
         CONFLUENCE_SETTINGS,
-        "confluence",
         f"{WIKI}/settings/systemInfo",
         lambda r: "systemInfo",
         scope="manage:confluence-configuration",
     ),
-    Stream(
+    AtlassianStream(
         CONFLUENCE_LOOK_AND_FEEL,
-        "confluence",
         f"{WIKI}/settings/lookandfeel",
         lambda r: "lookandfeel",
         scope="manage:confluence-configuration",
     ),
-    Stream(
+    AtlassianStream(
         CONFLUENCE_GROUPS,
-        "confluence",
         f"{WIKI}/group",
         lambda r: str(r["id"]),
         StartLimitLinks(),
@@ -328,9 +278,8 @@ STREAMS: tuple[Stream, ...] = (
         transform=_drop("_links"),
         scope="read:confluence-groups",
     ),
-    Stream(
+    AtlassianStream(
         CONFLUENCE_GROUP_MEMBERS,
-        "confluence",
         f"{WIKI}/group/{{groupId}}/membersByGroupId",
         lambda r: f"{r['groupId']}:{r['accountId']}",
         StartLimitLinks(),
@@ -340,9 +289,8 @@ STREAMS: tuple[Stream, ...] = (
         transform=lambda r: {"groupId": r["groupId"], "accountId": r["accountId"]},
         scope="read:confluence-groups",
     ),
-    Stream(
+    AtlassianStream(
         CONFLUENCE_AUDIT_RECORDS,
-        "confluence",
         f"{WIKI}/audit",
         confluence_audit_key,
         StartLimitLinks(),
@@ -350,13 +298,11 @@ STREAMS: tuple[Stream, ...] = (
         bookmark_field="creationDate",
         bookmark_param="startDate",
     ),
-    Stream(
+    AtlassianStream(
         CONFLUENCE_APPS,
-        "confluence",
         "/wiki/rest/plugins/1.0/",
         lambda r: str(r["key"]),
         Single(_plugins),
-        marketplace=True,
-        needs_api_token=True,
+        app_inventory=True,
     ),
 )

@@ -5,18 +5,15 @@ it replaces or removes something. The work itself is ``integrations.connect``'s.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy.orm import Session
 
 from appgov.accounts.permissions import Permission
-from appgov.config import Settings
-from appgov.connectors.atlassian.scopes import scope_table
+from appgov.connectors import registry
+from appgov.connectors.protocol import Connector
 from appgov.integrations import connect
 from appgov.integrations.domains import DomainError, site_name
 from appgov.integrations.status import IN_PROGRESS, DomainHealth, domain_health, domain_healths, worst
@@ -25,7 +22,6 @@ from appgov.web.auth import Viewer, require, runtime_of
 from appgov.web.templating import render
 
 router = APIRouter()
-ATLASSIAN_KEYS_PAGE = "https://id.atlassian.com/manage-profile/security/api-tokens"
 NOTICES = {
     "domain.added": "{name} is connected. Ingestion has started in the background and is still "
     "processing; you get an email when the domain is ready.",
@@ -36,21 +32,10 @@ NOTICES = {
 
 
 @dataclass(frozen=True)
-class Platform:
-    """A SaaS platform appgov connects to; Atlassian is the first."""
-
-    key: str
-    name: str
-    add_path: str
-    domains: Callable[[Session, Settings, datetime], list[DomainHealth]]
-
-
-PLATFORMS = (Platform("atlassian", "Atlassian", "/integrations/atlassian/add", domain_healths),)
-
-
-@dataclass(frozen=True)
 class PlatformView:
-    platform: Platform
+    """A platform (its connector) with its domains' health."""
+
+    connector: Connector
     healths: list[DomainHealth]
 
     @property
@@ -63,11 +48,18 @@ class PlatformView:
         return any(h.status.label == IN_PROGRESS for h in self.healths)
 
 
-def _views(request: Request, platforms: tuple[Platform, ...] = PLATFORMS) -> list[PlatformView]:
+def _views(request: Request, platform: str | None = None) -> list[PlatformView]:
     runtime = runtime_of(request)
+    connectors = [c for c in registry.connectors() if platform in (None, c.platform)]
+    if not connectors:
+        return []
     with runtime.sessions() as session:
-        now = runtime.clock.now()
-        return [PlatformView(p, p.domains(session, runtime.settings, now)) for p in platforms]
+        healths = domain_healths(session, runtime.settings, runtime.clock.now())
+    return [PlatformView(c, [h for h in healths if h.domain.platform == c.platform]) for c in connectors]
+
+
+def _api_token_page() -> str | None:
+    return registry.connector("atlassian").ui.help_url("api_token")
 
 
 def _page(request: Request, viewer: Viewer, status_code: int = 200, **context: object) -> Response:
@@ -78,7 +70,6 @@ def _page(request: Request, viewer: Viewer, status_code: int = 200, **context: o
         status_code,
         nav="integrations",
         platforms=_views(request),
-        scopes=scope_table(),
         **context,
     )
 
@@ -121,7 +112,7 @@ def platform_domains(
     request: Request, viewer: Annotated[Viewer, require(Permission.READ)], platform: str
 ) -> Response:
     """The domains table alone: what the page's htmx polling swaps in while a sync is in progress."""
-    views = _views(request, tuple(p for p in PLATFORMS if p.key == platform))
+    views = _views(request, platform)
     if not views:
         return _message(request, viewer, "Not found", "No such platform.", 404)
     return render(request, "integrations/_domains.html", viewer, view=views[0], oob=True)
@@ -182,7 +173,7 @@ def _connect_form(
         "error": error,
         "email": pending.account_email if email is None else email,
         "chosen": chosen,
-        "api_token_page": ATLASSIAN_KEYS_PAGE,
+        "api_token_page": _api_token_page(),
     }
     return render(
         request, "integrations/connect.html", viewer, 400 if error else 200, nav="integrations", **page
@@ -251,7 +242,7 @@ def _api_key_form(
         "health": health,
         "error": error,
         "email": health.api_key_owner if email is None else email,
-        "api_token_page": ATLASSIAN_KEYS_PAGE,
+        "api_token_page": _api_token_page(),
     }
     return render(
         request, "integrations/api_key.html", viewer, 400 if error else 200, nav="integrations", **page

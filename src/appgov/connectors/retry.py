@@ -1,4 +1,5 @@
-"""The one retry policy for every Atlassian call (api-facts §7.1, reliability SY-05/SY-07).
+"""The one retry policy for every call a connector makes (Atlassian's rules, api-facts §7.1, are the
+model; reliability SY-05/SY-07).
 
 - Only idempotent requests are retried: GET, HEAD, OPTIONS, PUT and DELETE, and a request its
   caller declares idempotent (a read-only GraphQL query sent by POST). A POST or PATCH that may have
@@ -40,8 +41,8 @@ def idempotent(method: str, declared: bool | None = None) -> bool:
 
 
 class Deferred(Exception):
-    """Atlassian asked us to wait longer than we are willing to sleep: resume at ``resume_at``;
-    ``outcome``: why, as a reason code."""
+    """The platform asked us to wait longer than we are willing to sleep: resume at ``resume_at``;
+    ``outcome``: why, as a reason code. The engine ends the run *deferred* with that resume time."""
 
     def __init__(self, resume_at: datetime, reason: str, outcome: Outcome) -> None:
         super().__init__(f"{reason}; resume at {resume_at.isoformat()}")

@@ -1,0 +1,133 @@
+"""The clients an Atlassian domain is read with: Basic auth on the site (API token) and/or OAuth
+through the gateway, one client per product, and the Marketplace that enriches the app inventory.
+REST data sets prefer OAuth; the plugin manager has no OAuth scope, so apps need the API token."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from appgov.connectors.atlassian.client import AtlassianClient, RequestBudget
+from appgov.connectors.atlassian.marketplace import MarketplaceEnricher
+from appgov.connectors.atlassian.oauth import AuthorizationServer
+from appgov.connectors.atlassian.streams import AtlassianStream
+from appgov.connectors.base import DomainError, Row, Unavailable
+from appgov.connectors.retry import RetryPolicy
+from appgov.connectors.streams import Stream
+from appgov.integrations.grants import GrantAuth, GrantTokens
+from appgov.outcomes import Code, Outcome
+from appgov.runtime import Runtime
+from appgov.storage.models import ApiToken, AtlassianSite, Domain
+
+
+def token_context(domain_id: int) -> str:
+    """The encryption context of a domain's API token."""
+    return f"api_token:domain:{domain_id}"
+
+
+@dataclass
+class AtlassianClients:
+    site: AtlassianClient | None = None
+    gateway: dict[str, AtlassianClient] = field(default_factory=dict)
+    token_endpoint: AuthorizationServer | None = None  # refreshes the gateway's OAuth grant
+    marketplace: MarketplaceEnricher | None = None
+
+    def for_stream(self, stream: Stream) -> AtlassianClient:
+        assert isinstance(stream, AtlassianStream)
+        if stream.app_inventory:
+            if self.site is None:
+                raise Unavailable(
+                    "the app inventory needs an API token (the plugin manager has no OAuth scope)",
+                    outcome=Outcome(Code.NEEDS_API_TOKEN),
+                )
+            return self.site
+        client = self.gateway.get(stream.product) or self.site
+        if client is None:
+            raise Unavailable(
+                f"no credentials reach {stream.product}",
+                outcome=Outcome(Code.NO_CREDENTIALS, {"product": stream.product}),
+            )
+        return client
+
+    def all(self) -> Sequence[AtlassianClient]:
+        return [c for c in (self.site, *self.gateway.values()) if c is not None]
+
+    async def enrich(self, stream: Stream, items: list[Row]) -> list[Row]:
+        if stream.app_inventory and self.marketplace is not None:
+            return await self.marketplace.enrich(items)
+        return items
+
+    async def aclose(self) -> None:
+        for client in self.all():
+            await client.aclose()
+        if self.token_endpoint is not None:
+            await self.token_endpoint.aclose()
+        if self.marketplace is not None:
+            await self.marketplace.client.aclose()
+
+
+def authorization_server(runtime: Runtime) -> AuthorizationServer:
+    settings = runtime.settings.atlassian
+    if not settings.oauth_client_id or not settings.oauth_client_secret:
+        raise DomainError(
+            "OAuth is not configured: set APPGOV_ATLASSIAN_CLIENT_ID and APPGOV_ATLASSIAN_CLIENT_SECRET"
+        )
+    return AuthorizationServer(
+        settings.auth_url,
+        settings.oauth_client_id,
+        settings.oauth_client_secret,
+        verify=runtime.verify,
+        clock=runtime.clock,
+    )
+
+
+def clients_for(
+    runtime: Runtime,
+    session: Session,
+    domain: Domain,
+    policy: RetryPolicy | None = None,
+) -> AtlassianClients:
+    """Basic auth on the site when the domain has an API token; OAuth through the gateway, one
+    client per product, when it has a grant; the Marketplace (public, no credentials)."""
+    clients = AtlassianClients()
+    concurrency = runtime.settings.sync_concurrency
+    limit = runtime.settings.sync_request_budget
+    budget = RequestBudget(limit) if limit else None
+    token = session.scalar(select(ApiToken).where(ApiToken.domain_id == domain.id))
+    if token is not None:
+        secret = runtime.secrets.decrypt(token.secret, token_context(domain.id))
+        clients.site = AtlassianClient(
+            domain.site_url,
+            httpx.BasicAuth(token.owner_email, secret),
+            concurrency=concurrency,
+            verify=runtime.verify,
+            policy=policy,
+            budget=budget,
+        )
+    site = session.get(AtlassianSite, domain.id)
+    if site is not None and site.oauth_grant_id is not None and site.cloud_id:
+        clients.token_endpoint = authorization_server(runtime)
+        tokens = GrantTokens(
+            runtime.sessions,
+            runtime.secrets,
+            site.oauth_grant_id,
+            clients.token_endpoint,
+            clock=runtime.clock,
+        )
+        auth = GrantAuth(tokens)
+        for product in domain.products:
+            base = f"{runtime.settings.atlassian.api_url}/ex/{product}/{site.cloud_id}"
+            clients.gateway[product] = AtlassianClient(
+                base, auth, concurrency=concurrency, verify=runtime.verify, policy=policy, budget=budget
+            )
+    if not clients.all():
+        raise DomainError(f"{domain.name} has neither an API token nor an OAuth grant")
+    market = AtlassianClient(
+        runtime.settings.atlassian.marketplace_url, None, verify=runtime.verify, timeout=30
+    )
+    clients.marketplace = MarketplaceEnricher(market)
+    return clients
