@@ -53,6 +53,7 @@ def domain_id(runtime: Runtime, platform: tuple[Tenant, ToyServer]) -> int:
             products=[],
             created_at=runtime.clock.now(),
             created_by="tester",
+            created_via="cli",
         )
         session.add(domain)
         session.flush()
