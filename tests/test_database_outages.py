@@ -21,11 +21,11 @@ from sqlalchemy import Engine, event, select
 
 from appgov.accounts.throttle import FREE_FAILURES, record_failure
 from appgov.config import Settings
-from appgov.jobs.runner import Runner
 from appgov.runtime import Runtime
 from appgov.storage import db
 from appgov.storage.models import DatasetState, Domain, LoginThrottle, Record, SyncRun
 from appgov.sync.service import sync_domain
+from appgov.workers.runner import Runner
 from appgov_sim.tenant.generate import natural_digest
 from support.cli import add_site, appgov
 from support.console import Console

@@ -19,10 +19,10 @@ from appgov.config import Settings
 from appgov.jobs import lifecycle
 from appgov.jobs.kinds import ClaimedJob, JobEnd, JobKind
 from appgov.jobs.queue import enqueue
-from appgov.jobs.registry import KINDS, Registry
-from appgov.jobs.runner import Runner
 from appgov.runtime import Runtime
 from appgov.storage.db import retried_on_disconnect
+from appgov.workers.registry import KINDS, Registry
+from appgov.workers.runner import Runner
 from support.jobs import job, job_status, run_until, wait_for
 
 ECHO, WAIT = "echo", "wait"

@@ -18,13 +18,13 @@ from sqlalchemy import select
 from appgov.accounts.sessions import open_session
 from appgov.accounts.users import create_user
 from appgov.config import Settings
+from appgov.connectors.atlassian.grants import store_grant
 from appgov.connectors.atlassian.oauth import TokenSet
 from appgov.connectors.atlassian.site_rows import atlassian_site, grant_of
-from appgov.integrations.grant_upkeep import forget_unused_grants, grant_upkeep, refresh_idle_grants
-from appgov.integrations.grants import store_grant
 from appgov.integrations.status import DomainHealth, domain_health
 from appgov.runtime import Runtime
 from appgov.storage.models import Domain, Notification, OAuthFlow, OAuthGrant, OutboxMessage
+from appgov.workers.grant_upkeep import forget_unused_grants, grant_upkeep, refresh_idle_grants
 from support.clock import FakeClock
 from support.console import ADMIN_EMAIL, Console, SignedIn, console_db
 from support.grants import consent, oauth_runtime

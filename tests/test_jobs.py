@@ -21,10 +21,10 @@ from appgov.config import Settings
 from appgov.connectors.retry import RetryPolicy
 from appgov.jobs import lifecycle
 from appgov.jobs.queue import SYNC, cancel_jobs, enqueue, enqueue_sync, sync_payload, sync_run_id
-from appgov.jobs.runner import Runner
-from appgov.jobs.scheduler import Scheduler
 from appgov.runtime import Runtime
 from appgov.storage.models import DatasetState, Domain, Job, Record, SyncRun
+from appgov.workers.runner import Runner
+from appgov.workers.scheduler import Scheduler
 from appgov_sim.tenant.generate import natural_digest
 from support.clock import FakeClock
 from support.jobs import job, job_status, queue_sync, run_until, run_worker_killed_at, wait_for

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import update
 
 from appgov.connectors.atlassian.clients import authorization_server
+from appgov.connectors.atlassian.grants import RECHECK_AFTER, GrantTokens, store_grant
 from appgov.connectors.atlassian.oauth import READ_SCOPES, TokenSet
-from appgov.integrations.grants import RECHECK_AFTER, GrantTokens, store_grant
 from appgov.runtime import Runtime
 from appgov.storage.models import Domain, OAuthGrant
 from support.grants import consent, oauth_runtime

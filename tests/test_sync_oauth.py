@@ -17,8 +17,8 @@ from sqlalchemy import update
 
 from appgov.connectors.atlassian.client import AtlassianError
 from appgov.connectors.atlassian.clients import authorization_server
+from appgov.connectors.atlassian.grants import accessible_resources
 from appgov.connectors.atlassian.oauth import READ_SCOPES, AuthorizationServer, GrantGone, TokenSet
-from appgov.integrations.grants import accessible_resources
 from appgov.integrations.status import domain_status
 from appgov.outcomes import Code, Outcome
 from appgov.storage.models import DatasetState, Domain, OAuthGrant

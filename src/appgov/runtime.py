@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
@@ -11,6 +13,11 @@ from appgov.clock import Clock, SystemClock
 from appgov.config import Settings
 from appgov.security.secrets import SecretBox
 from appgov.storage.db import make_engine, migrate, session_factory
+
+
+def worker_id() -> str:
+    """This process, as leases and claims name their holder: ``host:pid``."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @dataclass

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from appgov.accounts.principal import Principal
+from appgov.connectors.atlassian.grants import accessible_resources, consenting_account, store_grant
 from appgov.connectors.atlassian.oauth import READ_SCOPES, TokenSet
 from appgov.connectors.atlassian.site_rows import atlassian_site
 from appgov.connectors.atlassian.sites import normalize_site_url
 from appgov.integrations.domains import domain_row
-from appgov.integrations.grants import accessible_resources, consenting_account, store_grant
 from appgov.runtime import Runtime
 from support.product import principal_for, runtime_for
 from support.simulator import Simulator

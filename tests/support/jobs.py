@@ -12,9 +12,9 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from appgov.jobs.queue import enqueue_sync
-from appgov.jobs.runner import Runner
 from appgov.runtime import Runtime
 from appgov.storage.models import Job
+from appgov.workers.runner import Runner
 from support.product import principal_for
 from support.simulator import Simulator
 
@@ -61,7 +61,7 @@ def job_status(runtime: Runtime, job_id: int) -> str | None:
 # a runner alone in its process, with a short claim so that its death shows soon
 WORKER = """
 import asyncio, datetime
-from appgov.jobs.runner import Runner
+from appgov.workers.runner import Runner
 from appgov.runtime import Runtime
 asyncio.run(Runner(Runtime.start(), claim=datetime.timedelta(seconds={claim})).run())
 """

@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 from appgov.config import AtlassianSettings, Settings
+from appgov.connectors.atlassian.grants import GrantTokens
 from appgov.connectors.atlassian.oauth import AuthorizationServer
-from appgov.integrations.grants import GrantTokens
 from appgov.runtime import Runtime
 
 

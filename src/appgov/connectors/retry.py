@@ -1,4 +1,4 @@
-"""The one retry policy for every call a connector makes (Atlassian's rules, api-facts §7.1, are the
+"""The one retry policy for every call a connector makes (Atlassian's rules, references §7.1, are the
 model; reliability SY-05/SY-07).
 
 - Only idempotent requests are retried: GET, HEAD, OPTIONS, PUT and DELETE, and a request its

@@ -30,6 +30,7 @@ from appgov.accounts.principal import Principal
 from appgov.audit.trail import record_audit
 from appgov.connectors.atlassian.clients import authorization_server
 from appgov.connectors.atlassian.connector import ATLASSIAN
+from appgov.connectors.atlassian.grants import accessible_resources, consenting_account, store_grant
 from appgov.connectors.atlassian.oauth import GrantGone
 from appgov.connectors.atlassian.site_rows import atlassian_site, domains_of_grant, grant_of
 from appgov.connectors.atlassian.sites import SiteURLError, normalize_site_url
@@ -41,7 +42,6 @@ from appgov.integrations.domains import (
     domain_row,
     put_api_token,
 )
-from appgov.integrations.grants import accessible_resources, consenting_account, store_grant
 from appgov.jobs.queue import cancel_jobs, enqueue_sync
 from appgov.runtime import Runtime
 from appgov.security.secrets import mask

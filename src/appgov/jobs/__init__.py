@@ -1,2 +1,3 @@
-"""Background work: the job queue in the database, the in-process runner that claims jobs under the
-domain's lease, and the scheduler that queues periodic and deferred syncs."""
+"""The job queue in the database: jobs and their kinds (``kinds``), queueing them (``queue``), and the
+lifecycle any worker calls (``lifecycle``: claim, renew, settle, give back, cancel). Who runs the jobs
+is ``appgov.workers``'s."""

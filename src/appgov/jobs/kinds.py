@@ -1,4 +1,4 @@
-"""What a kind of job is: a handler that does the work of one claimed job. ``jobs.registry`` maps
+"""What a kind of job is: a handler that does the work of one claimed job. ``workers.registry`` maps
 each kind's name to its ``JobKind``; the runner (and later a Celery worker) looks the handler up
 there, so a new kind (revoke, notify, watch, upkeep) is a handler and one line in the registry.
 """

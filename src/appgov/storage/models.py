@@ -420,7 +420,7 @@ class OAuthFlow(Base):
 
 
 class Job(Base):
-    """Background work of one kind (``jobs.registry``: a sync, later revoke, notify, ...), queued in
+    """Background work of one kind (``workers.registry``: a sync, later revoke, notify, ...), queued in
     the database so it survives restarts. ``payload`` is the kind's input (a sync's ``full``),
     ``result`` what it made (a sync's ``run_id``); a domain only where the kind needs one."""
 

@@ -38,6 +38,7 @@ from appgov.connectors.protocol import Connector, DomainClients
 from appgov.connectors.retry import Deferred
 from appgov.connectors.streams import Stream
 from appgov.outcomes import Code, Outcome
+from appgov.runtime import worker_id
 from appgov.security.secrets import SecretError
 from appgov.storage import records
 from appgov.storage.db import DatabaseUnavailable, retried_on_disconnect
@@ -61,10 +62,6 @@ class RunContext:
     clients: DomainClients
     full: bool
     errors: dict[str, str] = field(default_factory=dict)
-
-
-def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 class SyncEngine:

@@ -12,7 +12,6 @@ from fastapi.staticfiles import StaticFiles
 
 from appgov import __version__
 from appgov.accounts.permissions import Permission
-from appgov.jobs.background import lifespan as background_lifespan
 from appgov.runtime import Runtime
 from appgov.web.api import apps as apps_api
 from appgov.web.api import domain_detail as domain_detail_api
@@ -22,6 +21,7 @@ from appgov.web.api import session as session_api
 from appgov.web.auth import SignInRequired, Viewer, csrf_guard, require, secure_cookies
 from appgov.web.headers import SecurityHeaders
 from appgov.web.pages import apps, domains, integrations, notifications, signin
+from appgov.workers.background import lifespan as background_lifespan
 
 STATIC = Path(__file__).parent / "static"
 

@@ -53,7 +53,7 @@ class OffSiteURL(AtlassianError):
 class RequestBudget:
     """At most ``limit`` requests per run for one domain, shared by its clients. Past it the run ends
     *deferred* for ``window`` and resumes from its checkpoints then: the way to stay inside a quota
-    Atlassian counts per hour (api-facts §7.1)."""
+    Atlassian counts per hour (references §7.1)."""
 
     def __init__(self, limit: int, window: timedelta = timedelta(hours=1)) -> None:
         self.limit, self.window, self.spent = limit, window, 0

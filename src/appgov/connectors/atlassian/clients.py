@@ -12,13 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from appgov.connectors.atlassian.client import AtlassianClient, RequestBudget
+from appgov.connectors.atlassian.grants import GrantAuth, GrantTokens
 from appgov.connectors.atlassian.marketplace import MarketplaceEnricher
 from appgov.connectors.atlassian.oauth import AuthorizationServer
 from appgov.connectors.atlassian.streams import AtlassianStream
 from appgov.connectors.base import DomainError, Row, Unavailable
 from appgov.connectors.retry import RetryPolicy
 from appgov.connectors.streams import Stream
-from appgov.integrations.grants import GrantAuth, GrantTokens
 from appgov.outcomes import Code, Outcome
 from appgov.runtime import Runtime
 from appgov.storage.models import ApiToken, AtlassianSite, Domain

@@ -1,4 +1,4 @@
-"""Marketplace enrichment of an installed app (marketplace-facts.md): is it listed or private, its
+"""Marketplace enrichment of an installed app (docs/atlassian-references.md §M): is it listed or private, its
 framework, the scopes its installed version declares, its vendor and trust signals.
 
 Connect versions carry their scopes in ``deployment.permissions`` of the REST v2 version; Forge

@@ -1,4 +1,4 @@
-"""OAuth 2.0 (3LO) with Atlassian's authorization server (api-facts §1): the authorization URL with
+"""OAuth 2.0 (3LO) with Atlassian's authorization server (references §1): the authorization URL with
 state and PKCE, the code exchange, and the rotating refresh.
 
 Token-endpoint errors are classified (reliability OA-07): ``invalid_grant`` and friends mean the
@@ -20,7 +20,7 @@ from appgov.clock import Clock, SystemClock
 from appgov.connectors.atlassian.client import AtlassianClient, AtlassianError
 from appgov.outcomes import Code, Outcome
 
-# What appgov asks for: the granular read scopes of every data set it reads (api-facts §1.7), plus
+# What appgov asks for: the granular read scopes of every data set it reads (references §1.7), plus
 # offline_access for a refresh token and read:me to know who consented. Nothing that writes.
 READ_SCOPES: tuple[str, ...] = (
     "read:jira-user", "read:jira-work",

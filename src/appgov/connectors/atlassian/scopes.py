@@ -1,4 +1,4 @@
-"""What each OAuth scope appgov asks for lets it read, in plain words (api-facts §1.7): shown before
+"""What each OAuth scope appgov asks for lets it read, in plain words (references §1.7): shown before
 the consent so an administrator knows what Add grants. Every scope is read-only."""
 
 from __future__ import annotations

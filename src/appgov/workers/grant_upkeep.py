@@ -23,12 +23,12 @@ from datetime import timedelta
 from sqlalchemy import delete, or_, select, update
 
 from appgov.connectors.atlassian.clients import authorization_server
+from appgov.connectors.atlassian.grants import GrantTokens, RefreshUnconfirmed
 from appgov.connectors.atlassian.oauth import AuthorizationServer
 from appgov.connectors.atlassian.site_rows import domains_of_grant, used_grants
 from appgov.connectors.base import ConnectorError
 from appgov.integrations.connect import PICK_TTL
 from appgov.integrations.domains import DomainError
-from appgov.integrations.grants import GrantTokens, RefreshUnconfirmed
 from appgov.integrations.status import reconsent_by
 from appgov.notify.reconsent import reconsent_needed
 from appgov.runtime import Runtime

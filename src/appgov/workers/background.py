@@ -13,13 +13,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from appgov.integrations.grant_upkeep import grant_upkeep
-from appgov.jobs.runner import Runner
-from appgov.jobs.scheduler import Scheduler
 from appgov.notify import events
 from appgov.notify.mailer import MailSender
 from appgov.runtime import Runtime
 from appgov.storage.db import log_failure
+from appgov.workers.grant_upkeep import grant_upkeep
+from appgov.workers.runner import Runner
+from appgov.workers.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 SCHEDULE_SECONDS = 30.0  # how often due periodic and deferred syncs are queued

@@ -1,12 +1,12 @@
 """The in-process runner: claims due jobs of the kinds its registry knows, runs each as an asyncio
-task through its kind's handler (``jobs.registry``), and watches them. Every step is a function of
+task through its kind's handler (``workers.registry``), and watches them. Every step is a function of
 ``jobs.lifecycle``, which a Celery worker can call the same way.
 
 - **Claims** are conditional UPDATEs (``lifecycle.claim``): two runners, in one process or many,
   never run the same job. A claim is renewed while the job runs; when its process dies the claim
   lapses and another runner takes the job again (a sync resumes its run from its checkpoints).
 - **What a job works on** is guarded by the job itself, not by the process: a sync holds its
-  domain's lease as its job (``jobs.sync_job``); a job whose domain another run holds is given back
+  domain's lease as its job (``workers.sync_job``); a job whose domain another run holds is given back
   and claimed again a little later (``Later``).
 - **Cancel**: about once a second the runner reads its jobs back; a job asked to stop
   (``cancel_requested``), whose row disappeared (the domain was deleted) or whose claim another
@@ -31,11 +31,10 @@ from sqlalchemy.exc import DBAPIError
 
 from appgov.jobs import lifecycle
 from appgov.jobs.kinds import ClaimedJob, JobEnd, Later
-from appgov.jobs.registry import KINDS, Registry
 from appgov.outcomes import Code, Outcome
-from appgov.runtime import Runtime
+from appgov.runtime import Runtime, worker_id
 from appgov.storage.db import database_unavailable, log_failure
-from appgov.sync.engine import worker_id
+from appgov.workers.registry import KINDS, Registry
 
 log = logging.getLogger(__name__)
 CLAIM = timedelta(seconds=60)  # a dead runner's jobs are taken again after this

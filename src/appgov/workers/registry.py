@@ -2,7 +2,7 @@
 its registry knows, so a runner of an older release leaves a newer kind's jobs alone.
 
 Adding a kind (revoke, notify, watch, upkeep): write its handler (``jobs.kinds.Handler``) beside
-``jobs.sync_job`` and add its ``JobKind`` to ``KINDS``; queue it with ``jobs.queue.enqueue``.
+``workers.sync_job`` and add its ``JobKind`` to ``KINDS``; queue it with ``jobs.queue.enqueue``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from appgov.jobs.kinds import JobKind
-from appgov.jobs.sync_job import SYNC_KIND
+from appgov.workers.sync_job import SYNC_KIND
 
 
 class Registry:

@@ -16,7 +16,7 @@
   nothing changed, the refresh fails with ``RefreshUnconfirmed`` (the run is deferred a couple of
   minutes) and no second POST carries that refresh token.
 - Every consent restarts Atlassian's 365-day clock (a new token family): ``consented_at`` records it,
-  and clears the warning that the old family's end was near (integrations.grant_upkeep).
+  and clears the warning that the old family's end was near (workers.grant_upkeep).
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ from appgov.connectors.atlassian.oauth import AuthorizationServer, GrantGone, To
 from appgov.connectors.base import CredentialsRejected
 from appgov.connectors.retry import Deferred
 from appgov.outcomes import Code, Outcome
+from appgov.runtime import worker_id
 from appgov.security.secrets import SecretBox
 from appgov.storage.models import OAuthGrant
-from appgov.sync.engine import worker_id
 
 REFRESH_AHEAD = timedelta(minutes=5)
 # after a refresh without a definite answer: well inside Atlassian's 10-minute reuse leeway (a

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from appgov.integrations.domains import DomainError, last_run
 from appgov.jobs.kinds import ClaimedJob, JobEnd, JobKind, Later
 from appgov.jobs.queue import SYNC
-from appgov.runtime import Runtime
-from appgov.sync.engine import AlreadyRunning, worker_id
+from appgov.runtime import Runtime, worker_id
+from appgov.sync.engine import AlreadyRunning
 from appgov.sync.service import sync_domain
 
 log = logging.getLogger(__name__)
