@@ -127,7 +127,6 @@ def test_adding_a_site_shows_it_in_progress_then_success_and_emails_the_admin_on
     # the domains table refreshes itself (htmx) until the first sync is done
     row.locator(".status.success").wait_for(timeout=SUCCESS_TIMEOUT_MS)
     assert "N/A" not in row.locator(".synced").inner_text()
-    snap(page, shots, "integrations")
 
     deadline = time.monotonic() + 60
     while not smtp.inbox.messages and time.monotonic() < deadline:
@@ -142,6 +141,11 @@ def test_several_domains_are_listed_under_the_platform(page: Any, console: Conso
     rows = page.locator("#platform-atlassian details.domains tbody tr")
     assert rows.count() == 2
     assert "2 domains" in page.inner_text("#platform-atlassian .platform-head")
+    # one Atlassian account consented to both: each row says so, and Reconnect renews both
+    assert row_of(page, console, "acme").locator(".consent").inner_text() == "one consent with acme-wiki"
+    assert row_of(page, console, "acme-wiki").locator(".consent").is_visible()
+    assert row_of(page, console, "acme").locator("button:has-text('Reconnect all 2')").is_visible()
+    snap(page, shots, "integrations")
 
 
 def test_sync_now_on_the_domain_page_runs_a_sync(page: Any, console: Console, shots: Path) -> None:

@@ -25,7 +25,7 @@ from support.integrations import (
 FIELDS = {
     "id", "name", "site_url", "products", "api_key", "api_key_owner", "first_connected_at",
     "first_connected_by", "last_synced_at", "last_sync_seconds", "late", "late_reason", "status",
-    "status_reason", "outcome", "reconsent_by",
+    "status_reason", "outcome", "reconsent_by", "consent_shared_with",
 }  # fmt: skip
 
 

@@ -132,7 +132,7 @@ def test_while_the_first_sync_runs_the_row_polls_then_shows_success_with_a_late_
     assert '<span class="status success">Success</span>' in fragment
     assert 'class="synced late"' in fragment  # the sync took longer than the (tiny) threshold
     assert "N/A" not in fragment
-    assert '<span class="muted age">just now</span>' in fragment  # its age beside the time
+    assert '<div class="muted age">just now</div>' in fragment  # its age beneath the time
     assert "slowest domain: acme" in main_of(signed.get("/integrations").text)
 
 
@@ -158,6 +158,17 @@ def test_the_site_picker_offers_only_sites_not_yet_connected_and_several_domains
     for domain in domains:
         assert f'href="/domains/{domain.id}"' in listing
         assert f'action="/domains/{domain.id}/reconnect"' in listing
+    # the domains of one consent say so, and Reconnect says it renews them all
+    assert ">one consent with acme-eng, acme-wiki</div>" in listing
+    assert ">one consent with acme, acme-wiki</div>" in listing
+    assert ">one consent with acme, acme-eng</div>" in listing
+    assert listing.count(">Reconnect all 3</button>") == 3
+    shared = {d["name"]: d["consent_shared_with"] for d in signed.api("GET", "/api/v1/domains").json()}
+    assert shared == {
+        "acme": ["acme-eng", "acme-wiki"],
+        "acme-eng": ["acme", "acme-wiki"],
+        "acme-wiki": ["acme", "acme-eng"],
+    }
 
 
 def test_reconnect_after_the_simulator_expires_the_grant_binds_a_fresh_grant_and_queues_a_sync(
@@ -186,6 +197,26 @@ def test_reconnect_after_the_simulator_expires_the_grant_binds_a_fresh_grant_and
     assert jobs[-1].id > jobs[0].id
     assert wait_idle(console, domain.id).status == "success"
     assert "grant expired" not in signed.get("/integrations").text
+
+
+def test_one_reconnect_renews_the_consent_of_every_domain_that_shares_it_and_syncs_them_all(
+    console: Console, signed: SignedIn
+) -> None:
+    sim = console.sim
+    first, second = added(console, signed, "acme"), added(console, signed, "acme-eng")
+    for domain in (first, second):
+        wait_idle(console, domain.id)
+    sim.control("POST", "/tokens/refresh/expire", {})
+    sim.control("POST", "/tokens/access/expire", {})
+
+    answer = signed.post_form(f"/domains/{first.id}/reconnect")
+    back = signed.get(consent(sim, answer.headers["location"], site="acme"))
+    assert back.status_code == 303
+    for domain in (first, second):  # both read with the renewed grant, synced again at once
+        assert wait_idle(console, domain.id).status == "success"
+    with console_db(console) as session:
+        queued = session.scalars(select(Job.domain_id).where(Job.requested_via == "console")).all()
+    assert {first.id, second.id} <= set(queued)
 
 
 def test_edit_api_key_asks_for_confirmation_and_keeps_the_old_key_unless_the_new_one_works(
@@ -279,7 +310,7 @@ def nothing_connected(console: Console, mark: int) -> None:
     [
         ("site_admin", "not a token", "The API token is empty or malformed"),
         ("expired_token_admin", None, "Atlassian refused the API token"),
-        ("ordinary", None, "is not a site admin"),
+        ("ordinary", None, "{email} is not a site admin"),  # an email starting it is never capitalised
     ],
     ids=["malformed", "expired", "not-a-site-admin"],
 )
@@ -293,7 +324,7 @@ def test_a_bad_api_key_gets_a_clear_message_and_changes_nothing(
         signed, picker, sim, "acme", who, api_token=token if token is not None else account["api_token"]
     )
     assert answer.status_code == 400
-    assert message in answer.text
+    assert message.format(email=account["email"]) in answer.text
     assert account["api_token"] not in answer.text
     assert f'value="{account["email"]}"' in answer.text  # the form comes back as it was filled
     nothing_connected(console, mark)

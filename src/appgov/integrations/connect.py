@@ -232,7 +232,8 @@ async def _grant_from_code(
 
 
 def _rebind(session: Session, flow: OAuthFlow, actor: Principal, now: datetime) -> AuditEvent:
-    """Reconnect: the fresh grant now reads the domain, and a sync is queued at once."""
+    """Reconnect: the fresh grant now reads the domain, and a sync is queued at once for it and for
+    every other domain of that grant the consent reaches (they share it: one consent renews all)."""
     domain = session.get(Domain, flow.domain_id) if flow.domain_id else None
     if domain is None:
         raise ConsentRefused("the domain to reconnect was deleted meanwhile")
@@ -248,7 +249,11 @@ def _rebind(session: Session, flow: OAuthFlow, actor: Principal, now: datetime) 
     session.flush()
     if previous is not None and previous != flow.grant_id:
         _drop_grant_if_unused(session, previous)
-    enqueue_sync(session, domain.id, actor, now)
+    sharing = domains_of_grant(session, flow.grant_id) if flow.grant_id is not None else [domain]
+    for renewed in sharing:
+        reached = atlassian_site(session, renewed.id).cloud_id
+        if renewed.id == domain.id or any(_same_site(renewed, reached, r) for r in flow.resources or []):
+            enqueue_sync(session, renewed.id, actor, now)
     return record_audit(
         session, actor, "domain.reconnected", domain.site_url, now, account=flow.account_email
     )

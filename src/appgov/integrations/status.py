@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from appgov.config import Settings
-from appgov.connectors.atlassian.site_rows import grants_of
+from appgov.connectors.atlassian.site_rows import domains_by_grant, grants_of
 from appgov.jobs.queue import ACTIVE, SYNC
 from appgov.outcomes import Code, Outcome
 from appgov.security.secrets import mask
@@ -155,6 +155,8 @@ class DomainHealth:
     api_key_owner: str | None
     job: Job | None = None  # the sync queued or running now
     reconsent_by: datetime | None = None  # the consent's end, once it is near: reconnect before it
+    # the other domains read with the same OAuth consent: it expires, and Reconnect renews it, for all
+    consent_shared_with: tuple[str, ...] = ()
 
     @property
     def late(self) -> bool:
@@ -178,6 +180,7 @@ class _Facts:
     token: ApiToken | None = None
     job: Job | None = None
     grant: OAuthGrant | None = None
+    consent_shared_with: tuple[str, ...] = ()
     unavailable: dict[str, Outcome] = field(default_factory=dict)
 
 
@@ -206,8 +209,11 @@ def _facts(session: Session, domains: Sequence[Domain]) -> dict[int, _Facts]:
     grant_ids = grants_of(session, ids)
     grants = select(OAuthGrant).where(OAuthGrant.id.in_(set(grant_ids.values())))
     by_id = {grant.id: grant for grant in session.scalars(grants)}
+    sharing = domains_by_grant(session, set(grant_ids.values()))
     for domain_id, grant_id in grant_ids.items():
         facts[domain_id].grant = by_id.get(grant_id)
+        others = (name for other_id, name in sharing.get(grant_id, []) if other_id != domain_id)
+        facts[domain_id].consent_shared_with = tuple(others)
     return facts
 
 
@@ -254,6 +260,7 @@ def _health(domain: Domain, facts: _Facts, settings: Settings, now: datetime) ->
         api_key_owner=token.owner_email if token else None,
         job=job,
         reconsent_by=deadline,
+        consent_shared_with=facts.consent_shared_with,
     )
 
 

@@ -34,6 +34,21 @@ def grants_of(session: Session, domain_ids: list[int]) -> dict[int, int]:
     return {domain_id: grant_id for domain_id, grant_id in rows if grant_id is not None}
 
 
+def domains_by_grant(session: Session, grant_ids: set[int]) -> dict[int, list[tuple[int, str]]]:
+    """Grant id -> (id, name) of each domain read with it, by name (one query)."""
+    rows = session.execute(
+        select(AtlassianSite.oauth_grant_id, Domain.id, Domain.name)
+        .join(Domain, Domain.id == AtlassianSite.domain_id)
+        .where(AtlassianSite.oauth_grant_id.in_(grant_ids))
+        .order_by(Domain.name, Domain.id)
+    )
+    found: dict[int, list[tuple[int, str]]] = {}
+    for grant_id, domain_id, name in rows:
+        if grant_id is not None:  # selected by it
+            found.setdefault(grant_id, []).append((domain_id, name))
+    return found
+
+
 def domains_of_grant(session: Session, grant_id: int) -> list[Domain]:
     """The domains read with this grant, oldest first."""
     return list(

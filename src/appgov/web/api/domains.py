@@ -73,6 +73,10 @@ class DomainOut(BaseModel):
         description="when Atlassian ends the OAuth consent (365 days after it), once that is near: "
         "reconnect before then; null otherwise"
     )
+    consent_shared_with: list[str] = Field(
+        description="the other domains read with the same OAuth consent: it expires for all of them "
+        "at once, and one reconnect renews it for all"
+    )
 
 
 class DomainAdd(BaseModel):
@@ -129,6 +133,7 @@ def domain_out(health: DomainHealth) -> DomainOut:
         status_reason=health.status.reason,
         outcome=reason_out(health.status.outcome),
         reconsent_by=health.reconsent_by,
+        consent_shared_with=list(health.consent_shared_with),
     )
 
 

@@ -25,7 +25,8 @@ router = APIRouter()
 NOTICES = {
     "domain.added": "{name} is connected. Ingestion has started in the background and is still "
     "processing; you get an email when the domain is ready.",
-    "domain.reconnected": "{name} is reconnected with a new consent; a sync has started.",
+    "domain.reconnected": "{name} is reconnected with a new consent; a sync has started for it and for "
+    "the domains that share the consent.",
     "domain.api_key_replaced": "The API key of {name} was replaced; a sync has started with it.",
     "domain.deleted": "{name} was deleted with its credentials, queued work and data.",
 }
@@ -86,8 +87,10 @@ def _notice(request: Request, viewer: Viewer, event_id: int | None) -> str | Non
 
 
 def _sentence(err: Exception) -> str:
+    """The error as a sentence: capitalised, unless it starts with an email address or a URL."""
     text = str(err)
-    return text[:1].upper() + text[1:]
+    first = text.split(" ", 1)[0]
+    return text if "@" in first or "://" in first else text[:1].upper() + text[1:]
 
 
 def _done(event_id: int) -> Response:
