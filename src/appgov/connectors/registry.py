@@ -1,12 +1,13 @@
 """Platform name -> connector. Generic code finds a domain's connector here by ``Domain.platform``;
-connectors register themselves (the built-in ones on first look-up, the tests' own with
-``register``)."""
+the built-in connectors are registered here, others (the tests' own) with ``register``. This is the
+one generic module that names a concrete connector."""
 
 from __future__ import annotations
 
+from appgov.connectors.atlassian.connector import ATLASSIAN
 from appgov.connectors.protocol import Connector
 
-_CONNECTORS: dict[str, Connector] = {}
+_CONNECTORS: dict[str, Connector] = {ATLASSIAN.platform: ATLASSIAN}
 
 
 def register(connector: Connector) -> None:
@@ -18,13 +19,11 @@ def unregister(platform: str) -> None:
 
 
 def connectors() -> list[Connector]:
-    """Every registered connector, in the order they registered (the built-in ones on first need)."""
-    _load_builtins()
+    """Every registered connector, the built-in ones first."""
     return list(_CONNECTORS.values())
 
 
 def connector(platform: str) -> Connector:
-    _load_builtins()
     try:
         return _CONNECTORS[platform]
     except KeyError:
@@ -35,11 +34,3 @@ def app_datasets() -> frozenset[str]:
     """The data sets that list installed apps, across platforms."""
     return frozenset(s.name for c in connectors() for s in c.streams if s.app_inventory)
 
-
-def _load_builtins() -> None:
-    if "atlassian" not in _CONNECTORS:
-        # imported on first need: the Atlassian connector reads grants (integrations), which import
-        # the engine, which imports this registry
-        from appgov.connectors.atlassian.connector import ATLASSIAN
-
-        _CONNECTORS.setdefault(ATLASSIAN.platform, ATLASSIAN)
