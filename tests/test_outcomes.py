@@ -23,9 +23,8 @@ WORDS: dict[Code, tuple[dict[str, Any], str]] = {
     Code.CREDENTIALS_REJECTED: ({"detail": "Unauthorized"}, "Atlassian rejected the credentials: reconnect"),
     Code.API_TOKEN_REJECTED: ({"detail": "Unauthorized"}, "API token invalid or expired: edit the API key"),
     Code.REFRESH_TIMED_OUT: ({}, "timed out waiting for another process to refresh the grant"),
-    Code.REFRESH_UNCONFIRMED: ({"until": UNTIL},
-                               "the token endpoint did not confirm a refresh of the grant; appgov never "
-                               "sends a refresh token twice at once (retrying at 2026-03-02 12:45 UTC)"),
+    Code.REFRESH_UNCONFIRMED: ({}, "the token endpoint did not confirm a refresh of the grant, and appgov "
+                                   "never sends a refresh token twice: reconnect to consent again"),
     Code.SECRET_UNREADABLE: ({"detail": "not an appgov secret"},
                              "a stored secret cannot be decrypted (was the secret key changed?): "
                              "reconnect or edit the API key"),

@@ -1,9 +1,8 @@
 """A token refresh is never replayed after an ambiguous failure: when the token endpoint rotates the
-refresh token and then loses its answer (a 5xx or a dropped connection after processing), the run
-sends that refresh token no second time, however many data sets need a token; it is deferred a
-couple of minutes with the grant as it was, and the resumed run, inside Atlassian's reuse leeway,
-gets a new pair and finishes. The grant is re-read instead: a pair stored meanwhile (a reconnect,
-another process) is used."""
+refresh token and then loses its answer (a 5xx or a dropped connection after processing), that
+refresh token is never sent again, by this run, a later one or any other process, however many data
+sets need a token: the grant is marked expired and the domain asks for a reconnect, which recovers
+it. The grant is re-read instead: a pair stored meanwhile (a reconnect) is used."""
 
 from __future__ import annotations
 
@@ -16,7 +15,7 @@ import pytest
 from sqlalchemy import update
 
 from appgov.connectors.atlassian.clients import authorization_server
-from appgov.connectors.atlassian.grants import RECHECK_AFTER, GrantTokens, store_grant
+from appgov.connectors.atlassian.grants import GrantTokens, store_grant
 from appgov.connectors.atlassian.oauth import READ_SCOPES, TokenSet
 from appgov.runtime import Runtime
 from appgov.storage.models import Domain, OAuthGrant
@@ -33,7 +32,7 @@ def refreshes(sim: Simulator) -> int:
     ("kind", "params"),
     [("server_error", {"status": 503, "processed": True}), ("reset", {"processed": True})],
 )
-def test_a_refresh_whose_answer_is_lost_is_not_replayed_and_the_resumed_run_recovers(
+def test_a_refresh_whose_answer_is_lost_is_never_sent_again_and_a_reconnect_recovers_the_grant(
     fresh_sim: Simulator, tmp_path: Path, kind: str, params: dict[str, Any]
 ) -> None:
     runtime = oauth_runtime(fresh_sim, tmp_path)
@@ -45,22 +44,24 @@ def test_a_refresh_whose_answer_is_lost_is_not_replayed_and_the_resumed_run_reco
     fresh_sim.control("DELETE", "/log")
     fresh_sim.fault(kind, site="auth", path="/oauth/token", times=1, params=params)
 
-    deferred = sync(runtime, domain)
-    assert deferred.status == "deferred"
-    assert "did not confirm the refresh" in (deferred.message or "")
-    assert deferred.resume_at is not None
-    assert deferred.resume_at <= datetime.now(UTC) + RECHECK_AFTER
+    failed = sync(runtime, domain)
+    assert failed.status == "failed"
+    assert failed.reason_code == "refresh_unconfirmed"
     assert refreshes(fresh_sim) == 1  # every data set needed a token; one refresh went out
     with runtime.sessions() as session:
         grant = session.get_one(OAuthGrant, grant_id)
-    assert (grant.status, grant.refresh_token, grant.refresh_lock_owner) == ("active", stored, None)
+    assert (grant.status, grant.refresh_token, grant.refresh_lock_owner) == ("expired", stored, None)
 
-    resumed = sync(runtime, domain)
-    assert resumed.id == deferred.id
-    assert resumed.status == "success", resumed.errors
-    assert refreshes(fresh_sim) == 2
+    again = sync(runtime, domain)  # a later run (or any process) does not send it either
+    assert again.status == "failed"
+    assert again.reason_code == "grant_expired"
+    assert refreshes(fresh_sim) == 1
+
+    reconnect(fresh_sim, runtime, grant_id)
+    recovered = sync(runtime, domain)
+    assert recovered.status == "success", recovered.errors
     with runtime.sessions() as session:
-        assert session.get_one(OAuthGrant, grant_id).refresh_token != stored
+        assert session.get_one(OAuthGrant, grant_id).status == "active"
 
 
 def reconnect(sim: Simulator, runtime: Runtime, grant_id: int) -> str:

@@ -31,7 +31,7 @@ class Code(StrEnum):
     CREDENTIALS_REJECTED = "credentials_rejected"  # detail
     API_TOKEN_REJECTED = "api_token_rejected"  # noqa: S105 (a reason, not a secret); credentials rejected while an API token is stored
     REFRESH_TIMED_OUT = "refresh_timed_out"  # another process held the grant's refresh too long
-    REFRESH_UNCONFIRMED = "refresh_unconfirmed"  # until: the token endpoint gave no definite answer
+    REFRESH_UNCONFIRMED = "refresh_unconfirmed"  # the token endpoint gave no definite answer to a refresh
     SECRET_UNREADABLE = "secret_unreadable"  # noqa: S105 (a reason, not a secret); detail: a stored secret no longer decrypts
     TOKEN_ENDPOINT_REFUSED = "token_endpoint_refused"  # noqa: S105 (a reason, not a secret); error: the endpoint's error code
     # the platform's service
@@ -125,8 +125,8 @@ CATALOGUE: dict[Code, Callable[[Params], str]] = {
     Code.API_TOKEN_REJECTED: lambda p: "API token invalid or expired: edit the API key",
     Code.REFRESH_TIMED_OUT: lambda p: "timed out waiting for another process to refresh the grant",
     Code.REFRESH_UNCONFIRMED: lambda p: (
-        f"the token endpoint did not confirm a refresh of the grant; appgov never sends a refresh "
-        f"token twice at once (retrying {_when(p)})"
+        "the token endpoint did not confirm a refresh of the grant, and appgov never sends a refresh "
+        "token twice: reconnect to consent again"
     ),
     Code.SECRET_UNREADABLE: lambda p: (
         "a stored secret cannot be decrypted (was the secret key changed?): reconnect or edit the API key"

@@ -33,4 +33,3 @@ def connector(platform: str) -> Connector:
 def app_datasets() -> frozenset[str]:
     """The data sets that list installed apps, across platforms."""
     return frozenset(s.name for c in connectors() for s in c.streams if s.app_inventory)
-

@@ -23,7 +23,7 @@ from datetime import timedelta
 from sqlalchemy import delete, or_, select, update
 
 from appgov.connectors.atlassian.clients import authorization_server
-from appgov.connectors.atlassian.grants import GrantTokens, RefreshUnconfirmed
+from appgov.connectors.atlassian.grants import GrantTokens
 from appgov.connectors.atlassian.oauth import AuthorizationServer
 from appgov.connectors.atlassian.site_rows import domains_of_grant, used_grants
 from appgov.connectors.base import ConnectorError
@@ -90,7 +90,7 @@ async def _refresh(runtime: Runtime, server: AuthorizationServer, grant_id: int)
     try:
         await tokens.access_token()
     # refused (GrantTokens marked the grant expired), unreachable, or unconfirmed (the next pass)
-    except (ConnectorError, RefreshUnconfirmed) as err:
+    except ConnectorError as err:
         log.warning("grant %s was not refreshed: %s", grant_id, err)
         return False
     return True

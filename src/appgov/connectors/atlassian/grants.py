@@ -12,9 +12,10 @@
   then says "Grant expired" until an admin reconnects.
 - **A refresh is never replayed.** When the refresh POST gets no definite answer (a timeout, a
   reset after sending, a 5xx: the server may have rotated the refresh token and lost the answer),
-  the grant is read again from the database, where another process may have stored a new pair; if
-  nothing changed, the refresh fails with ``RefreshUnconfirmed`` (the run is deferred a couple of
-  minutes) and no second POST carries that refresh token.
+  the grant is read again from the database, where a reconnect may have stored a new pair, which is
+  then used. If nothing changed, no process ever sends that refresh token again: still holding the
+  grant's lock, the refresh marks the grant expired (``refresh_unconfirmed``), and an admin
+  reconnects, as for any other expired grant.
 - Every consent restarts Atlassian's 365-day clock (a new token family): ``consented_at`` records it,
   and clears the warning that the old family's end was near (workers.grant_upkeep).
 """
@@ -36,7 +37,6 @@ from appgov.clock import Clock, SystemClock
 from appgov.connectors.atlassian.client import AtlassianClient, AtlassianError, Unconfirmed
 from appgov.connectors.atlassian.oauth import AuthorizationServer, GrantGone, TokenSet
 from appgov.connectors.base import CredentialsRejected
-from appgov.connectors.retry import Deferred
 from appgov.outcomes import Code, Outcome
 from appgov.runtime import worker_id
 from appgov.security.secrets import SecretBox
@@ -45,7 +45,6 @@ from appgov.storage.models import OAuthGrant
 REFRESH_AHEAD = timedelta(minutes=5)
 # after a refresh without a definite answer: well inside Atlassian's 10-minute reuse leeway (a
 # refresh token that did rotate still works once then), so a lost answer does not cost the grant
-RECHECK_AFTER = timedelta(minutes=2)
 LOCK_TTL = timedelta(seconds=30)
 WAIT_STEP = 0.05
 
@@ -54,12 +53,6 @@ log = logging.getLogger(__name__)
 
 class GrantUnusable(CredentialsRejected):
     """The grant is expired or revoked; its reason is in words for the Integrations page."""
-
-
-class RefreshUnconfirmed(Deferred):
-    """The token endpoint gave no definite answer to a refresh (a timeout, a reset after sending,
-    a 5xx), and no other process stored a new pair meanwhile: the refresh token may have rotated.
-    It is not sent again by this run; the run resumes later and reads the grant afresh."""
 
 
 def _context(grant_id: int, kind: str) -> str:
@@ -116,8 +109,6 @@ class GrantTokens:
         self.owner = owner or f"{worker_id()}:{random.getrandbits(32):08x}"  # threads of one process differ
         self.wait_limit = wait_limit
         self._local = asyncio.Lock()
-        # the stored (encrypted) refresh tokens whose refresh ended without a definite answer
-        self._unconfirmed: set[bytes] = set()
 
     async def access_token(self, rejected: str | None = None) -> str:
         """A token valid for a while yet; ``rejected``: one Atlassian just refused (refresh it)."""
@@ -131,7 +122,7 @@ class GrantTokens:
                     refreshed = await self._refresh_locked(rejected)
                     if refreshed is not None:
                         return refreshed
-                    continue  # unconfirmed: what another process may have stored decides
+                    continue  # unconfirmed, and a reconnect stored a new pair meanwhile: use it
                 if waited > self.wait_limit:
                     raise AtlassianError(
                         "timed out waiting for another process to refresh the grant",
@@ -179,8 +170,6 @@ class GrantTokens:
             if grant.refresh_token is None:
                 raise GrantGone("the grant has no refresh token (offline_access was not granted)")
             sent = grant.refresh_token
-            if sent in self._unconfirmed:  # never the same refresh token twice
-                raise self._unconfirmed_refresh()
             refresh = self.secrets.decrypt(sent, _context(grant.id, "refresh"))
             tokens = await self.server.refresh(refresh)
         except GrantGone as gone:
@@ -188,9 +177,10 @@ class GrantTokens:
             expired = Outcome(Code.GRANT_EXPIRED, {"detail": str(gone)})
             raise GrantUnusable(f"Grant expired: {gone}", outcome=expired) from None
         except Unconfirmed as unknown:
-            self._release()
-            self._unconfirmed.add(sent)
             log.warning("grant %s: %s", self.grant_id, unknown)
+            if self._give_up(sent):
+                outcome = Outcome(Code.REFRESH_UNCONFIRMED)
+                raise GrantUnusable(outcome.text, unknown.status, unknown.url, outcome=outcome) from None
             return None
         except BaseException:
             self._release()
@@ -198,14 +188,18 @@ class GrantTokens:
         self._release(tokens=tokens)
         return tokens.access_token
 
-    def _unconfirmed_refresh(self) -> RefreshUnconfirmed:
-        resume_at = self.clock.now() + RECHECK_AFTER
-        return RefreshUnconfirmed(
-            resume_at,
-            f"the token endpoint did not confirm the refresh of OAuth grant {self.grant_id}, and "
-            "appgov never sends a refresh token twice at once",
-            Outcome(Code.REFRESH_UNCONFIRMED, {"until": resume_at.isoformat()}),
-        )
+    def _give_up(self, sent: bytes) -> bool:
+        """After an unconfirmed refresh of ``sent``: True when the grant still holds it (it is marked
+        expired, never to be sent again); False when a reconnect stored a new pair meanwhile."""
+        with self.sessions.begin() as session:
+            grant = session.get_one(OAuthGrant, self.grant_id)
+            ours = grant.refresh_lock_owner == self.owner
+            if ours:
+                grant.refresh_lock_owner = grant.refresh_lock_expires_at = None
+            if not ours or grant.refresh_token != sent:
+                return False
+            grant.status, grant.status_reason = "expired", Outcome(Code.REFRESH_UNCONFIRMED).text
+            return True
 
     def _release(
         self, tokens: TokenSet | None = None, status: str | None = None, reason: str | None = None
