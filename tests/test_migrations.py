@@ -253,3 +253,24 @@ RUN = (
     'INSERT INTO sync_runs (domain_id, status, "full", started_at, requests, retries, counts, errors) '
     "VALUES (:domain, 'success', false, '2026-01-01 00:00:00+00:00', 0, 0, '{}', '{}')"
 )
+
+
+def test_every_existing_app_names_the_data_set_that_lists_it(database_url: str) -> None:
+    engine = make_engine(database_url)
+    migrate(engine, "0010")
+    now = datetime.now(UTC)
+    with engine.begin() as connection:
+        domain = insert(
+            connection, "domains", site_url="https://acme.atlassian.net", name="acme", products="[]",
+            created_at=now, created_by="root", created_via="cli", platform="atlassian",
+        )  # fmt: skip
+        for product in ("jira", "confluence"):
+            insert(
+                connection, "apps", domain_id=domain, product=product, key=f"{product}.app", name="An app",
+                enabled=True, scopes="[]", first_seen_at=now, last_seen_at=now,
+            )  # fmt: skip
+    migrate(engine)
+    with engine.connect() as connection:
+        datasets = connection.execute(text("SELECT product, dataset FROM apps ORDER BY product")).all()
+    engine.dispose()
+    assert [tuple(row) for row in datasets] == [("confluence", "confluence.apps"), ("jira", "jira.apps")]

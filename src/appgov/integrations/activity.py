@@ -124,11 +124,11 @@ def dataset_notes(session: Session, domain_id: int) -> dict[str, str]:
     """Per apps data set, the code its live apps carry when their enrichment is not complete
     (``enrichment_pending``): the data set is complete, only the Marketplace's part waits."""
     query = (
-        select(App.product, App.enrichment)
+        select(App.dataset, App.enrichment)
         .where(App.domain_id == domain_id, App.removed_at.is_(None), App.enrichment.is_not(None))
         .distinct()
     )
-    return {f"{product}.apps": str(code) for product, code in session.execute(query)}
+    return {dataset: str(code) for dataset, code in session.execute(query)}
 
 
 def domain_activity(

@@ -110,7 +110,7 @@ def _filtered(where: AppFilter) -> Select[Any]:
         .outerjoin(
             _plugin,
             (_plugin.domain_id == App.domain_id)
-            & (_plugin.dataset == App.product.concat(".apps"))
+            & (_plugin.dataset == App.dataset)
             & (_plugin.key == App.key),
         )
     )

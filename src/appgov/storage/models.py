@@ -215,6 +215,7 @@ class App(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"))
     product: Mapped[str] = mapped_column(String(16))
+    dataset: Mapped[str] = mapped_column(String(64))  # the data set whose records list it
     key: Mapped[str] = mapped_column(String(512))
     name: Mapped[str] = mapped_column(Text)
     vendor: Mapped[str | None] = mapped_column(Text)

@@ -23,13 +23,13 @@ def framework_of(key: str) -> str:
     return "forge" if key.startswith(FORGE_PREFIX) else "connect"
 
 
-def reconcile(session: Session, domain_id: int, product: str, now: datetime) -> None:
+def reconcile(session: Session, domain_id: int, product: str, dataset: str, now: datetime) -> None:
     existing = {
         a.key: a
         for a in session.scalars(select(App).where(App.domain_id == domain_id, App.product == product))
     }
     baseline = not existing
-    live = {r.key: r.data for r in records.live(session, domain_id, f"{product}.apps")}
+    live = {r.key: r.data for r in records.live(session, domain_id, dataset)}
 
     def event(key: str, kind: str, **detail: Any) -> None:
         if not baseline:
@@ -40,7 +40,9 @@ def reconcile(session: Session, domain_id: int, product: str, now: datetime) -> 
     for key, plugin in live.items():
         app = existing.get(key)
         if app is None or app.removed_at is not None:
-            app = app or App(domain_id=domain_id, product=product, key=key, first_seen_at=now, scopes=[])
+            app = app or App(
+                domain_id=domain_id, product=product, dataset=dataset, key=key, first_seen_at=now, scopes=[]
+            )
             session.add(app)
             event(key, "installed", version=plugin.get("version"))
         else:

@@ -62,7 +62,7 @@ class AtlassianConnector:
     def after_pass(self, session: Session, domain_id: int, stream: Stream, now: datetime) -> None:
         assert isinstance(stream, AtlassianStream)
         if stream.app_inventory:
-            apps.reconcile(session, domain_id, stream.product, now)
+            apps.reconcile(session, domain_id, stream.product, stream.name, now)
         identity.refresh(session, domain_id, stream.name)
 
 
