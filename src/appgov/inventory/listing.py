@@ -26,7 +26,7 @@ PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 
 # The plugin manager's own row for the app (its vendor links). The installer's name is the one the
-# sync stored (sync/apps.py looks it up once, after the directory is in).
+# sync stored (connectors/atlassian/apps.py looks it up once, after the directory is in).
 _plugin = aliased(Record, name="plugin")
 _INSTALLER_NAME = App.installed_by_name
 _VENDOR_LINK = _plugin.data[("vendor", "link")].as_string()
