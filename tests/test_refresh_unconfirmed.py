@@ -7,19 +7,18 @@ it. The grant is re-read instead: a pair stored meanwhile (a reconnect) is used.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import update
 
 from appgov.connectors.atlassian.clients import authorization_server
 from appgov.connectors.atlassian.grants import GrantTokens, store_grant
 from appgov.connectors.atlassian.oauth import READ_SCOPES, TokenSet
 from appgov.runtime import Runtime
 from appgov.storage.models import Domain, OAuthGrant
-from support.grants import consent, oauth_runtime
+from support.grants import consent, expire_access_tokens, oauth_runtime
 from support.product import sync
 from support.simulator import Simulator
 
@@ -37,8 +36,8 @@ def test_a_refresh_whose_answer_is_lost_is_never_sent_again_and_a_reconnect_reco
 ) -> None:
     runtime = oauth_runtime(fresh_sim, tmp_path)
     grant_id = consent(fresh_sim, runtime, ["acme"])
-    with runtime.sessions.begin() as session:
-        session.execute(update(OAuthGrant).values(access_expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    expire_access_tokens(runtime)
+    with runtime.sessions() as session:
         stored = session.get_one(OAuthGrant, grant_id).refresh_token
         domain = session.query(Domain).one()
     fresh_sim.control("DELETE", "/log")
@@ -84,8 +83,7 @@ def test_a_pair_stored_meanwhile_is_used_after_an_unconfirmed_refresh(
 ) -> None:
     runtime = oauth_runtime(fresh_sim, tmp_path)
     grant_id = consent(fresh_sim, runtime, ["acme"])
-    with runtime.sessions.begin() as session:
-        session.execute(update(OAuthGrant).values(access_expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    expire_access_tokens(runtime)
     fresh_sim.control("DELETE", "/log")
     # the refresh is held at the token endpoint while the grant is reconnected, then its answer lost
     held = fresh_sim.fault("latency", site="auth", path="/oauth/token", times=1, params={"ms": 3000})

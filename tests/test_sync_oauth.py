@@ -22,7 +22,7 @@ from appgov.connectors.atlassian.oauth import READ_SCOPES, AuthorizationServer, 
 from appgov.integrations.status import domain_status
 from appgov.outcomes import Code, Outcome
 from appgov.storage.models import DatasetState, Domain, OAuthGrant
-from support.grants import consent, oauth_runtime
+from support.grants import consent, expire_access_tokens, oauth_runtime
 from support.oauth_browser import Browser, callback_params
 from support.product import connect, sync
 from support.simulator import Simulator
@@ -124,8 +124,7 @@ def test_four_processes_of_four_threads_needing_a_refresh_at_once_make_exactly_o
 ) -> None:
     runtime = oauth_runtime(fresh_sim, tmp_path)
     grant_id = consent(fresh_sim, runtime, ["acme"])
-    with runtime.sessions.begin() as session:
-        session.execute(update(OAuthGrant).values(access_expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    expire_access_tokens(runtime)
     fresh_sim.control("DELETE", "/log")
     settings = runtime.settings
     config = {

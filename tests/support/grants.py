@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import update
 
 from appgov.accounts.principal import Principal
 from appgov.connectors.atlassian.grants import accessible_resources, consenting_account, store_grant
@@ -16,6 +18,7 @@ from appgov.connectors.atlassian.site_rows import atlassian_site
 from appgov.connectors.atlassian.sites import normalize_site_url
 from appgov.integrations.domains import domain_row
 from appgov.runtime import Runtime
+from appgov.storage.models import OAuthGrant
 from support.product import principal_for, runtime_for
 from support.simulator import Simulator
 
@@ -82,3 +85,9 @@ def _connect_with_oauth_only(
         session.flush()
         site = atlassian_site(session, domain.id)
         site.cloud_id, site.oauth_grant_id = str(resource["id"]), grant_id
+
+
+def expire_access_tokens(runtime: Runtime) -> None:
+    """Every stored access token as expired a second ago: the next call refreshes its grant."""
+    with runtime.sessions.begin() as session:
+        session.execute(update(OAuthGrant).values(access_expires_at=datetime.now(UTC) - timedelta(seconds=1)))

@@ -54,7 +54,7 @@ def run_demo(port: int, sim_port: int, data_dir: Path, profile: str) -> None:
         )
         helper = threading.Thread(
             target=_connect_when_up,
-            args=(server, runtime, console_url, sim.state, admin, data_dir),
+            args=(server, runtime, console_url, sim.state, admin, data_dir, mailbox is not None),
             daemon=True,
         )
         helper.start()
@@ -72,6 +72,7 @@ def _connect_when_up(
     sim_state: dict[str, Any],
     admin: tuple[str, str],
     data_dir: Path,
+    mail_caught: bool,
 ) -> None:
     deadline = time.monotonic() + 60
     while not server.started:
@@ -91,9 +92,7 @@ def _connect_when_up(
         say.print(f"[red]Could not connect the demo sites:[/red] {err}")
     finally:
         walkthrough.close()
-    say.print(
-        banner(console_url, admin, sim_state, data_dir, mail_caught=runtime.settings.smtp_host == "127.0.0.1")
-    )
+    say.print(banner(console_url, admin, sim_state, data_dir, mail_caught))
 
 
 def banner(

@@ -41,16 +41,20 @@ class DemoSimulatorControl:
     def install_app(self, site: str, product: str, key: str | None = None) -> dict[str, Any]:
         """Installs ``key``, or the first Marketplace app not yet on the site's product."""
         chosen = key or self._an_app_not_installed(site, product)
-        return self._call("POST", f"/sites/{site}/apps", json={"product": product, "key": chosen})
+        return self._call(
+            "POST", f"/sites/{self._site(site)['name']}/apps", json={"product": product, "key": chosen}
+        )
 
     def remove_app(self, site: str, product: str, key: str) -> None:
-        self._call("DELETE", f"/sites/{site}/apps/{product}/{quote(key, safe='')}")
+        self._call("DELETE", f"/sites/{self._site(site)['name']}/apps/{product}/{quote(key, safe='')}")
 
     def slow_down(self, site: str, ms: int) -> None:
-        self._call("POST", "/faults", json={"kind": "latency", "site": site, "params": {"ms": ms}})
+        fault = {"kind": "latency", "site": self._site(site)["name"], "params": {"ms": ms}}
+        self._call("POST", "/faults", json=fault)
 
     def fail(self, site: str) -> None:
-        self._call("POST", "/faults", json={"kind": "server_error", "site": site, "params": {"status": 503}})
+        fault = {"kind": "server_error", "site": self._site(site)["name"], "params": {"status": 503}}
+        self._call("POST", "/faults", json=fault)
 
     def heal(self) -> None:
         self._call("DELETE", "/faults")
@@ -81,8 +85,6 @@ class DemoSimulatorControl:
         raise TesterError(f"no simulated site {name!r} (the sites: {names})")
 
     def _call(self, method: str, path: str, json: dict[str, Any] | None = None) -> dict[str, Any]:
-        if path.startswith("/sites/"):
-            self._site(path.split("/")[2])
         token = {"Authorization": f"Bearer {self.state['control_token']}"}
         reply = self._send(method, f"{self.state['control_url']}{path}", json=json, headers=token)
         return _checked(reply) if reply.content else {}
