@@ -32,7 +32,7 @@ def test_the_admin_signs_in_and_the_password_is_stored_as_argon2id(console: Cons
     signed_in = console.sign_in()
     me = signed_in.get("/api/v1/session").json()
     assert me["email"] == ADMIN_EMAIL
-    assert me["is_admin"] is True
+    assert me["role"] == "admin"
     import sqlite3
 
     db = sqlite3.connect(console.data_dir / "appgov.db")

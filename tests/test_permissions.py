@@ -1,6 +1,5 @@
 """Every route of the console declares the permission it needs through the one ``require``
-dependency, so the roles issue grants and checks permissions in one place; and until roles exist
-every signed-in user holds every permission."""
+dependency (AZ-01), and each role holds exactly its row of the permission table in docs/security.md."""
 
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ from pathlib import Path
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from appgov.accounts.permissions import Permission, holds
+from appgov.accounts.permissions import Permission, Role, holds
 from appgov.accounts.principal import SCHEDULER, Principal, Via, cli_user
 from appgov.config import Settings
 from appgov.runtime import Runtime
@@ -48,9 +47,14 @@ def test_every_route_but_sign_in_declares_exactly_one_permission(tmp_path: Path)
     assert permissions[("GET", "/apps/export.csv")] == [Permission.READ]
 
 
-def test_until_roles_exist_every_user_holds_every_permission_and_no_system_actor_does() -> None:
-    user = Principal("ada@example.com", Via.CONSOLE, user_id=1)
-    assert all(holds(user, permission) for permission in Permission)
+def test_roles_grant_their_table_and_no_role_or_system_actor_holds_the_revocation_right() -> None:
+    def role(name: Role) -> Principal:
+        return Principal("ada@example.com", Via.CONSOLE, user_id=1, role=name)
+
+    granted = {name: {p for p in Permission if holds(role(name), p)} for name in Role}
+    assert granted[Role.VIEWER] == {Permission.READ, Permission.OWN_ACCOUNT}
+    assert granted[Role.ANALYST] == granted[Role.VIEWER] | {Permission.DOMAINS_SYNC, Permission.TRIAGE}
+    assert granted[Role.ADMIN] == set(Permission) - {Permission.APPS_REVOKE}
     assert not any(
         holds(actor, permission) for actor in (SCHEDULER, cli_user("root")) for permission in Permission
     )

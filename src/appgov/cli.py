@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from appgov import __version__
 from appgov.accounts.passwords import PasswordRejected
+from appgov.accounts.permissions import Role
 from appgov.accounts.principal import cli_user
 from appgov.accounts.users import UserExists, create_user
 from appgov.connectors.atlassian.sites import SiteURLError
@@ -190,7 +191,7 @@ def users_create_admin(
     runtime = Runtime.start()
     try:
         with runtime.sessions.begin() as session:
-            user = create_user(session, email, name, password, runtime.clock.now(), is_admin=True)
+            user = create_user(session, email, name, password, runtime.clock.now(), role=Role.ADMIN)
     except (ValueError, UserExists, PasswordRejected) as err:
         raise fail(str(err)) from None
     console.print(f"Created administrator [bold]{user.email}[/bold]")

@@ -22,16 +22,22 @@ class Via(StrEnum):
 
 @dataclass(frozen=True)
 class Principal:
-    """A console user (``user_id`` set; ``name`` is their email) or a system actor (``name`` is the
-    operating-system user, or "scheduler"). Roles come later, with the roles issue."""
+    """A console user (``user_id`` and ``role`` set; ``name`` is their email) or a system actor (``name``
+    is the operating-system user, or "scheduler"), with where the request came from when it came over
+    HTTP (the client's address and the request's id, which the audit trail records)."""
 
     name: str
     via: Via
     user_id: int | None = None
+    role: str | None = None  # a ``permissions.Role`` value; None for system actors
+    address: str | None = None
+    request_id: str | None = None
 
     @classmethod
-    def of_user(cls, user: User, via: Via) -> Principal:
-        return cls(user.email, via, user.id)
+    def of_user(
+        cls, user: User, via: Via, address: str | None = None, request_id: str | None = None
+    ) -> Principal:
+        return cls(user.email, via, user.id, user.role, address, request_id)
 
     @property
     def is_user(self) -> bool:

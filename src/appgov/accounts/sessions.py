@@ -7,7 +7,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from appgov.storage.models import User, WebSession
@@ -17,7 +17,9 @@ def _key(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def open_session(session: Session, user: User, now: datetime, max_age: timedelta) -> tuple[str, WebSession]:
+def open_session(
+    session: Session, user: User, now: datetime, max_age: timedelta, address: str, user_agent: str
+) -> tuple[str, WebSession]:
     """A new session (a new id at every sign-in: no fixation); returns the cookie token."""
     token = secrets.token_urlsafe(32)
     row = WebSession(
@@ -27,6 +29,8 @@ def open_session(session: Session, user: User, now: datetime, max_age: timedelta
         created_at=now,
         last_seen_at=now,
         expires_at=now + max_age,
+        address=address[:64],
+        user_agent=user_agent[:200] or None,
     )
     session.add(row)
     return token, row
@@ -49,3 +53,22 @@ def find_session(session: Session, token: str, now: datetime, idle: timedelta) -
 
 def close_session(session: Session, token: str) -> None:
     session.execute(delete(WebSession).where(WebSession.id == _key(token)))
+
+
+def sessions_of(session: Session, user_id: int, now: datetime) -> list[WebSession]:
+    """The user's live sessions, the most recently used first."""
+    query = (
+        select(WebSession)
+        .where(WebSession.user_id == user_id, WebSession.expires_at > now)
+        .order_by(WebSession.last_seen_at.desc())
+    )
+    return list(session.scalars(query))
+
+
+def end_sessions(session: Session, user_id: int, session_id: str | None = None) -> int:
+    """End one of the user's sessions (by its id, the token's hash) or all of them; how many ended.
+    The next request with an ended session's cookie is signed out."""
+    query = delete(WebSession).where(WebSession.user_id == user_id)
+    if session_id is not None:
+        query = query.where(WebSession.id == session_id)
+    return int(getattr(session.execute(query), "rowcount", 0) or 0)

@@ -14,6 +14,7 @@ from appgov.accounts.passwords import (
     needs_rehash,
     verify_password,
 )
+from appgov.accounts.permissions import Role
 from appgov.storage.models import User
 
 
@@ -29,7 +30,7 @@ def normalize_email(email: str) -> str:
 
 
 def create_user(
-    session: Session, email: str, name: str, password: str, now: datetime, *, is_admin: bool = False
+    session: Session, email: str, name: str, password: str, now: datetime, *, role: Role = Role.VIEWER
 ) -> User:
     email = normalize_email(email)
     check_policy(password, email)
@@ -39,7 +40,7 @@ def create_user(
         email=email,
         name=name.strip() or email,
         password_hash=hash_password(password),
-        is_admin=is_admin,
+        role=role,
         created_at=now,
     )
     session.add(user)
@@ -48,9 +49,10 @@ def create_user(
 
 
 def authenticate(session: Session, email: str, password: str, now: datetime) -> User | None:
-    """The user, when the password is right; the same work is done for an unknown email."""
+    """The user, when the password is right and the account enabled; the same work is done for an
+    unknown email."""
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None:
+    if user is None or user.disabled_at is not None:
         verify_password(dummy_hash(), password)
         return None
     if not verify_password(user.password_hash, password):

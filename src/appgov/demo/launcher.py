@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from appgov.accounts.permissions import Role
 from appgov.accounts.users import create_user
 from appgov.config import AtlassianSettings, Settings
 from appgov.runtime import Runtime
@@ -122,7 +123,7 @@ def ensure_admin(runtime: Runtime, data_dir: Path) -> tuple[str, str]:
         password = secrets.token_urlsafe(12)
         if exists:
             raise DemoError(f"{DEMO_ADMIN} exists but {password_file} is gone: use a fresh --data-dir")
-        create_user(session, DEMO_ADMIN, "Demo Admin", password, runtime.clock.now(), is_admin=True)
+        create_user(session, DEMO_ADMIN, "Demo Admin", password, runtime.clock.now(), role=Role.ADMIN)
     password_file.touch(mode=0o600)
     password_file.write_text(password + "\n")
     return DEMO_ADMIN, password

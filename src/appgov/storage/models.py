@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -363,7 +364,7 @@ class ApplicationRoleGroup(Base):
 
 
 class User(Base):
-    """A person who signs in to the console (local account; SSO comes later)."""
+    """A person who signs in to the console (local account; SSO comes later), with one global role."""
 
     __tablename__ = "users"
 
@@ -371,22 +372,79 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))  # argon2id PHC string
-    is_admin: Mapped[bool] = mapped_column(default=False)
+    role: Mapped[str] = mapped_column(String(16), default="viewer")  # viewer | analyst | admin
     created_at: Mapped[datetime]
     last_login_at: Mapped[datetime | None]
+    disabled_at: Mapped[datetime | None]  # a disabled user cannot sign in; their sessions and tokens end
 
 
 class WebSession(Base):
-    """A signed-in browser or API client; the cookie carries a random token, the table its hash."""
+    """A signed-in browser; the cookie carries a random token, the table its hash."""
 
     __tablename__ = "web_sessions"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the cookie token
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+    address: Mapped[str | None] = mapped_column(String(64))  # where it signed in from, to list sessions
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+
+
+class RevocationRight(Base):
+    """A user's explicit right to revoke, disable or ban apps: on one domain, or on every domain when
+    ``domain_id`` is NULL. No role implies it; withdrawing it deletes the row (the audit trail keeps
+    who granted and who withdrew it)."""
+
+    __tablename__ = "revocation_rights"
+    __table_args__ = (
+        UniqueConstraint("user_id", "domain_id"),
+        # UNIQUE treats NULLs as distinct: this keeps one all-domains right per user
+        Index(
+            "ux_revocation_rights_all_domains", "user_id", unique=True,
+            sqlite_where=text("domain_id IS NULL"), postgresql_where=text("domain_id IS NULL"),
+        ),
+    )  # fmt: skip
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    domain_id: Mapped[int | None] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"))
+    granted_by: Mapped[str] = mapped_column(String(320))
+    granted_at: Mapped[datetime]
+
+
+class Invitation(Base):
+    """A one-time link that lets a named email create its account with the given role, until it expires."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the link's token
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(16))
+    invited_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class PersonalToken(Base):
+    """A personal token for the REST API: hashed at rest, shown once, acting with its user's current
+    permissions (never more), until it expires or is revoked."""
+
+    __tablename__ = "personal_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the token
+    prefix: Mapped[str] = mapped_column(String(16))  # its first characters, to recognise it in a list
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
 
 
 class LoginThrottle(Base):
@@ -480,7 +538,8 @@ class Notification(Base):
 
 
 class AuditEvent(Base):
-    """Who did what, kept after its target is gone (no foreign key on purpose)."""
+    """Who did what, kept after its target is gone (no foreign key on purpose). Append-only: the
+    application never changes or deletes a row, and triggers make the database refuse it (0012)."""
 
     __tablename__ = "audit_events"
     __table_args__ = (Index("ix_audit_events_at", "at"),)
@@ -493,3 +552,6 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(64))  # domain.added | domain.deleted | ...
     target: Mapped[str] = mapped_column(String(500))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    outcome: Mapped[str] = mapped_column(String(16), default="success")  # success | failure | denied
+    address: Mapped[str | None] = mapped_column(String(64))  # the client's address, over HTTP
+    request_id: Mapped[str | None] = mapped_column(String(32))  # the X-Request-Id its answer carried

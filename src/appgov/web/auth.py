@@ -1,22 +1,26 @@
 """Who is asking: the session cookie, the signed-in viewer, the one permission check, CSRF checks and
 the redirect target rules. ``create_app`` puts ``csrf_guard`` on every route, so every state change
-needs the token (WS-03); every route but sign-in's declares its permission with ``require``."""
+needs the token (WS-03); every route but the public ones (sign-in, sign-out, accepting an
+invitation) declares its permission with ``require`` (AZ-01)."""
 
 from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request
 
-from appgov.accounts.permissions import Permission, holds
+from appgov.accounts.permissions import DOMAIN_SCOPED, Permission, holds
 from appgov.accounts.principal import Principal, Via
+from appgov.accounts.rights import may_revoke
 from appgov.accounts.sessions import find_session
+from appgov.accounts.tokens import find_token
+from appgov.audit.trail import AuditOutcome, record_audit
 from appgov.runtime import Runtime
-from appgov.storage.models import User, WebSession
+from appgov.storage.models import User
 
 SESSION_COOKIE = "appgov_session"
 LOGIN_CSRF_COOKIE = "appgov_login_csrf"
@@ -25,19 +29,20 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 @dataclass(frozen=True)
 class Viewer:
-    user: User
-    session: WebSession
-    token: str
-    via: Via  # the console's pages, or the REST API
+    """The signed-in user of this request: through a browser's session cookie, or through a personal
+    API token in ``Authorization: Bearer`` (REST API only)."""
 
-    @property
-    def csrf_token(self) -> str:
-        return self.session.csrf_token
+    user: User
+    via: Via  # the console's pages, or the REST API
+    address: str
+    request_id: str | None
+    session_id: str | None = None  # the cookie session's id (the token's hash); None with an API token
+    csrf_token: str | None = None  # None with an API token: no cookie rides along, so no forgery
 
     @property
     def principal(self) -> Principal:
         """Who the services are told acts."""
-        return Principal.of_user(self.user, self.via)
+        return Principal.of_user(self.user, self.via, self.address, self.request_id)
 
 
 class SignInRequired(Exception):
@@ -49,37 +54,96 @@ def runtime_of(request: Request) -> Runtime:
     return runtime
 
 
+def client_address(request: Request) -> str:
+    # X-Forwarded-For is ignored: without a configured trusted proxy it is whatever the caller says
+    return request.client.host if request.client else "unknown"
+
+
+def request_id_of(request: Request) -> str | None:
+    request_id: str | None = getattr(request.state, "request_id", None)  # set by web.headers
+    return request_id
+
+
+def browser_session(viewer: Viewer) -> str:
+    """The viewer's cookie session, which a consent in flight is bound to; an API token has none."""
+    if viewer.session_id is None:
+        raise HTTPException(400, "a consent needs the console's session: sign in with a browser")
+    return viewer.session_id
+
+
 def optional_viewer(request: Request) -> Viewer | None:
-    token = request.cookies.get(SESSION_COOKIE, "")
-    if not token:
-        return None
+    """The request's enabled user, read afresh from the database on every request, so a changed role,
+    a disabled account or an ended session holds from the next request (AZ-05)."""
     runtime = runtime_of(request)
-    idle = timedelta(minutes=runtime.settings.session_idle_minutes)
+    now = runtime.clock.now()
+    is_api = request.url.path.startswith("/api/")
+    address, request_id = client_address(request), request_id_of(request)
+    authorization = request.headers.get("authorization")
     with runtime.sessions.begin() as session:
-        row = find_session(session, token, runtime.clock.now(), idle)
+        if authorization is not None and is_api:
+            scheme, _, credential = authorization.partition(" ")
+            found = find_token(session, credential.strip(), now) if scheme.lower() == "bearer" else None
+            return Viewer(found[1], Via.API, address, request_id) if found else None
+        token = request.cookies.get(SESSION_COOKIE, "")
+        if not token:
+            return None
+        idle = timedelta(minutes=runtime.settings.session_idle_minutes)
+        row = find_session(session, token, now, idle)
         if row is None:
             return None
         user = session.get_one(User, row.user_id)
-    return Viewer(user, row, token, Via.API if request.url.path.startswith("/api/") else Via.CONSOLE)
+        if user.disabled_at is not None:
+            return None
+        via = Via.API if is_api else Via.CONSOLE
+        return Viewer(user, via, address, request_id, session_id=row.id, csrf_token=row.csrf_token)
 
 
-def require(permission: Permission, *, signed_out: bool = False) -> Any:
+def require(permission: Permission, *, domain_param: str | None = None, signed_out: bool = False) -> Any:
     """The one permission check: a route's ``Depends`` that gives the signed-in viewer holding
-    ``permission`` (403 otherwise). Signed out, the request goes to sign-in first; with
-    ``signed_out`` the route gets None and answers itself (the OAuth callback must not carry its
-    code through sign-in)."""
+    ``permission`` (403 otherwise, recorded in the audit trail). A domain-scoped permission (the
+    revocation right) is checked for the domain named by the path parameter ``domain_param``. Signed
+    out, the request goes to sign-in first; with ``signed_out`` the route gets None and answers itself
+    (the OAuth callback must not carry its code through sign-in)."""
+    if (permission in DOMAIN_SCOPED) != (domain_param is not None):
+        raise TypeError(
+            f"{permission} is checked {'per domain' if permission in DOMAIN_SCOPED else 'globally'}"
+        )
 
-    def permitted(viewer: Annotated[Viewer | None, Depends(optional_viewer)]) -> Viewer | None:
+    def permitted(
+        request: Request, viewer: Annotated[Viewer | None, Depends(optional_viewer)]
+    ) -> Viewer | None:
         if viewer is None:
             if signed_out:
                 return None
             raise SignInRequired
-        if not holds(viewer.principal, permission):
-            raise HTTPException(403, f"this needs the {permission} permission")
+        if not _allowed(request, viewer.principal, permission, domain_param):
+            _deny(request, viewer.principal, permission)
         return viewer
 
     permitted.permission = permission  # type: ignore[attr-defined]  # what tests/test_permissions reads
     return Depends(permitted)
+
+
+def _allowed(
+    request: Request, principal: Principal, permission: Permission, domain_param: str | None
+) -> bool:
+    if domain_param is None:
+        return holds(principal, permission)
+    raw = request.path_params.get(domain_param)
+    if not (isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 18):
+        return False  # not an id any domain has: nothing to revoke there
+    with runtime_of(request).sessions() as session:
+        return may_revoke(session, principal, int(raw))
+
+
+def _deny(request: Request, principal: Principal, permission: Permission) -> NoReturn:
+    runtime = runtime_of(request)
+    with runtime.sessions.begin() as session:
+        record_audit(
+            session, principal, "access.denied", f"{request.method} {request.url.path}", runtime.clock.now(),
+            AuditOutcome.DENIED, permission=str(permission),
+        )  # fmt: skip
+    raise HTTPException(403, f"this needs the {permission} permission")
 
 
 def same_origin(request: Request) -> bool:
@@ -116,8 +180,9 @@ async def submitted_token(request: Request) -> str:
 
 
 async def csrf_guard(request: Request, viewer: Annotated[Viewer | None, Depends(optional_viewer)]) -> None:
-    """For unsafe methods: same origin, and the session's CSRF token in the form or X-CSRF-Token."""
-    if request.method not in UNSAFE_METHODS:
+    """For unsafe methods: same origin, and the session's CSRF token in the form or X-CSRF-Token. A
+    caller with an API token is exempt: a browser never adds an ``Authorization`` header by itself."""
+    if request.method not in UNSAFE_METHODS or (viewer is not None and viewer.session_id is None):
         return
     if not same_origin(request):
         raise HTTPException(403, "cross-site request refused")

@@ -1,6 +1,7 @@
-"""Security headers on every response (WS-04) and the error answers: a generic error page with a
-correlation id (WS-07): no stack trace, no secret, only an id to find the log line; and 503 with
-``Retry-After`` while the database is unavailable (SY-10), a state that passes, not an error."""
+"""Security headers and a request id (``X-Request-Id``) on every response (WS-04), and the error
+answers: a generic error page with the request id as its correlation id (WS-07): no stack trace, no
+secret, only an id to find the log line; and 503 with ``Retry-After`` while the database is
+unavailable (SY-10), a state that passes, not an error."""
 
 from __future__ import annotations
 
@@ -44,11 +45,14 @@ class SecurityHeaders(BaseHTTPMiddleware):
         self.hsts = hsts
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        # one id per request, in its answer and in the audit records and error logs it caused
+        request.state.request_id = secrets.token_hex(8)
         try:
             response = await call_next(request)
         except Exception as error:
             response = _error_response(request, error)
         headers = response.headers
+        headers["X-Request-Id"] = request.state.request_id
         headers["Content-Security-Policy"] = self.csp
         headers["X-Content-Type-Options"] = "nosniff"
         headers["X-Frame-Options"] = "DENY"
@@ -68,6 +72,6 @@ def _error_response(request: Request, error: Exception) -> Response:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": UNAVAILABLE}, status_code=503, headers=retry)
         return PlainTextResponse(UNAVAILABLE, status_code=503, headers=retry)
-    incident = secrets.token_hex(6)
+    incident = request.state.request_id
     log.exception("unhandled error %s on %s %s", incident, request.method, request.url.path, exc_info=error)
     return PlainTextResponse(f"Something went wrong (reference {incident}).", status_code=500)

@@ -21,7 +21,7 @@ from appgov.integrations.domains import DomainError
 from appgov.integrations.status import DomainHealth, domain_health, domain_healths
 from appgov.outcomes import Outcome
 from appgov.storage.models import Domain
-from appgov.web.auth import Viewer, require, runtime_of
+from appgov.web.auth import Viewer, browser_session, require, runtime_of
 
 
 class WithoutInput(APIRoute):
@@ -179,7 +179,7 @@ async def authorize(
 ) -> Authorization:
     """Start the OAuth consent; the callback only honours it in this same session."""
     try:
-        started = await connect.start_consent(runtime_of(request), viewer.session.id)
+        started = await connect.start_consent(runtime_of(request), browser_session(viewer))
     except DomainError as err:
         raise _refused(err) from None
     return Authorization(flow_id=started.flow_id, authorization_url=started.authorization_url)
@@ -191,7 +191,7 @@ def pending_connection(
 ) -> PendingConnection:
     """After the consent: the sites it reaches that are not connected yet."""
     try:
-        pending = connect.pending_connection(runtime_of(request), flow_id, viewer.session.id)
+        pending = connect.pending_connection(runtime_of(request), flow_id, browser_session(viewer))
     except DomainError as err:
         raise _refused(err) from None
     sites = [PendingSite(cloud_id=s.cloud_id, url=s.url, name=s.name) for s in pending.sites]
@@ -210,7 +210,7 @@ async def connect_site(
         done = await connect.connect_site(
             runtime_of(request),
             flow_id,
-            viewer.session.id,
+            browser_session(viewer),
             body.cloud_id,
             body.email,
             body.api_token.get_secret_value(),
@@ -246,7 +246,7 @@ async def reconnect(
 ) -> Authorization:
     """A new consent for the domain; the callback binds the fresh grant to it and queues a sync."""
     try:
-        started = await connect.start_consent(runtime_of(request), viewer.session.id, domain_id)
+        started = await connect.start_consent(runtime_of(request), browser_session(viewer), domain_id)
     except DomainError as err:
         raise _refused(err) from None
     return Authorization(flow_id=started.flow_id, authorization_url=started.authorization_url)

@@ -63,7 +63,7 @@ def list_notifications(request: Request, viewer: Annotated[Viewer, require(Permi
 @router.post("/notifications/read")
 def read_notifications(
     request: Request,
-    viewer: Annotated[Viewer, require(Permission.READ)],
+    viewer: Annotated[Viewer, require(Permission.OWN_ACCOUNT)],
     body: Annotated[MarkRead | None, Body()] = None,
 ) -> MarkedOut:
     """Mark all of the user's unread notifications read, or only the ones listed."""

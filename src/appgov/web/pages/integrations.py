@@ -18,7 +18,7 @@ from appgov.integrations import connect
 from appgov.integrations.domains import DomainError, site_name
 from appgov.integrations.status import IN_PROGRESS, DomainHealth, domain_health, domain_healths, worst
 from appgov.storage.models import AuditEvent, Domain
-from appgov.web.auth import Viewer, require, runtime_of
+from appgov.web.auth import Viewer, browser_session, require, runtime_of
 from appgov.web.templating import render
 
 router = APIRouter()
@@ -127,7 +127,7 @@ def platform_domains(
 @router.post("/integrations/atlassian/add")
 async def add(request: Request, viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)]) -> Response:
     try:
-        started = await connect.start_consent(runtime_of(request), viewer.session.id)
+        started = await connect.start_consent(runtime_of(request), browser_session(viewer))
     except DomainError as err:
         return _page(request, viewer, 400, flash=f"Add is not available: {err}", flash_kind="error")
     return RedirectResponse(started.authorization_url, status_code=303)
@@ -149,7 +149,7 @@ async def callback(
         return _message(request, None, title, message, 401)
     try:
         done = await connect.finish_consent(
-            runtime_of(request), viewer.session.id, state, code, error, viewer.principal
+            runtime_of(request), browser_session(viewer), state, code, error, viewer.principal
         )
     except DomainError as err:
         return _message(request, viewer, title, f"{_sentence(err)}. Nothing was changed.", 400)
@@ -168,7 +168,7 @@ def _connect_form(
     chosen: str | None = None,
 ) -> Response:
     try:
-        pending = connect.pending_connection(runtime_of(request), flow, viewer.session.id)
+        pending = connect.pending_connection(runtime_of(request), flow, browser_session(viewer))
     except DomainError as err:
         return _message(request, viewer, "Connect an Atlassian site", f"{_sentence(err)}.", 400)
     page = {
@@ -202,7 +202,7 @@ async def connect_site(
     runtime = runtime_of(request)
     try:
         done = await connect.connect_site(
-            runtime, flow, viewer.session.id, site, email, api_token, viewer.principal
+            runtime, flow, browser_session(viewer), site, email, api_token, viewer.principal
         )
     except DomainError as err:
         return _connect_form(request, viewer, flow, error=f"{_sentence(err)}.", email=email, chosen=site)
@@ -230,7 +230,7 @@ async def reconnect(
     request: Request, viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)], domain_id: int
 ) -> Response:
     try:
-        started = await connect.start_consent(runtime_of(request), viewer.session.id, domain_id)
+        started = await connect.start_consent(runtime_of(request), browser_session(viewer), domain_id)
     except connect.DomainNotFound:
         return _unknown(request, viewer)
     except DomainError as err:

@@ -24,7 +24,7 @@ def notifications_page(request: Request, viewer: Annotated[Viewer, require(Permi
 
 
 @router.post("/notifications/read")
-def mark_all_read(request: Request, viewer: Annotated[Viewer, require(Permission.READ)]) -> Response:
+def mark_all_read(request: Request, viewer: Annotated[Viewer, require(Permission.OWN_ACCOUNT)]) -> Response:
     runtime = runtime_of(request)
     with runtime.sessions.begin() as session:
         mark_read(session, viewer.user.id, runtime.clock.now())

@@ -10,13 +10,17 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from appgov.accounts import throttle
+from appgov.accounts.principal import Principal, Via
 from appgov.accounts.sessions import close_session, open_session
 from appgov.accounts.users import authenticate
+from appgov.audit.trail import AuditOutcome, record_audit
 from appgov.web.auth import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     Viewer,
+    client_address,
     optional_viewer,
+    request_id_of,
     runtime_of,
     safe_next,
     secure_cookies,
@@ -25,11 +29,6 @@ from appgov.web.templating import render
 
 router = APIRouter()
 GENERIC_FAILURE = "Wrong email or password."
-
-
-def client_address(request: Request) -> str:
-    # X-Forwarded-For is ignored: without a configured trusted proxy it is whatever the caller says
-    return request.client.host if request.client else "unknown"
 
 
 @router.get("/login")
@@ -64,18 +63,27 @@ def login(
     runtime = runtime_of(request)
     now = runtime.clock.now()
     address = client_address(request)
+    # who tried: the email as typed (cleaned by the trail), never the password
+    attempt = Principal(
+        email.strip().lower(), Via.CONSOLE, address=address, request_id=request_id_of(request)
+    )
     with runtime.sessions.begin() as session:
         wait = throttle.blocked_for(session, email, address, now)
         if wait > 0:
+            record_audit(session, attempt, "signin.throttled", attempt.name, now, AuditOutcome.DENIED)
             response = _login_form(request, next, f"Too many attempts: try again in {int(wait) + 1} s.", 429)
             response.headers["Retry-After"] = str(int(wait) + 1)
             return response
         user = authenticate(session, email, password, now)
         if user is None:
             throttle.record_failure(session, email, address, now)
+            record_audit(session, attempt, "signin.failed", attempt.name, now, AuditOutcome.FAILURE)
             return _login_form(request, next, GENERIC_FAILURE, 401)
         throttle.record_success(session, email)
-        token, _ = open_session(session, user, now, timedelta(hours=runtime.settings.session_max_hours))
+        max_age = timedelta(hours=runtime.settings.session_max_hours)
+        token, _ = open_session(session, user, now, max_age, address, request.headers.get("user-agent", ""))
+        signed_in = Principal.of_user(user, Via.CONSOLE, address, request_id_of(request))
+        record_audit(session, signed_in, "signin.succeeded", user.email, now)
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -90,12 +98,14 @@ def login(
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
+def logout(request: Request, viewer: Annotated[Viewer | None, Depends(optional_viewer)]) -> Response:
     runtime = runtime_of(request)
     token = request.cookies.get(SESSION_COOKIE, "")
     if token:
         with runtime.sessions.begin() as session:
             close_session(session, token)
+            if viewer is not None:
+                record_audit(session, viewer.principal, "signout", viewer.user.email, runtime.clock.now())
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response

@@ -1,0 +1,24 @@
+"""Ending sessions, one's own or (for an admin) another user's: each takes effect on the session's
+next request (WS-02), and is audited."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from appgov.accounts.principal import Principal
+from appgov.accounts.sessions import end_sessions
+from appgov.audit.trail import record_audit
+from appgov.storage.models import User
+
+
+def end_sessions_of(
+    session: Session, user: User, by: Principal, now: datetime, session_id: str | None = None
+) -> int:
+    """End one of ``user``'s sessions (by id) or all of them; how many ended (audited when any did)."""
+    ended = end_sessions(session, user.id, session_id)
+    if ended:
+        scope = "one" if session_id else "all"
+        record_audit(session, by, "user.sessions_ended", user.email, now, sessions=ended, scope=scope)
+    return ended
