@@ -244,7 +244,7 @@ def test_a_grant_left_by_an_abandoned_add_is_forgotten_once_its_site_picker_has_
     with runtime.sessions.begin() as session:
         atlassian_site(session, domain.id).oauth_grant_id = used
         user = create_user(session, ADMIN, "Ada", "a long enough password", clock.now())
-        _, web = open_session(session, user, clock.now(), timedelta(hours=1))
+        _, web = open_session(session, user, clock.now(), timedelta(hours=1), "127.0.0.1", "test")
         session.flush()
         session.add(
             OAuthFlow(
