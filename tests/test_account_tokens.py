@@ -106,6 +106,8 @@ def test_a_token_cannot_create_tokens(console: AccountConsole) -> None:
     assert [t["name"] for t in caller.get("/api/v1/tokens").json()] == ["ci"]
     denied = console.audit("access.denied")
     assert [(e.actor, e.actor_via, e.target) for e in denied] == [(ADMIN, "api", "POST /api/v1/tokens")]
+    assert denied[0].detail == {"caller": "a personal API token"}
+    assert denied[0].outcome == "denied"
 
 
 def test_a_token_has_its_users_current_permissions_and_never_more(console_on_both: AccountConsole) -> None:

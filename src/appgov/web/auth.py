@@ -117,12 +117,8 @@ def require(permission: Permission, *, domain_param: str | None = None, signed_o
                 return None
             raise SignInRequired
         if not _allowed(request, viewer.principal, permission, domain_param):
-            deny(
-                request,
-                viewer.principal,
-                f"this needs the {permission} permission",
-                permission=str(permission),
-            )
+            needs = f"this needs the {permission} permission"
+            deny(request, viewer.principal, needs, permission=str(permission))
         return viewer
 
     permitted.permission = permission  # type: ignore[attr-defined]  # what tests/test_permissions reads

@@ -64,9 +64,7 @@ def create_token(
 ) -> NewTokenOut:
     """A new token for the signed-in user, acting with their permissions (never more)."""
     if viewer.session_id is None:
-        deny(
-            request, viewer.principal, TOKENS_NEED_A_SESSION, rule="tokens are created from a console session"
-        )
+        deny(request, viewer.principal, TOKENS_NEED_A_SESSION, caller="a personal API token")
     runtime = runtime_of(request)
     now = runtime.clock.now()
     with runtime.sessions.begin() as session:
@@ -83,9 +81,7 @@ def revoke_token(
     """Revoke one of the user's own tokens; 404 for another's, an unknown or an already revoked one."""
     runtime = runtime_of(request)
     with runtime.sessions.begin() as session:
-        if (
-            revoke_personal_token(session, viewer.user, token_id, viewer.principal, runtime.clock.now())
-            is None
-        ):
+        revoked = revoke_personal_token(session, viewer.user, token_id, viewer.principal, runtime.clock.now())
+        if revoked is None:
             raise HTTPException(404, "no such token of yours, or it is already revoked")
     return Response(status_code=204)
