@@ -98,3 +98,12 @@ def test_a_user_can_neither_see_nor_end_anothers_session_or_token(console_on_bot
     assert console_on_both.bearer(f"Bearer {ada_token['token']}").get("/api/v1/domains").status_code == 200
     with console_on_both.runtime.sessions() as session:
         assert session.get(WebSession, ada_session) is not None
+
+
+def test_a_session_idle_past_the_timeout_is_not_listed(console: AccountConsole) -> None:
+    idle = console.sign_in(ADMIN, user_agent="left open")
+    console.clock.advance(minutes=console.runtime.settings.session_idle_minutes)
+    here = console.sign_in(ADMIN)
+    assert [s["user_agent"] for s in here.client.get("/api/v1/sessions").json()] == ["testclient"]
+    assert "left open" not in here.client.get("/account").text
+    assert idle.client.get("/api/v1/session").status_code == 401
