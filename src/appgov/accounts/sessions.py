@@ -55,20 +55,30 @@ def close_session(session: Session, token: str) -> None:
     session.execute(delete(WebSession).where(WebSession.id == _key(token)))
 
 
-def sessions_of(session: Session, user_id: int, now: datetime) -> list[WebSession]:
-    """The user's live sessions, the most recently used first."""
+def sessions_of(
+    session: Session, user_id: int, now: datetime, idle: timedelta | None = None
+) -> list[WebSession]:
+    """The user's live sessions, the most recently used first; with ``idle``, not those idle that long
+    (their next request would find them ended)."""
     query = (
         select(WebSession)
         .where(WebSession.user_id == user_id, WebSession.expires_at > now)
         .order_by(WebSession.last_seen_at.desc())
     )
+    if idle is not None:
+        query = query.where(WebSession.last_seen_at > now - idle)
     return list(session.scalars(query))
 
 
-def end_sessions(session: Session, user_id: int, session_id: str | None = None) -> int:
-    """End one of the user's sessions (by its id, the token's hash) or all of them; how many ended.
-    The next request with an ended session's cookie is signed out."""
+def end_sessions(
+    session: Session, user_id: int, session_id: str | None = None, *, keep: str | None = None
+) -> int:
+    """End one of the user's sessions (by its id, the token's hash) or all of them, but ``keep`` (the
+    caller's own, for "end all other sessions"); how many ended. The next request with an ended
+    session's cookie is signed out."""
     query = delete(WebSession).where(WebSession.user_id == user_id)
     if session_id is not None:
         query = query.where(WebSession.id == session_id)
+    if keep is not None:
+        query = query.where(WebSession.id != keep)
     return int(getattr(session.execute(query), "rowcount", 0) or 0)

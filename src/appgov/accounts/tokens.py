@@ -56,6 +56,13 @@ def find_token(session: Session, token: str, now: datetime) -> tuple[PersonalTok
     return row, user
 
 
+def status_of(row: PersonalToken, now: datetime) -> str:
+    """What a token's list shows: active, expired or revoked."""
+    if row.revoked_at is not None:
+        return "revoked"
+    return "expired" if row.expires_at <= now else "active"
+
+
 def tokens_of(session: Session, user_id: int) -> list[PersonalToken]:
     query = (
         select(PersonalToken)

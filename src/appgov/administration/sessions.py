@@ -14,11 +14,18 @@ from appgov.storage.models import User
 
 
 def end_sessions_of(
-    session: Session, user: User, by: Principal, now: datetime, session_id: str | None = None
+    session: Session,
+    user: User,
+    by: Principal,
+    now: datetime,
+    session_id: str | None = None,
+    *,
+    keep: str | None = None,
 ) -> int:
-    """End one of ``user``'s sessions (by id) or all of them; how many ended (audited when any did)."""
-    ended = end_sessions(session, user.id, session_id)
+    """End one of ``user``'s sessions (by id) or all of them but ``keep``; how many ended (audited
+    when any did)."""
+    ended = end_sessions(session, user.id, session_id, keep=keep)
     if ended:
-        scope = "one" if session_id else "all"
+        scope = "one" if session_id else "others" if keep else "all"
         record_audit(session, by, "user.sessions_ended", user.email, now, sessions=ended, scope=scope)
     return ended

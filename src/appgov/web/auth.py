@@ -117,7 +117,8 @@ def require(permission: Permission, *, domain_param: str | None = None, signed_o
                 return None
             raise SignInRequired
         if not _allowed(request, viewer.principal, permission, domain_param):
-            _deny(request, viewer.principal, permission)
+            needs = f"this needs the {permission} permission"
+            deny(request, viewer.principal, needs, permission=str(permission))
         return viewer
 
     permitted.permission = permission  # type: ignore[attr-defined]  # what tests/test_permissions reads
@@ -136,14 +137,15 @@ def _allowed(
         return may_revoke(session, principal, int(raw))
 
 
-def _deny(request: Request, principal: Principal, permission: Permission) -> NoReturn:
+def deny(request: Request, principal: Principal, message: str, **detail: str) -> NoReturn:
+    """Answer 403 with ``message``, recorded in the audit trail as ``access.denied``."""
     runtime = runtime_of(request)
     with runtime.sessions.begin() as session:
         record_audit(
             session, principal, "access.denied", f"{request.method} {request.url.path}", runtime.clock.now(),
-            AuditOutcome.DENIED, permission=str(permission),
+            AuditOutcome.DENIED, **detail,
         )  # fmt: skip
-    raise HTTPException(403, f"this needs the {permission} permission")
+    raise HTTPException(403, message)
 
 
 def same_origin(request: Request) -> bool:
