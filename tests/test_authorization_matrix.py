@@ -1,12 +1,15 @@
 """AZ-02: every actor against every route of tests/authz_matrix.yaml, on SQLite and PostgreSQL. A
 signed-out caller is sent to sign-in (401 on the API), one below the route's need gets 403 and one
 record in the audit trail, and a denied write changes no row; one at or above it is let through to
-the route, whatever the route then answers of the minimal request (but never a server error)."""
+the route, whatever the route then answers of the minimal request (but never a server error).
+AZ-04: the revocation right for one domain reaches no other. AZ-05: a lowered role, a disabled
+account or a withdrawn right holds from the very next request."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +17,13 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 
+from appgov.accounts.permissions import Role
+from appgov.accounts.principal import Principal, Via
+from appgov.accounts.rights import may_revoke, withdraw
+from appgov.accounts.tokens import issue_token
 from appgov.config import Settings
 from appgov.runtime import Runtime
+from appgov.storage.models import User
 from appgov.web.app import create_app
 from support.authz import ACTORS, LEVELS, MATRIX, Actor, Row, World, app_with_revocation_check, load_matrix
 
@@ -112,3 +120,88 @@ def test_each_actor_gets_exactly_what_the_matrix_grants(world: World, actor: Act
     assert world.denials() == denials + (actor.role is not None)
     if before is not None:
         assert world.snapshot() == before
+
+
+# --- AZ-04: the revocation right reaches its domains and no other --------------------------------
+
+
+def revocation_check(domain_id: int | str) -> str:
+    return f"/api/v1/domains/{domain_id}/revocation-check"
+
+
+def test_the_revoker_of_one_domain_holds_nothing_on_another(world: World) -> None:
+    a, b = world.domains["A"], world.domains["B"]
+    with world.runtime.sessions() as session:
+        revoker = Principal.of_user(session.get_one(User, world.users["revoker-of-A"]), Via.CONSOLE)
+        assert may_revoke(session, revoker, a)
+        assert not may_revoke(session, revoker, b)
+    client = world.clients["revoker-of-A"]
+    assert client.post(revocation_check(a), json={}).status_code == 200
+    before, denials = world.snapshot(), world.denials()
+
+    refused = client.post(revocation_check(b), json={})
+
+    assert refused.status_code == 403, refused.text
+    assert (world.snapshot(), world.denials()) == (before, denials + 1)
+    assert world.clients["admin-revoking-all"].post(revocation_check(b), json={}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "raw", ["abc", "-1", "1e3", "%201", "%D9%A3", str(2**63), str(2**64), "9" * 40, "0x10"]
+)
+def test_an_id_no_domain_can_have_is_refused_and_never_a_server_error(world: World, raw: str) -> None:
+    for name in ("revoker-of-A", "admin-revoking-all"):
+        answer = world.clients[name].post(revocation_check(raw), json={})
+        assert answer.status_code in (403, 404, 422), (name, answer.status_code, answer.text)
+
+
+# --- AZ-05: a changed role, a disabled account or a withdrawn right holds from the next request ---
+
+
+def set_user(world: World, user_id: int, **values: Any) -> None:
+    with world.runtime.sessions.begin() as session:
+        user = session.get_one(User, user_id)
+        for name, value in values.items():
+            setattr(user, name, value)
+
+
+def test_a_lowered_role_holds_from_the_next_request_without_signing_out(world: World) -> None:
+    demoted = Actor("demoted", Role.ANALYST)
+    client = world.enrol(demoted)
+    sync = f"/api/v1/domains/{world.domains['A']}/sync"
+    assert client.post(sync, json={}).status_code == 202
+
+    set_user(world, world.users[demoted.name], role=Role.VIEWER)
+
+    assert client.post(sync, json={}).status_code == 403
+    assert client.get("/api/v1/session").json()["role"] == "viewer"  # still signed in
+
+
+def test_a_disabled_user_is_signed_out_at_the_next_request_in_the_browser_and_the_api(world: World) -> None:
+    disabled = Actor("disabled", Role.ADMIN)
+    client = world.enrol(disabled)
+    with world.runtime.sessions.begin() as session:
+        user = session.get_one(User, world.users[disabled.name])
+        token, _ = issue_token(session, user, "script", datetime.now(UTC), timedelta(days=1))
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert client.get("/integrations").status_code == 200
+    assert client.get("/api/v1/domains", headers=bearer).status_code == 200
+
+    set_user(world, world.users[disabled.name], disabled_at=datetime.now(UTC))
+
+    page = client.get("/integrations")
+    assert (page.status_code, page.headers["location"]) == (303, "/login?next=%2Fintegrations")
+    assert client.get("/api/v1/session").status_code == 401
+    assert client.get("/api/v1/domains", headers=bearer).status_code == 401
+
+
+def test_a_withdrawn_revocation_right_holds_from_the_next_request(world: World) -> None:
+    withdrawn = Actor("withdrawn", Role.VIEWER, ("A",))
+    client = world.enrol(withdrawn)
+    a = world.domains["A"]
+    assert client.post(revocation_check(a), json={}).status_code == 200
+
+    with world.runtime.sessions.begin() as session:
+        assert withdraw(session, world.users[withdrawn.name], a)
+
+    assert client.post(revocation_check(a), json={}).status_code == 403
