@@ -47,13 +47,14 @@ def test_the_matrix_names_every_route_of_the_app_and_nothing_else(tmp_path: Path
     specified = {row.key for row in ROWS}
 
     unspecified = [Row(method, path, "?").yaml() for method, path in sorted(product - specified)]
-    assert not unspecified, (
-        f"the app has routes {MATRIX.name} does not name; add these rows under `routes:` with the least"
-        " each needs (public, viewer, analyst, admin or revoker), as docs/security.md says:\n"
-        + "\n".join(unspecified)
-    )
     gone = [row.yaml() for row in ROWS if row.key not in product]
-    assert not gone, f"{MATRIX.name} names routes the app does not have; remove:\n" + "\n".join(gone)
+    assert unspecified + gone == [], (
+        f"{MATRIX.name} and the app's routes differ.\nAdd under `routes:`, each with the least it needs"
+        " (public, viewer, analyst, admin or revoker) as docs/security.md says:\n"
+        + "\n".join(unspecified)
+        + "\nRemove (the app has no such route):\n"
+        + "\n".join(gone)
+    )
     assert {row.key for row in TEST_ROWS} == tested - product
 
 
