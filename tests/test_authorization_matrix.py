@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
+from starlette.testclient import TestClient
 
 from appgov.accounts.permissions import Role
 from appgov.accounts.principal import Principal, Via
@@ -123,6 +124,27 @@ def test_each_actor_gets_exactly_what_the_matrix_grants(world: World, actor: Act
         assert world.snapshot() == before
 
 
+def bearer_of(world: World, actor_name: str) -> dict[str, str]:
+    """A personal API token of the actor's user, as the REST API's callers send it."""
+    with world.runtime.sessions.begin() as session:
+        user = session.get_one(User, world.users[actor_name])
+        token, _ = issue_token(session, user, "script", datetime.now(UTC), timedelta(days=1))
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_an_api_token_acts_with_its_users_role_and_no_more(world: World) -> None:
+    """Without a cookie and exempt from CSRF, a token's request still meets the same permission."""
+    sync = f"/api/v1/domains/{world.domains['A']}/sync"
+    viewer, analyst = bearer_of(world, "viewer"), bearer_of(world, "analyst")
+    before, denials = world.snapshot(), world.denials()
+
+    refused = TestClient(world.app).post(sync, json={}, headers=viewer)
+
+    assert refused.status_code == 403, refused.text
+    assert (world.snapshot(), world.denials()) == (before, denials + 1)
+    assert TestClient(world.app).post(sync, json={}, headers=analyst).status_code == 202
+
+
 # --- AZ-04: the revocation right reaches its domains and no other --------------------------------
 
 
@@ -181,10 +203,7 @@ def test_a_lowered_role_holds_from_the_next_request_without_signing_out(world: W
 def test_a_disabled_user_is_signed_out_at_the_next_request_in_the_browser_and_the_api(world: World) -> None:
     disabled = Actor("disabled", Role.ADMIN)
     client = world.enrol(disabled)
-    with world.runtime.sessions.begin() as session:
-        user = session.get_one(User, world.users[disabled.name])
-        token, _ = issue_token(session, user, "script", datetime.now(UTC), timedelta(days=1))
-    bearer = {"Authorization": f"Bearer {token}"}
+    bearer = bearer_of(world, disabled.name)
     assert client.get("/integrations").status_code == 200
     assert client.get("/api/v1/domains", headers=bearer).status_code == 200
 

@@ -31,9 +31,9 @@ MATRIX = Path(__file__).parent.parent / "authz_matrix.yaml"
 LEVELS = ("public", "viewer", "analyst", "admin")  # in order; "revoker" stands apart
 PASSWORD = "correct horse battery staple"
 # what a request may change without being a write: the audit trail (a denial adds its record), when a
-# session was last used, and the sign-in throttle
+# session or an API token was last used, and the sign-in throttle
 VOLATILE_TABLES = frozenset({"audit_events", "login_throttles"})
-VOLATILE_COLUMNS = frozenset({("web_sessions", "last_seen_at")})
+VOLATILE_COLUMNS = frozenset({("web_sessions", "last_seen_at"), ("personal_tokens", "last_used_at")})
 
 
 @dataclass(frozen=True)
