@@ -195,9 +195,8 @@ class World:
         return signed_in_client(self.app, self.email(actor))
 
     def fresh_client(self, actor: Actor) -> TestClient:
-        """A browser of its own for the actor, for requests that may end the session they ride on: a
-        new session opened directly (the sign-in form is proven once per actor, in ``enrol``, and its
-        password hashing is slow)."""
+        """A browser of its own for the actor, in a new session opened directly: the sign-in form is
+        proven once per actor, in ``enrol``, and its password hashing is slow."""
         if actor.role is None:
             return signed_out_client(self.app)
         with self.runtime.sessions.begin() as session:
