@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -88,9 +89,11 @@ def fresh_sim() -> Iterator[Simulator]:
     simulator.stop()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Every storage test runs on SQLite and on PostgreSQL (a throwaway database per test)."""
+@contextmanager
+def throwaway_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A new empty database of the kind ``request.param`` names, dropped afterwards."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'appgov.db'}"
         return
@@ -105,6 +108,22 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     yield base.rsplit("/", 1)[0] + f"/{name}"
     with psycopg.connect(base, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Every storage test runs on SQLite and on PostgreSQL (a throwaway database per test)."""
+    with throwaway_database(request, tmp_path_factory) as url:
+        yield url
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """Like ``database_url``, one database per test module: for many fast tests over one world."""
+    with throwaway_database(request, tmp_path_factory) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
-"""Every route of the console declares the permission it needs through the one ``require``
-dependency (AZ-01), and each role holds exactly its row of the permission table in docs/security.md."""
+"""Every route of the console, and every operation of the REST API's OpenAPI document, declares the
+permission it needs through the one ``require`` dependency (AZ-01), and each role holds exactly its
+row of the permission table in docs/security.md."""
 
 from __future__ import annotations
 
@@ -45,6 +46,11 @@ def test_every_route_but_sign_in_declares_exactly_one_permission(tmp_path: Path)
     assert permissions[("DELETE", "/api/v1/domains/{domain_id}")] == [Permission.DOMAINS_MANAGE]
     assert permissions[("POST", "/api/v1/domains/{domain_id}/sync")] == [Permission.DOMAINS_SYNC]
     assert permissions[("GET", "/apps/export.csv")] == [Permission.READ]
+
+    # the REST API's own document: each operation it describes is a route that declares its permission
+    operations = {(method.upper(), path) for path, item in app.openapi()["paths"].items() for method in item}
+    assert operations
+    assert sorted(op for op in operations if len(permissions.get(op, [])) != 1) == []
 
 
 def test_roles_grant_their_table_and_no_role_or_system_actor_holds_the_revocation_right() -> None:
