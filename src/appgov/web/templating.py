@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from appgov.accounts import inbox
+from appgov.accounts.permissions import Permission, holds
 from appgov.web.auth import Viewer, runtime_of
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -65,5 +66,6 @@ def render(
         csrf_token=viewer.csrf_token if viewer else context.get("csrf_token", ""),
         # fragments (``_name.html``, what htmx polls) never show the nav's count: spare the query
         unread=unread_count(request, viewer) if viewer and not name.rsplit("/", 1)[-1].startswith("_") else 0,
+        manages_users=viewer is not None and holds(viewer.principal, Permission.USERS_MANAGE),
     )
     return templates.TemplateResponse(request, name, context, status_code=status_code)
