@@ -18,7 +18,7 @@ from appgov.accounts.tokens import issue_token
 from appgov.accounts.users import create_user
 from appgov.config import Settings
 from appgov.runtime import Runtime
-from appgov.storage.models import AuditEvent, Domain, User
+from appgov.storage.models import AuditEvent, Domain, User, WebSession
 from appgov.web.app import create_app
 from support.clock import FakeClock
 from support.console import csrf_of
@@ -177,9 +177,11 @@ def test_an_admin_ending_a_users_sessions_signs_them_out_at_once(runtime: Runtim
     laptop, phone = Browser(runtime).sign_in("eve@example.com"), Browser(runtime).sign_in("eve@example.com")
     admin = Browser(runtime).sign_in(ADMIN)
     page = admin.client.get(f"/users/{user_id}").text
-    session_ids = re.findall(r'name="session_id" value="([0-9a-f]{64})"', page)
-    assert len(session_ids) == 2
-    admin.post(f"/users/{user_id}/sessions/end", session_id=session_ids[0])
+    handles = re.findall(r'name="session" value="([0-9a-f]{16})"', page)
+    assert len(handles) == 2
+    with runtime.sessions() as session:
+        assert not any(key in page for key in session.scalars(select(WebSession.id)))
+    admin.post(f"/users/{user_id}/sessions/end", session=handles[0])
     assert sorted(b.role() is None for b in (laptop, phone)) == [False, True]
     assert admin.post(f"/users/{user_id}/sessions/end") == f"/users/{user_id}?notice=ended"
     assert laptop.role() is None

@@ -16,9 +16,10 @@ from appgov.accounts import rights
 from appgov.accounts.passwords import check_policy
 from appgov.accounts.permissions import Role
 from appgov.accounts.principal import Principal, Via
-from appgov.accounts.sessions import end_sessions
+from appgov.accounts.sessions import end_sessions, sessions_of
 from appgov.accounts.tokens import revoke_all_tokens
 from appgov.accounts.users import UserExists, create_user, normalize_email
+from appgov.administration.sessions import end_sessions_of
 from appgov.audit.trail import record_audit
 from appgov.storage.models import Domain, Invitation, User, WebSession
 
@@ -30,6 +31,11 @@ ALL_DOMAINS_LABEL = "all domains"
 
 class UserAdminError(ValueError):
     """A refused change; the message says why, in a sentence for the person who asked."""
+
+
+class NoSuchDomain(UserAdminError):
+    def __init__(self) -> None:
+        super().__init__("no such domain")
 
 
 class InvitationInvalid(UserAdminError):
@@ -52,6 +58,18 @@ class UserSummary:
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def session_handle(session_id: str) -> str:
+    """How lists name a session so one can be ended: derived from its key, never the key itself (the
+    key is the cookie token's hash)."""
+    return hashlib.sha256(f"handle:{session_id}".encode()).hexdigest()[:16]
+
+
+def end_session_named(session: Session, user: User, handle: str, by: Principal, now: datetime) -> int:
+    """End ``user``'s live session named ``handle`` (audited); 0 when no live session has that name."""
+    key = next((s.id for s in sessions_of(session, user.id, now) if session_handle(s.id) == handle), None)
+    return end_sessions_of(session, user, by, now, key) if key else 0
 
 
 def find_user(session: Session, email: str) -> User:
@@ -205,7 +223,7 @@ def _domain_label(session: Session, domain_id: int | None) -> str:
         return ALL_DOMAINS_LABEL
     domain = session.get(Domain, domain_id)
     if domain is None:
-        raise UserAdminError("no such domain")
+        raise NoSuchDomain
     return domain.name
 
 

@@ -55,6 +55,7 @@ def _user_page(
     now = runtime_of(request).clock.now()
     return render(
         request, "users/detail.html", viewer, status_code, nav="users", user=user, roles=ROLES,
+        handle=users.session_handle,
         rights=rights_of(session, user.id), sessions=sessions_of(session, user.id, now),
         tokens=tokens_of(session, user.id),
         domains=list(session.scalars(select(Domain).order_by(Domain.name))),
@@ -211,10 +212,12 @@ def end_sessions(
     request: Request,
     user_id: int,
     viewer: Annotated[Viewer, require(Permission.USERS_MANAGE)],
-    session_id: Annotated[str, Form(max_length=64)] = "",
+    session: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
-    """End one of the user's sessions (``session_id``) or, without one, all of them."""
-    return _change(request, viewer, user_id, "ended", end_sessions_of, session_id=session_id or None)
+    """End one of the user's sessions (named by its handle) or, without one, all of them."""
+    if session:
+        return _change(request, viewer, user_id, "ended", users.end_session_named, session)
+    return _change(request, viewer, user_id, "ended", end_sessions_of)
 
 
 @router.post("/users/{user_id}/tokens/{token_id}/revoke")
