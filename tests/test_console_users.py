@@ -6,65 +6,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from starlette.testclient import TestClient
 
 from appgov.accounts.permissions import Role
 from appgov.accounts.tokens import issue_token
-from appgov.accounts.users import create_user
-from appgov.config import Settings
 from appgov.runtime import Runtime
 from appgov.storage.models import AuditEvent, Domain, User, WebSession
-from appgov.web.app import create_app
 from support.clock import FakeClock
 from support.console import csrf_of
-
-START = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
-PASSWORD = "a long enough password"
-ADMIN = "ada@example.com"
+from support.in_process import ADMIN, PASSWORD, START, Browser, member, started
 
 
 @pytest.fixture
 def runtime(tmp_path: Path) -> Iterator[Runtime]:
-    runtime = Runtime.start(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'appgov.db'}"))
-    runtime.clock = FakeClock(START)
-    with runtime.sessions.begin() as session:
-        create_user(session, ADMIN, "Ada", PASSWORD, START, role=Role.ADMIN)
-    yield runtime
-    runtime.engine.dispose()
-
-
-class Browser:
-    """One browser: its own cookies, and the CSRF token of its session once signed in."""
-
-    def __init__(self, runtime: Runtime) -> None:
-        self.client = TestClient(create_app(runtime), follow_redirects=False)
-        self.csrf = ""
-
-    def sign_in(self, email: str) -> Browser:
-        form = {"email": email, "password": PASSWORD, "csrf_token": csrf_of(self.client.get("/login").text)}
-        assert self.client.post("/login", data=form).status_code == 303
-        self.csrf = self.client.get("/api/v1/session").json()["csrf_token"]
-        return self
-
-    def post(self, path: str, **form: str) -> str:
-        """Post a form; where the answer redirects to."""
-        response = self.client.post(path, data={**form, "csrf_token": self.csrf})
-        assert response.status_code == 303, response.text[:400]
-        return str(response.headers["location"])
-
-    def role(self) -> str | None:
-        answer = self.client.get("/api/v1/session")
-        return str(answer.json()["role"]) if answer.status_code == 200 else None
-
-
-def _member(runtime: Runtime, email: str, role: Role = Role.ANALYST) -> int:
-    with runtime.sessions.begin() as session:
-        return create_user(session, email, email.split("@")[0], PASSWORD, START, role=role).id
+    yield from started(tmp_path)
 
 
 def _invitation_link(admin: Browser, email: str, role: str) -> str:
@@ -124,7 +83,7 @@ def test_an_expired_invitation_is_refused_like_an_unknown_one(runtime: Runtime) 
 
 
 def test_the_users_pages_and_link_are_for_those_who_manage_users(runtime: Runtime) -> None:
-    _member(runtime, "vi@example.com", Role.VIEWER)
+    member(runtime, "vi@example.com", Role.VIEWER)
     viewer = Browser(runtime).sign_in("vi@example.com")
     assert 'href="/users"' not in viewer.client.get("/integrations").text
     assert viewer.client.get("/users").status_code == 403
@@ -136,12 +95,12 @@ def test_the_users_pages_and_link_are_for_those_who_manage_users(runtime: Runtim
 
 
 def test_a_role_change_holds_from_the_next_request(runtime: Runtime) -> None:
-    user_id = _member(runtime, "an@example.com")
-    member = Browser(runtime).sign_in("an@example.com")
-    assert member.role() == "analyst"
+    user_id = member(runtime, "an@example.com")
+    analyst = Browser(runtime).sign_in("an@example.com")
+    assert analyst.role() == "analyst"
     admin = Browser(runtime).sign_in(ADMIN)
     assert admin.post(f"/users/{user_id}/role", role="viewer") == f"/users/{user_id}?notice=role"
-    assert member.role() == "viewer"
+    assert analyst.role() == "viewer"
     assert "The role was changed" in admin.client.get(f"/users/{user_id}?notice=role").text
 
 
@@ -156,7 +115,7 @@ def test_the_last_admin_is_told_why_they_cannot_demote_themselves(runtime: Runti
 
 
 def test_disabling_signs_the_user_out_and_stops_their_tokens_at_once(runtime: Runtime) -> None:
-    user_id = _member(runtime, "dee@example.com")
+    user_id = member(runtime, "dee@example.com")
     dee = Browser(runtime).sign_in("dee@example.com")
     with runtime.sessions.begin() as session:
         token, _ = issue_token(session, session.get_one(User, user_id), "ci", START, timedelta(days=30))
@@ -173,7 +132,7 @@ def test_disabling_signs_the_user_out_and_stops_their_tokens_at_once(runtime: Ru
 
 
 def test_an_admin_ending_a_users_sessions_signs_them_out_at_once(runtime: Runtime) -> None:
-    user_id = _member(runtime, "eve@example.com")
+    user_id = member(runtime, "eve@example.com")
     laptop, phone = Browser(runtime).sign_in("eve@example.com"), Browser(runtime).sign_in("eve@example.com")
     admin = Browser(runtime).sign_in(ADMIN)
     page = admin.client.get(f"/users/{user_id}").text
@@ -189,7 +148,7 @@ def test_an_admin_ending_a_users_sessions_signs_them_out_at_once(runtime: Runtim
 
 
 def test_a_granted_revocation_right_shows_on_the_domain_page_until_withdrawn(runtime: Runtime) -> None:
-    user_id = _member(runtime, "fay@example.com")
+    user_id = member(runtime, "fay@example.com")
     with runtime.sessions.begin() as session:
         domain = Domain(
             name="acme", site_url="https://acme.atlassian.net", products=[], created_at=START,
@@ -209,7 +168,7 @@ def test_a_granted_revocation_right_shows_on_the_domain_page_until_withdrawn(run
 
 
 def test_an_admin_revokes_another_users_api_token(runtime: Runtime) -> None:
-    user_id = _member(runtime, "gus@example.com")
+    user_id = member(runtime, "gus@example.com")
     with runtime.sessions.begin() as session:
         token, row = issue_token(session, session.get_one(User, user_id), "ci", START, timedelta(days=30))
         token_id = row.id

@@ -56,6 +56,11 @@ class UserSummary:
         return "disabled" if self.user.disabled_at else "active"
 
 
+def invitation_link(public_url: str, token: str) -> str:
+    """The link the invited person opens (the console's ``/invitations/{token}`` page)."""
+    return f"{public_url}/invitations/{token}"
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

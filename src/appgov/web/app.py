@@ -18,6 +18,7 @@ from appgov.web.api import domain_detail as domain_detail_api
 from appgov.web.api import domains as domains_api
 from appgov.web.api import notifications as notifications_api
 from appgov.web.api import session as session_api
+from appgov.web.api import users as users_api
 from appgov.web.auth import SignInRequired, Viewer, csrf_guard, require, secure_cookies
 from appgov.web.headers import SecurityHeaders
 from appgov.web.pages import apps, domains, integrations, invitations, notifications, signin, users
@@ -56,6 +57,7 @@ def create_app(runtime: Runtime, *, background: bool = False) -> FastAPI:
     api.include_router(apps_api.router)
     api.include_router(notifications_api.router)
     api.include_router(domains_api.router)
+    api.include_router(users_api.router)
     app.include_router(api)
 
     @app.exception_handler(SignInRequired)

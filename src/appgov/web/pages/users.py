@@ -40,10 +40,6 @@ NOTICES = {
 }
 
 
-def invitation_link(request: Request, token: str) -> str:
-    return f"{runtime_of(request).settings.public_url}/invitations/{token}"
-
-
 def _not_found(request: Request, viewer: Viewer) -> Response:
     page = {"title": "Not found", "message": "No such user."}
     return render(request, "integrations/message.html", viewer, 404, nav="users", **page)
@@ -105,7 +101,7 @@ def invite(
     except ValueError as err:  # an address that is no email, or one with an account
         page = {"roles": ROLES, "email": email, "role": role, "flash": str(err), "flash_kind": "error"}
         return render(request, "users/invite.html", viewer, 400, nav="users", **page)
-    link = invitation_link(request, token)
+    link = users.invitation_link(runtime.settings.public_url, token)
     response = render(
         request, "users/invited.html", viewer, nav="users", email=email, link=link, expires_at=expires_at
     )
