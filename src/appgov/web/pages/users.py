@@ -26,6 +26,7 @@ from appgov.web.templating import render
 router = APIRouter()
 ROLES = list(Role)
 ALL = "all"  # the form value that stands for every domain
+DOMAIN_CHOICE = rf"^({ALL}|[0-9]{{1,18}})$"
 
 # What a redirect back to a user's page says; only these fixed texts, never text from the query string.
 NOTICES = {
@@ -51,19 +52,14 @@ def _user_page(
     now = runtime_of(request).clock.now()
     return render(
         request, "users/detail.html", viewer, status_code, nav="users", user=user, roles=ROLES,
-        handle=users.session_handle,
         rights=rights_of(session, user.id), sessions=sessions_of(session, user.id, now),
-        tokens=tokens_of(session, user.id),
-        domains=list(session.scalars(select(Domain).order_by(Domain.name))),
-        **flash,
+        handle=users.session_handle, tokens=tokens_of(session, user.id),
+        domains=list(session.scalars(select(Domain).order_by(Domain.name))), **flash,
     )  # fmt: skip
 
 
 def _back(user_id: int, changed: bool, notice: str) -> Response:
     return RedirectResponse(f"/users/{user_id}?notice={notice if changed else 'unchanged'}", status_code=303)
-
-
-DOMAIN_CHOICE = rf"^({ALL}|[0-9]{{1,18}})$"
 
 
 def _domain_choice(value: str) -> int | None:
