@@ -16,8 +16,12 @@ from appgov.config import Settings
 from appgov.runtime import Runtime
 from appgov.web.app import create_app
 
-# signing in and out needs no permission, nor does the home page (a redirect to /integrations)
-OPEN = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/")}
+# signing in and out needs no permission, nor does accepting an invitation (the link is the
+# credential), nor the home page (a redirect to /integrations)
+OPEN = {
+    ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/"),
+    ("GET", "/invitations/{token}"), ("POST", "/invitations/{token}"),
+}  # fmt: skip
 
 
 def declared(dependant: Dependant) -> Iterator[Permission]:

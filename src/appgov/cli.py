@@ -1,10 +1,12 @@
-"""The ``appgov`` command line: connect domains, sync them, export the app inventory."""
+"""The ``appgov`` command line: connect domains, sync them, export the app inventory, manage users."""
 
 from __future__ import annotations
 
 import asyncio
 import getpass
 import sys
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -14,12 +16,16 @@ from rich.progress import Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from appgov import __version__
 from appgov.accounts.passwords import PasswordRejected
 from appgov.accounts.permissions import Role
-from appgov.accounts.principal import cli_user
+from appgov.accounts.principal import Principal, cli_user
+from appgov.accounts.sessions import sessions_of
 from appgov.accounts.users import UserExists, create_user
+from appgov.administration import users as admin_users
+from appgov.administration.sessions import end_sessions_of
 from appgov.connectors.atlassian.sites import SiteURLError
 from appgov.demo.cli import demo_app
 from appgov.integrations.domains import (
@@ -31,7 +37,7 @@ from appgov.integrations.status import domain_healths, domain_status
 from appgov.inventory.export import export_text
 from appgov.runtime import Runtime
 from appgov.storage.db import DatabaseUnavailable
-from appgov.storage.models import Domain, SyncRun
+from appgov.storage.models import Domain, SyncRun, User
 from appgov.sync.engine import AlreadyRunning
 from appgov.sync.service import sync_domain
 
@@ -195,6 +201,151 @@ def users_create_admin(
     except (ValueError, UserExists, PasswordRejected) as err:
         raise fail(str(err)) from None
     console.print(f"Created administrator [bold]{user.email}[/bold]")
+
+
+def _change_user(email: str, service: Callable[..., object], *args: object) -> bool:
+    """Call one ``administration`` service on the user with ``email``, as the operating-system user:
+    ``service(session, user, *args, by=..., now=...)``; whether it changed something."""
+    runtime = Runtime.start()
+    try:
+        with runtime.sessions.begin() as session:
+            user = admin_users.find_user(session, email)
+            by, now = cli_user(getpass.getuser()), runtime.clock.now()
+            return bool(service(session, user, *args, by=by, now=now))
+    except (admin_users.UserAdminError, DomainError) as err:
+        raise fail(str(err)) from None
+
+
+def _said(changed: bool, done: str) -> None:
+    console.print(done if changed else "Nothing changed: it already was so.")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Every user with role, status, revocation right, last sign-in and live sessions; then the
+    pending invitations."""
+    runtime = Runtime.start()
+    now = runtime.clock.now()
+    users = Table()
+    for column in ("Email", "Name", "Role", "Status", "May revoke apps on", "Last sign-in", "Sessions"):
+        users.add_column(column, overflow="fold")
+    invitations = Table(title="Pending invitations")
+    for column in ("Email", "Role", "Expires", "Invited by"):
+        invitations.add_column(column, overflow="fold")
+    with runtime.sessions() as session:
+        for row in admin_users.user_summaries(session, now):
+            user = row.user
+            reach = ", ".join(r.domain_name or admin_users.ALL_DOMAINS_LABEL for r in row.rights) or "none"
+            signed_in = f"{user.last_login_at:%Y-%m-%d %H:%M}" if user.last_login_at else "never"
+            sessions = str(row.live_sessions)
+            users.add_row(user.email, user.name, user.role, row.status, reach, signed_in, sessions)
+        for invitation in admin_users.pending_invitations(session, now):
+            expires = f"{invitation.expires_at:%Y-%m-%d %H:%M}"
+            invitations.add_row(invitation.email, invitation.role, expires, invitation.invited_by)
+    Console().print(users)
+    if invitations.row_count:
+        Console().print(invitations)
+
+
+@users_app.command("invite")
+def users_invite(
+    email: str, role: Annotated[Role, typer.Option(help="the role the account gets")] = Role.VIEWER
+) -> None:
+    """Make a one-time link for EMAIL to create an account (printed once, on standard output)."""
+    runtime = Runtime.start()
+    try:
+        with runtime.sessions.begin() as session:
+            now = runtime.clock.now()
+            token, invitation = admin_users.invite(session, email, role, cli_user(getpass.getuser()), now)
+            expires_at = invitation.expires_at
+    except ValueError as err:
+        raise fail(str(err)) from None
+    console.print(f"Send this link to {email.strip()}: it works once, until {expires_at:%Y-%m-%d %H:%M} UTC.")
+    typer.echo(admin_users.invitation_link(runtime.settings.public_url, token))
+
+
+@users_app.command("set-role")
+def users_set_role(email: str, role: Role) -> None:
+    """Give EMAIL another role (it holds from their next request)."""
+    _said(_change_user(email, admin_users.set_role, role), f"{email} is now {role}.")
+
+
+@users_app.command("disable")
+def users_disable(email: str) -> None:
+    """Disable EMAIL: no sign-in; their sessions end and their API tokens are revoked at once."""
+    _said(_change_user(email, admin_users.disable), f"{email} is disabled.")
+
+
+@users_app.command("enable")
+def users_enable(email: str) -> None:
+    """Let a disabled EMAIL sign in again."""
+    _said(_change_user(email, admin_users.enable), f"{email} is enabled.")
+
+
+DomainOption = Annotated[str | None, typer.Option("--domain", help="a domain's name or site URL")]
+AllDomainsOption = Annotated[bool, typer.Option("--all-domains", help="every domain, present and future")]
+
+
+def _change_right(email: str, service: Callable[..., bool], domain: str | None, all_domains: bool) -> bool:
+    """Grant or withdraw the revocation right on the domain named ``domain``, or on all domains."""
+    if (domain is None) != all_domains:
+        raise fail("pass --domain NAME or --all-domains")
+
+    def on_the_domain(session: Session, user: User, by: Principal, now: datetime) -> bool:
+        return service(session, user, None if domain is None else find_domain(session, domain).id, by, now)
+
+    return _change_user(email, on_the_domain)
+
+
+@users_app.command("grant-revocation")
+def users_grant_revocation(
+    email: str, domain: DomainOption = None, all_domains: AllDomainsOption = False
+) -> None:
+    """Let EMAIL revoke, disable or ban apps on one domain or on all of them."""
+    changed = _change_right(email, admin_users.grant_revocation, domain, all_domains)
+    _said(changed, f"{email} may now revoke apps on {domain or admin_users.ALL_DOMAINS_LABEL}.")
+
+
+@users_app.command("withdraw-revocation")
+def users_withdraw_revocation(
+    email: str, domain: DomainOption = None, all_domains: AllDomainsOption = False
+) -> None:
+    """Withdraw EMAIL's revocation right on one domain, or their all-domains right."""
+    changed = _change_right(email, admin_users.withdraw_revocation, domain, all_domains)
+    _said(changed, f"{email} may no longer revoke apps on {domain or admin_users.ALL_DOMAINS_LABEL}.")
+
+
+@users_app.command("sessions")
+def users_sessions(email: str) -> None:
+    """EMAIL's live console sessions."""
+    runtime = Runtime.start()
+    table = Table()
+    for column in ("Signed in", "Last seen", "Address", "Browser"):
+        table.add_column(column, overflow="fold")
+    with runtime.sessions() as session:
+        try:
+            user = admin_users.find_user(session, email)
+        except admin_users.UserAdminError as err:
+            raise fail(str(err)) from None
+        for web in sessions_of(session, user.id, runtime.clock.now()):
+            table.add_row(
+                f"{web.created_at:%Y-%m-%d %H:%M}", f"{web.last_seen_at:%Y-%m-%d %H:%M}", web.address or "-",
+                web.user_agent or "-",
+            )  # fmt: skip
+    Console().print(table)
+
+
+@users_app.command("end-sessions")
+def users_end_sessions(email: str) -> None:
+    """End every console session of EMAIL: their next request is signed out."""
+    runtime = Runtime.start()
+    try:
+        with runtime.sessions.begin() as session:
+            user = admin_users.find_user(session, email)
+            ended = end_sessions_of(session, user, cli_user(getpass.getuser()), runtime.clock.now())
+    except admin_users.UserAdminError as err:
+        raise fail(str(err)) from None
+    console.print(f"Ended {ended} session{'' if ended == 1 else 's'} of {email}.")
 
 
 @app.command()

@@ -72,3 +72,21 @@ def withdraw(session: Session, user_id: int, domain_id: int | None) -> bool:
         RevocationRight.domain_id.is_(None) if domain_id is None else RevocationRight.domain_id == domain_id,
     )
     return bool(getattr(session.execute(query), "rowcount", 0))
+
+
+def holders(session: Session, domain_id: int) -> list[tuple[User, bool]]:
+    """The enabled users who may revoke apps on this domain, by email, each with whether their right
+    reaches every domain."""
+    query = (
+        select(User, RevocationRight.domain_id.is_(None))
+        .join(RevocationRight, RevocationRight.user_id == User.id)
+        .where(
+            User.disabled_at.is_(None),
+            or_(RevocationRight.domain_id.is_(None), RevocationRight.domain_id == domain_id),
+        )
+        .order_by(User.email, RevocationRight.domain_id.is_not(None))
+    )
+    seen: dict[int, tuple[User, bool]] = {}
+    for user, everywhere in session.execute(query):
+        seen.setdefault(user.id, (user, bool(everywhere)))
+    return list(seen.values())

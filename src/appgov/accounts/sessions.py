@@ -70,15 +70,22 @@ def sessions_of(
     return list(session.scalars(query))
 
 
+def session_handle(session_id: str) -> str:
+    """How lists name a session, so that one can be ended: derived from its key, never the key itself
+    (the key is the cookie token's hash)."""
+    return hashlib.sha256(f"handle:{session_id}".encode()).hexdigest()[:16]
+
+
 def end_sessions(
-    session: Session, user_id: int, session_id: str | None = None, *, keep: str | None = None
+    session: Session, user_id: int, handle: str | None = None, *, keep: str | None = None
 ) -> int:
-    """End one of the user's sessions (by its id, the token's hash) or all of them, but ``keep`` (the
-    caller's own, for "end all other sessions"); how many ended. The next request with an ended
-    session's cookie is signed out."""
+    """End one of the user's sessions (named by its ``session_handle``) or all of them but ``keep`` (the
+    caller's own session id, for "end all other sessions"); how many ended. The next request with an
+    ended session's cookie is signed out."""
     query = delete(WebSession).where(WebSession.user_id == user_id)
-    if session_id is not None:
-        query = query.where(WebSession.id == session_id)
+    if handle is not None:
+        ids = session.scalars(select(WebSession.id).where(WebSession.user_id == user_id))
+        query = query.where(WebSession.id.in_([key for key in ids if session_handle(key) == handle]))
     if keep is not None:
         query = query.where(WebSession.id != keep)
     return int(getattr(session.execute(query), "rowcount", 0) or 0)

@@ -18,14 +18,14 @@ def end_sessions_of(
     user: User,
     by: Principal,
     now: datetime,
-    session_id: str | None = None,
+    handle: str | None = None,
     *,
     keep: str | None = None,
 ) -> int:
-    """End one of ``user``'s sessions (by id) or all of them but ``keep``; how many ended (audited
-    when any did)."""
-    ended = end_sessions(session, user.id, session_id, keep=keep)
+    """End one of ``user``'s sessions (by its handle) or all of them but ``keep`` (a session id); how
+    many ended (audited when any did)."""
+    ended = end_sessions(session, user.id, handle, keep=keep)
     if ended:
-        scope = "one" if session_id else "others" if keep else "all"
+        scope = "one" if handle else "others" if keep else "all"
         record_audit(session, by, "user.sessions_ended", user.email, now, sessions=ended, scope=scope)
     return ended

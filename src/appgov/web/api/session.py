@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Path, Request, Response
 from pydantic import BaseModel, Field
 
 from appgov.accounts.permissions import ROLE_PERMISSIONS, Permission, Role
-from appgov.accounts.sessions import sessions_of
+from appgov.accounts.sessions import session_handle, sessions_of
 from appgov.administration.sessions import end_sessions_of
 from appgov.web.auth import Viewer, require, runtime_of
 
@@ -56,7 +56,7 @@ def list_sessions(
         rows = sessions_of(session, viewer.user.id, runtime.clock.now(), idle)
     return [
         BrowserSessionOut(
-            id=row.id,
+            id=session_handle(row.id),
             created_at=row.created_at,
             last_seen_at=row.last_seen_at,
             expires_at=row.expires_at,
@@ -70,7 +70,9 @@ def list_sessions(
 
 @router.delete("/sessions/{session_id}", status_code=204)
 def end_session(
-    request: Request, session_id: str, viewer: Annotated[Viewer, require(Permission.OWN_ACCOUNT)]
+    request: Request,
+    session_id: Annotated[str, Path(max_length=16, description="the session's handle")],
+    viewer: Annotated[Viewer, require(Permission.OWN_ACCOUNT)],
 ) -> Response:
     """End one of the user's own sessions (its next request is signed out); 404 for another's."""
     runtime = runtime_of(request)

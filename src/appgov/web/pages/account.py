@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from appgov.accounts.permissions import Permission
 from appgov.accounts.rights import rights_of
-from appgov.accounts.sessions import sessions_of
+from appgov.accounts.sessions import session_handle, sessions_of
 from appgov.accounts.tokens import status_of, tokens_of
 from appgov.administration.sessions import end_sessions_of
 from appgov.administration.tokens import create_personal_token, revoke_personal_token
@@ -45,8 +45,8 @@ def _account_page(
         tokens = tokens_of(session, viewer.user.id)
     return render(
         request, "account.html", viewer, status_code, rights=rights, sessions=sessions, tokens=tokens,
-        status_of=status_of, lifetimes=LIFETIMES, default_lifetime=DEFAULT_LIFETIME, nav="account",
-        **context,
+        status_of=status_of, handle=session_handle, lifetimes=LIFETIMES, default_lifetime=DEFAULT_LIFETIME,
+        nav="account", **context,
     )  # fmt: skip
 
 
@@ -109,13 +109,15 @@ def end_other_sessions(
 
 @router.post("/account/sessions/{session_id}/end")
 def end_session(
-    request: Request, session_id: str, viewer: Annotated[Viewer, require(Permission.OWN_ACCOUNT)]
+    request: Request,
+    session_id: Annotated[str, Path(max_length=16, description="the session's handle")],
+    viewer: Annotated[Viewer, require(Permission.OWN_ACCOUNT)],
 ) -> Response:
     """Ending the session this request came with signs the user out."""
     runtime = runtime_of(request)
     with runtime.sessions.begin() as session:
         ended = end_sessions_of(session, viewer.user, viewer.principal, runtime.clock.now(), session_id)
-    if ended and session_id == viewer.session_id:
+    if ended and viewer.session_id and session_id == session_handle(viewer.session_id):
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE)
         return response

@@ -1,6 +1,7 @@
 """The Domain page: one connected site's status, counts per data set, unavailable data sets with
-their reasons, recent runs and app change log, with Sync now and Cancel. While a job is queued or
-running, the activity fragment polls itself (htmx) until the domain is idle again."""
+their reasons, recent runs and app change log, who may revoke apps there, with Sync now and Cancel.
+While a job is queued or running, the activity fragment polls itself (htmx) until the domain is idle
+again."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from appgov.accounts.permissions import Permission
+from appgov.accounts.rights import holders
 from appgov.integrations.activity import domain_activity, request_cancel, request_sync
 from appgov.outcomes import dataset_label
 from appgov.web.auth import Viewer, require, runtime_of
@@ -44,6 +46,7 @@ def domain_page(
     runtime = runtime_of(request)
     with runtime.sessions() as session:
         activity = domain_activity(session, domain_id, runtime.settings, runtime.clock.now())
+        revokers = holders(session, domain_id)
     if activity is None:
         return _not_found(request, viewer)
     flash, kind = NOTICES.get(notice or "", (None, None))
@@ -52,6 +55,7 @@ def domain_page(
         "domains/detail.html",
         viewer,
         activity=activity,
+        revokers=revokers,
         label=dataset_label,
         flash=flash,
         flash_kind=kind,

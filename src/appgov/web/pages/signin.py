@@ -1,19 +1,22 @@
-"""Sign-in and sign-out."""
+"""Sign-in and sign-out, and the pieces accepting an invitation shares with sign-in: the
+pre-session CSRF cookie and opening a session."""
 
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from appgov.accounts import throttle
 from appgov.accounts.principal import Principal, Via
 from appgov.accounts.sessions import close_session, open_session
 from appgov.accounts.users import authenticate
 from appgov.audit.trail import AuditOutcome, record_audit
+from appgov.storage.models import User
 from appgov.web.auth import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -43,13 +46,42 @@ def login_page(
 
 
 def _login_form(request: Request, next: str | None, error: str | None, status_code: int = 200) -> Response:
+    return pre_session_form(request, "login.html", status_code, next=safe_next(next), error=error)
+
+
+def pre_session_form(request: Request, template: str, status_code: int = 200, **page: object) -> Response:
+    """A form posted before any session exists (sign-in, accepting an invitation): its CSRF token
+    rides in a short-lived strict cookie, which ``csrf_guard`` compares with the form's."""
     token = secrets.token_urlsafe(32)
-    page = {"csrf_token": token, "next": safe_next(next), "error": error}
-    response = render(request, "login.html", None, status_code=status_code, **page)
+    response = render(request, template, None, status_code=status_code, csrf_token=token, **page)
     secure = secure_cookies(runtime_of(request))
     response.set_cookie(
         LOGIN_CSRF_COOKIE, token, max_age=3600, httponly=True, samesite="strict", secure=secure
     )
+    return response
+
+
+def start_session(request: Request, session: Session, user: User, now: datetime) -> str:
+    """A new console session for ``user`` from this request's client; the cookie's token."""
+    max_age = timedelta(hours=runtime_of(request).settings.session_max_hours)
+    address, user_agent = client_address(request), request.headers.get("user-agent", "")
+    token, _ = open_session(session, user, now, max_age, address, user_agent)
+    return token
+
+
+def signed_in(request: Request, token: str, target: str) -> Response:
+    """Go to ``target`` with the new session's cookie (the pre-session CSRF cookie is done with)."""
+    runtime = runtime_of(request)
+    response = RedirectResponse(safe_next(target), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",  # lax: the OAuth callback is a top-level navigation from Atlassian
+        secure=secure_cookies(runtime),
+        max_age=runtime.settings.session_max_hours * 3600,
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
     return response
 
 
@@ -80,21 +112,10 @@ def login(
             record_audit(session, attempt, "signin.failed", attempt.name, now, AuditOutcome.FAILURE)
             return _login_form(request, next, GENERIC_FAILURE, 401)
         throttle.record_success(session, email)
-        max_age = timedelta(hours=runtime.settings.session_max_hours)
-        token, _ = open_session(session, user, now, max_age, address, request.headers.get("user-agent", ""))
-        signed_in = Principal.of_user(user, Via.CONSOLE, address, request_id_of(request))
-        record_audit(session, signed_in, "signin.succeeded", user.email, now)
-    response = RedirectResponse(safe_next(next), status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        httponly=True,
-        samesite="lax",  # lax: the OAuth callback is a top-level navigation from Atlassian
-        secure=secure_cookies(runtime),
-        max_age=runtime.settings.session_max_hours * 3600,
-    )
-    response.delete_cookie(LOGIN_CSRF_COOKIE)
-    return response
+        token = start_session(request, session, user, now)
+        who = Principal.of_user(user, Via.CONSOLE, address, request_id_of(request))
+        record_audit(session, who, "signin.succeeded", user.email, now)
+    return signed_in(request, token, next)
 
 
 @router.post("/logout")

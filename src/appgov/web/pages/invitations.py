@@ -1,0 +1,67 @@
+"""Accepting an invitation: the one public page besides sign-in. The link's holder picks a name and
+a password, the account is created with the invited role, and they are signed in."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from appgov.accounts.passwords import MAX_LENGTH, MIN_LENGTH, PasswordRejected
+from appgov.administration.users import InvitationInvalid, accept_invitation, open_invitation
+from appgov.web.auth import client_address, request_id_of, runtime_of
+from appgov.web.pages.signin import pre_session_form, signed_in, start_session
+from appgov.web.templating import render
+
+router = APIRouter()
+
+
+def _invalid(request: Request, err: InvitationInvalid) -> Response:
+    page = {"title": "Invitation not valid", "message": str(err)}
+    return render(request, "integrations/message.html", None, 404, **page)
+
+
+def _form(request: Request, token: str, email: str, role: str, error: str | None = None) -> Response:
+    page = {"token": token, "email": email, "role": role, "error": error, "min_length": MIN_LENGTH}
+    return pre_session_form(request, "invitations/accept.html", 400 if error else 200, **page)
+
+
+@router.get("/invitations/{token}")
+def invitation_page(request: Request, token: str) -> Response:
+    runtime = runtime_of(request)
+    try:
+        with runtime.sessions() as session:
+            invitation = open_invitation(session, token, runtime.clock.now())
+            email, role = invitation.email, invitation.role
+    except InvitationInvalid as err:
+        return _invalid(request, err)
+    return _form(request, token, email, role)
+
+
+@router.post("/invitations/{token}")
+def accept(
+    request: Request,
+    token: str,
+    name: Annotated[str, Form(max_length=200)],
+    password: Annotated[str, Form(max_length=MAX_LENGTH)],
+    password_again: Annotated[str, Form(max_length=MAX_LENGTH)],
+) -> Response:
+    runtime = runtime_of(request)
+    now = runtime.clock.now()
+    try:
+        with runtime.sessions.begin() as session:
+            invitation = open_invitation(session, token, now)
+            email, role = invitation.email, invitation.role
+            if password != password_again:
+                raise PasswordRejected("the two passwords differ")
+            user = accept_invitation(
+                session, token, name, password, now, address=client_address(request),
+                request_id=request_id_of(request),
+            )  # fmt: skip
+            cookie = start_session(request, session, user, now)
+    except InvitationInvalid as err:
+        return _invalid(request, err)
+    except PasswordRejected as err:
+        return _form(request, token, email, role, f"{str(err)[:1].upper()}{str(err)[1:]}.")
+    return signed_in(request, cookie, "/integrations")
