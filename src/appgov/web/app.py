@@ -14,13 +14,14 @@ from appgov import __version__
 from appgov.accounts.permissions import Permission
 from appgov.runtime import Runtime
 from appgov.web.api import apps as apps_api
+from appgov.web.api import audit as audit_api
 from appgov.web.api import domain_detail as domain_detail_api
 from appgov.web.api import domains as domains_api
 from appgov.web.api import notifications as notifications_api
 from appgov.web.api import session as session_api
 from appgov.web.auth import SignInRequired, Viewer, csrf_guard, require, secure_cookies
 from appgov.web.headers import SecurityHeaders
-from appgov.web.pages import apps, domains, integrations, notifications, signin
+from appgov.web.pages import apps, audit, domains, integrations, notifications, signin
 from appgov.workers.background import lifespan as background_lifespan
 
 STATIC = Path(__file__).parent / "static"
@@ -48,12 +49,14 @@ def create_app(runtime: Runtime, *, background: bool = False) -> FastAPI:
     app.include_router(domains.router, include_in_schema=False)
     app.include_router(notifications.router, include_in_schema=False)
     app.include_router(integrations.router, include_in_schema=False)
+    app.include_router(audit.router, include_in_schema=False)
     api = APIRouter(prefix="/api/v1")
     api.include_router(session_api.router)
     api.include_router(domain_detail_api.router)
     api.include_router(apps_api.router)
     api.include_router(notifications_api.router)
     api.include_router(domains_api.router)
+    api.include_router(audit_api.router)
     app.include_router(api)
 
     @app.exception_handler(SignInRequired)

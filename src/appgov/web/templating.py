@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from appgov.accounts import inbox
+from appgov.accounts.permissions import Permission, holds
 from appgov.web.auth import Viewer, runtime_of
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -48,7 +49,13 @@ def safe_url(value: str | None) -> str | None:
     return None
 
 
+def may(viewer: Viewer | None, permission: str) -> bool:
+    """Whether the viewer holds ``permission``: what a page offers them (the routes still check)."""
+    return viewer is not None and holds(viewer.principal, Permission(permission))
+
+
 templates.env.filters.update(when=when, ago=ago, duration=duration, safe_url=safe_url)
+templates.env.globals.update(may=may)
 
 
 def unread_count(request: Request, viewer: Viewer) -> int:
