@@ -88,9 +88,9 @@ def fresh_sim() -> Iterator[Simulator]:
     simulator.stop()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Every storage test runs on SQLite and on PostgreSQL (a throwaway database per test)."""
+def _throwaway_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'appgov.db'}"
         return
@@ -105,6 +105,21 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     yield base.rsplit("/", 1)[0] + f"/{name}"
     with psycopg.connect(base, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Every storage test runs on SQLite and on PostgreSQL (a throwaway database per test)."""
+    yield from _throwaway_database(request, tmp_path_factory)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The same, one database per module: for tests that share what they set up (users, a runtime)
+    and each read only the rows they wrote."""
+    yield from _throwaway_database(request, tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
