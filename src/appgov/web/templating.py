@@ -49,13 +49,7 @@ def safe_url(value: str | None) -> str | None:
     return None
 
 
-def may(viewer: Viewer | None, permission: str) -> bool:
-    """Whether the viewer holds ``permission``: what a page offers them (the routes still check)."""
-    return viewer is not None and holds(viewer.principal, Permission(permission))
-
-
 templates.env.filters.update(when=when, ago=ago, duration=duration, safe_url=safe_url)
-templates.env.globals.update(may=may)
 
 
 def unread_count(request: Request, viewer: Viewer) -> int:
@@ -69,6 +63,8 @@ def render(
     context.update(
         now=runtime_of(request).clock.now(),
         viewer=viewer,
+        # which controls to show; hiding one is a courtesy, ``require`` on its route is the control
+        can=lambda permission: viewer is not None and holds(viewer.principal, Permission(permission)),
         csrf_token=viewer.csrf_token if viewer else context.get("csrf_token", ""),
         # fragments (``_name.html``, what htmx polls) never show the nav's count: spare the query
         unread=unread_count(request, viewer) if viewer and not name.rsplit("/", 1)[-1].startswith("_") else 0,
