@@ -17,6 +17,7 @@ from support.integrations import (
     consent,
     count,
     last_audit_id,
+    one_audit_event,
     query_of,
     running_console,
     signed_in,
@@ -54,10 +55,10 @@ def test_add_with_an_api_token_answers_201_with_the_masked_key_and_lists_it(
     mark = last_audit_id(console)
     assert signed.api("GET", "/api/v1/domains").json() == []
     token = account(console)["api_token"]
-    added = signed.api("POST", "/api/v1/domains", json=add_body(console))
-    assert added.status_code == 201
-    assert token not in added.text
-    domain = added.json()
+    answer = signed.api("POST", "/api/v1/domains", json=add_body(console))
+    assert answer.status_code == 201
+    assert token not in answer.text
+    domain = answer.json()
     assert set(domain) == FIELDS
     assert domain["name"] == "acme"
     assert domain["api_key"] == "\u2022\u2022\u2022\u2022" + token[-4:]
@@ -66,8 +67,8 @@ def test_add_with_an_api_token_answers_201_with_the_masked_key_and_lists_it(
     assert domain["status"] == "In progress"
     listed = signed.api("GET", "/api/v1/domains").json()
     assert [d["id"] for d in listed] == [domain["id"]]
-    added = audit_events(console, "domain.added", mark)
-    assert [(e.actor, e.actor_via) for e in added] == [(ADMIN_EMAIL, "api")]  # the REST API, not a page
+    event = one_audit_event(console, "domain.added", mark, answer, token)
+    assert (event.actor_via, event.target) == ("api", domain["site_url"])  # the REST API, not a page
 
 
 @pytest.mark.parametrize(
@@ -163,8 +164,10 @@ def test_replacing_the_api_token_needs_confirm_and_a_token_that_works(
     assert "not a site admin" in refused.json()["detail"]
     assert secret() == before
     good = {"email": admin["email"], "api_token": admin["api_token"], "confirm": True}
+    mark = last_audit_id(console)
     replaced = signed.api("PUT", path, json=good)
     assert replaced.status_code == 200
+    one_audit_event(console, "domain.api_key_replaced", mark, replaced, admin["api_token"])
     assert replaced.json()["api_key"] == "\u2022\u2022\u2022\u2022" + admin["api_token"][-4:]
     assert secret() != before
     assert signed.api("PUT", "/api/v1/domains/999999/api-token", json=good).status_code == 404
@@ -195,10 +198,11 @@ def test_delete_needs_confirm_then_removes_the_domain_and_leaves_an_audit_event(
     path = f"/api/v1/domains/{domain['id']}"
     assert signed.api("DELETE", path).status_code == 400
     assert count(console, Domain) == 1
-    assert signed.api("DELETE", f"{path}?confirm=true").status_code == 204
+    deleted = signed.api("DELETE", f"{path}?confirm=true")
+    assert deleted.status_code == 204
     assert signed.api("GET", "/api/v1/domains").json() == []
     assert count(console, ApiToken) == 0
-    assert [e.target for e in audit_events(console, "domain.deleted", mark)] == [domain["site_url"]]
+    assert one_audit_event(console, "domain.deleted", mark, deleted).target == domain["site_url"]
     assert signed.api("DELETE", f"{path}?confirm=true").status_code == 404
 
 

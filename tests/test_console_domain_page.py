@@ -15,6 +15,7 @@ from appgov.storage.models import AuditEvent, Job, SyncRun
 from support.cli import appgov
 from support.console import ADMIN_EMAIL, Console, SignedIn, console_db
 from support.console_data import Page, domain_ids, seeded_console
+from support.integrations import last_audit_id, one_audit_event
 from support.oauth_browser import private_simulator
 from support.simulator import Simulator
 
@@ -206,8 +207,10 @@ def test_sync_now_queues_a_full_sync_and_the_runner_completes_it(
     console: Console, admin: SignedIn, ids: dict[str, int]
 ) -> None:
     domain_id = ids["acme"]
+    mark = last_audit_id(console)
     answer = admin.post_form(f"/domains/{domain_id}/sync", {"full": "true"})
     assert answer.headers["location"] == f"/domains/{domain_id}?notice=queued"
+    assert one_audit_event(console, "domain.sync_requested", mark, answer).detail["full"] is True
     with console_db(console) as session:
         job = session.scalars(select(Job).where(Job.domain_id == domain_id).order_by(Job.id.desc())).first()
     assert job is not None

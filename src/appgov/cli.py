@@ -1,4 +1,5 @@
-"""The ``appgov`` command line: connect domains, sync them, export the app inventory, manage users."""
+"""The ``appgov`` command line: connect domains, sync them, export the app inventory and the audit
+trail, manage users."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 import getpass
 import sys
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -26,8 +28,10 @@ from appgov.accounts.sessions import sessions_of
 from appgov.accounts.users import UserExists, create_user
 from appgov.administration import users as admin_users
 from appgov.administration.sessions import end_sessions_of
+from appgov.audit.listing import COLUMNS, AuditFilter, exported_rows
 from appgov.connectors.atlassian.sites import SiteURLError
 from appgov.demo.cli import demo_app
+from appgov.exports import FORMATS, export_chunks
 from appgov.integrations.domains import (
     DomainError,
     add_domain,
@@ -49,6 +53,8 @@ app.add_typer(export_app, name="export")
 app.add_typer(demo_app, name="demo")
 users_app = typer.Typer(help="Console users.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+audit_app = typer.Typer(help="The audit trail (read-only).", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 console = Console(stderr=True)
 
 
@@ -378,3 +384,27 @@ def export_apps(
         output.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+@audit_app.command("export")
+def audit_export(
+    format: Annotated[str, typer.Option(help="json or csv")] = "json",
+    actor: Annotated[str, typer.Option(help="the actor contains this")] = "",
+    action: Annotated[str, typer.Option(help="this action, or with a final dot every action under it")] = "",
+    outcome: Annotated[str, typer.Option(help="success, failure or denied")] = "",
+    target: Annotated[str, typer.Option(help="the target contains this")] = "",
+    since: Annotated[str, typer.Option(help="at or after: 2026-12-05 or 2026-12-05T14:30 (UTC)")] = "",
+    until: Annotated[str, typer.Option(help="before; a date alone: to the end of that day")] = "",
+    output: Annotated[Path | None, typer.Option(help="write here instead of standard output")] = None,
+) -> None:
+    """The audit trail's events the options select, newest first (up to 100,000)."""
+    if format not in FORMATS:
+        raise fail("--format is json or csv")
+    try:
+        where = AuditFilter.parse(actor, action, outcome, target, since, until)
+    except ValueError as err:
+        raise fail(str(err)) from None
+    runtime = Runtime.start()
+    chunks = export_chunks(format, COLUMNS, exported_rows(runtime.sessions, where))
+    with output.open("w", encoding="utf-8", newline="") if output else nullcontext(sys.stdout) as out:
+        out.writelines(chunks)

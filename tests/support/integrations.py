@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,7 +17,7 @@ from appgov.demo.forms import form_posting_to
 from appgov.jobs.queue import ACTIVE
 from appgov.security.secrets import SecretBox
 from appgov.storage.models import AuditEvent, Domain, Job, OAuthFlow, SyncRun
-from support.console import Console, SignedIn, console_db, console_simulator, free_port
+from support.console import ADMIN_EMAIL, Console, SignedIn, console_db, console_simulator, free_port
 from support.oauth_browser import Browser
 from support.simulator import Simulator
 
@@ -173,6 +174,20 @@ def audit_events(console: Console, action: str, after: int) -> list[AuditEvent]:
     with console_db(console) as session:
         query = select(AuditEvent).where(AuditEvent.action == action, AuditEvent.id > after)
         return list(session.scalars(query.order_by(AuditEvent.id)))
+
+
+def one_audit_event(
+    console: Console, action: str, after: int, answer: httpx.Response, *secrets: str
+) -> AuditEvent:
+    """The one ``action`` event written after event ``after``: by the administrator, from loopback, at
+    a UTC time, with the request id of ``answer``, and none of ``secrets`` anywhere in it."""
+    (event,) = audit_events(console, action, after)
+    assert (event.actor, event.outcome, event.address) == (ADMIN_EMAIL, "success", "127.0.0.1")
+    assert event.request_id == answer.headers["x-request-id"]
+    assert event.at.utcoffset() == timedelta(0)
+    stored = " ".join(str(getattr(event, column.key)) for column in AuditEvent.__table__.columns)
+    assert not any(secret in stored for secret in secrets)
+    return event
 
 
 def expire_flows(console: Console) -> None:

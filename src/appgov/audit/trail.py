@@ -25,17 +25,23 @@ class AuditOutcome(StrEnum):
     DENIED = "denied"  # refused for want of a permission
 
 
+def one_line(value: str) -> str:
+    """``value`` with each control character written as ``\\xNN``: it cannot start a second line."""
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+
+
 def _clean(value: str, limit: int) -> str:
-    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", value)[:limit]
+    return one_line(value)[:limit]
 
 
-def _clean_detail(value: Any) -> Any:
+def clean_detail(value: Any) -> Any:
+    """A detail's keys and text on one line each, and bounded; cleaning twice changes nothing."""
     if isinstance(value, str):
         return _clean(value, 2000)
     if isinstance(value, dict):
-        return {_clean(str(k), 100): _clean_detail(v) for k, v in value.items()}
+        return {_clean(str(k), 100): clean_detail(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_clean_detail(v) for v in value]
+        return [clean_detail(v) for v in value]
     return value
 
 
@@ -52,7 +58,7 @@ def record_audit(
     user) is gone. Never pass a secret in ``detail``."""
     event = AuditEvent(
         at=now, actor=_clean(actor.name, 320), actor_user_id=actor.user_id, actor_via=actor.via,
-        action=action, target=_clean(target, 500), detail=_clean_detail(detail), outcome=outcome,
+        action=action, target=_clean(target, 500), detail=clean_detail(detail), outcome=outcome,
         address=actor.address and _clean(actor.address, 64), request_id=actor.request_id,
     )  # fmt: skip
     session.add(event)

@@ -1,16 +1,15 @@
-"""Exports of the app inventory: JSON (an array of objects) and CSV (same columns, formula-safe)."""
+"""Exports of the app inventory: JSON (an array of objects) and CSV (same columns, formula-safe),
+in the formats of ``appgov.exports``."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from appgov.exports import export_chunks
 from appgov.inventory import listing
 from appgov.inventory.listing import AppFilter
 
@@ -30,7 +29,6 @@ COLUMNS = (
     "last_seen",
     "status",
 )
-FORMULA_LEADERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -58,29 +56,6 @@ def app_rows(session: Session, where: AppFilter | None = None) -> Iterator[dict[
         }
 
 
-def to_json(rows: Iterator[dict[str, Any]]) -> str:
-    return json.dumps(list(rows), ensure_ascii=False, indent=2)
-
-
-def _cell(value: Any) -> str:
-    text = " ".join(value) if isinstance(value, list) else ("" if value is None else str(value))
-    # a spreadsheet would run a cell that starts like a formula: make it text
-    return "'" + text if text.startswith(FORMULA_LEADERS) else text
-
-
-def to_csv(rows: Iterator[dict[str, Any]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(COLUMNS)
-    for row in rows:
-        writer.writerow([_cell(row[column]) for column in COLUMNS])
-    return buffer.getvalue()
-
-
-MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
-
-
 def export_text(session: Session, format: str, where: AppFilter | None = None) -> str:
-    """The apps the filter selects, as CSV or JSON (``format`` is a key of ``MEDIA_TYPES``)."""
-    rows = app_rows(session, where)
-    return to_csv(rows) if format == "csv" else to_json(rows)
+    """The apps the filter selects, as CSV or JSON (one of ``appgov.exports.FORMATS``)."""
+    return "".join(export_chunks(format, COLUMNS, app_rows(session, where)))

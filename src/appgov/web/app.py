@@ -14,6 +14,7 @@ from appgov import __version__
 from appgov.accounts.permissions import Permission
 from appgov.runtime import Runtime
 from appgov.web.api import apps as apps_api
+from appgov.web.api import audit as audit_api
 from appgov.web.api import domain_detail as domain_detail_api
 from appgov.web.api import domains as domains_api
 from appgov.web.api import notifications as notifications_api
@@ -22,7 +23,17 @@ from appgov.web.api import tokens as tokens_api
 from appgov.web.api import users as users_api
 from appgov.web.auth import SignInRequired, Viewer, csrf_guard, require, secure_cookies
 from appgov.web.headers import SecurityHeaders
-from appgov.web.pages import account, apps, domains, integrations, invitations, notifications, signin, users
+from appgov.web.pages import (
+    account,
+    apps,
+    audit,
+    domains,
+    integrations,
+    invitations,
+    notifications,
+    signin,
+    users,
+)
 from appgov.workers.background import lifespan as background_lifespan
 
 STATIC = Path(__file__).parent / "static"
@@ -53,6 +64,7 @@ def create_app(runtime: Runtime, *, background: bool = False) -> FastAPI:
     app.include_router(account.router, include_in_schema=False)
     app.include_router(users.router, include_in_schema=False)
     app.include_router(invitations.router, include_in_schema=False)
+    app.include_router(audit.router, include_in_schema=False)
     api = APIRouter(prefix="/api/v1")
     api.include_router(session_api.router)
     api.include_router(domain_detail_api.router)
@@ -61,6 +73,7 @@ def create_app(runtime: Runtime, *, background: bool = False) -> FastAPI:
     api.include_router(domains_api.router)
     api.include_router(tokens_api.router)
     api.include_router(users_api.router)
+    api.include_router(audit_api.router)
     app.include_router(api)
 
     @app.exception_handler(SignInRequired)

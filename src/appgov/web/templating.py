@@ -68,6 +68,5 @@ def render(
         csrf_token=viewer.csrf_token if viewer else context.get("csrf_token", ""),
         # fragments (``_name.html``, what htmx polls) never show the nav's count: spare the query
         unread=unread_count(request, viewer) if viewer and not name.rsplit("/", 1)[-1].startswith("_") else 0,
-        manages_users=viewer is not None and holds(viewer.principal, Permission.USERS_MANAGE),
     )
     return templates.TemplateResponse(request, name, context, status_code=status_code)

@@ -12,7 +12,8 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from appgov.accounts.permissions import Permission
-from appgov.inventory.export import MEDIA_TYPES, export_text
+from appgov.exports import MEDIA_TYPES
+from appgov.inventory.export import export_text
 from appgov.inventory.listing import PAGE_SIZE, SORTS, STATUSES, AppFilter, AppOrder, app_page
 from appgov.storage.models import Domain
 from appgov.web.auth import Viewer, require, runtime_of
