@@ -30,6 +30,7 @@ from support.authz import ACTORS, LEVELS, MATRIX, Actor, Row, World, app_with_re
 
 ROWS = load_matrix("routes")
 TEST_ROWS = load_matrix("test_routes")
+ACTOR = {actor.name: actor for actor in ACTORS}
 UNKNOWN_ID = "987654321"  # a job, flow or other object no test made: the route answers 404 itself
 
 
@@ -157,7 +158,7 @@ def test_the_revoker_of_one_domain_holds_nothing_on_another(world: World) -> Non
         revoker = Principal.of_user(session.get_one(User, world.users["revoker-of-A"]), Via.CONSOLE)
         assert may_revoke(session, revoker, a)
         assert not may_revoke(session, revoker, b)
-    client = world.clients["revoker-of-A"]
+    client = world.fresh_client(ACTOR["revoker-of-A"])
     assert client.post(revocation_check(a), json={}).status_code == 200
     before, denials = world.snapshot(), world.denials()
 
@@ -165,7 +166,9 @@ def test_the_revoker_of_one_domain_holds_nothing_on_another(world: World) -> Non
 
     assert refused.status_code == 403, refused.text
     assert (world.snapshot(), world.denials()) == (before, denials + 1)
-    assert world.clients["admin-revoking-all"].post(revocation_check(b), json={}).status_code == 200
+    assert (
+        world.fresh_client(ACTOR["admin-revoking-all"]).post(revocation_check(b), json={}).status_code == 200
+    )
 
 
 @pytest.mark.parametrize(
@@ -173,7 +176,7 @@ def test_the_revoker_of_one_domain_holds_nothing_on_another(world: World) -> Non
 )
 def test_an_id_no_domain_can_have_is_refused_and_never_a_server_error(world: World, raw: str) -> None:
     for name in ("revoker-of-A", "admin-revoking-all"):
-        answer = world.clients[name].post(revocation_check(raw), json={})
+        answer = world.fresh_client(ACTOR[name]).post(revocation_check(raw), json={})
         assert answer.status_code in (403, 404, 422), (name, answer.status_code, answer.text)
 
 
