@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -22,6 +23,7 @@ from appgov.web.api import session as session_api
 from appgov.web.api import tokens as tokens_api
 from appgov.web.api import users as users_api
 from appgov.web.auth import SignInRequired, Viewer, csrf_guard, require, secure_cookies
+from appgov.web.errors import invalid_input
 from appgov.web.headers import SecurityHeaders
 from appgov.web.pages import (
     account,
@@ -75,6 +77,8 @@ def create_app(runtime: Runtime, *, background: bool = False) -> FastAPI:
     api.include_router(users_api.router)
     api.include_router(audit_api.router)
     app.include_router(api)
+
+    app.add_exception_handler(RequestValidationError, invalid_input)
 
     @app.exception_handler(SignInRequired)
     async def sign_in_first(request: Request, _: SignInRequired) -> Response:

@@ -1,0 +1,39 @@
+"""The answer to input the routes cannot read (422): the field and what is wrong with it, never the
+value sent, which may be a password or an API token; a JSON body for the REST API, a page for forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.requests import Request
+
+from appgov.web.auth import optional_viewer
+from appgov.web.templating import render
+
+# "input" is the value sent; "ctx" can carry it too (a validator's error); "url" points at pydantic's docs
+WITHHELD = frozenset({"input", "ctx", "url"})
+
+
+def _without_input(error: RequestValidationError) -> list[dict[str, Any]]:
+    return [{k: v for k, v in e.items() if k not in WITHHELD} for e in error.errors()]
+
+
+def _field(location: Any) -> str:
+    parts = [str(part) for part in location if part not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or "the request"
+
+
+async def invalid_input(request: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)  # registered for that class only
+    errors = _without_input(error)
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+    lines = "; ".join(f"{_field(e.get('loc', ()))}: {e.get('msg', 'not valid')}" for e in errors[:5])
+    page = {
+        "title": "The form could not be read",
+        "message": f"{lines}. Go back, correct it and send it again.",
+    }
+    return render(request, "integrations/message.html", optional_viewer(request), 422, **page)
