@@ -363,10 +363,10 @@ def serve(
     import uvicorn
 
     from appgov.web.app import create_app
+    from appgov.web.server import server_config
 
     runtime = Runtime.start()
-    # no access log: it would carry query strings, and the OAuth callback's code and state (CS-07)
-    uvicorn.run(create_app(runtime, background=True), host=host, port=port, access_log=False)
+    uvicorn.Server(server_config(create_app(runtime, background=True), runtime.settings, host, port)).run()
 
 
 @export_app.command("apps")

@@ -62,6 +62,8 @@ class Settings:
     public_url: str = "http://127.0.0.1:8000"
     session_idle_minutes: int = 60
     session_max_hours: int = 12
+    # addresses of the reverse proxies whose X-Forwarded-For names the client (none: it is ignored)
+    trusted_proxies: tuple[str, ...] = field(default_factory=tuple)
     # the scheduler: a periodic sync per domain, spread by up to `sync_jitter_minutes`
     sync_interval_minutes: int = 360
     sync_jitter_minutes: int = 30
@@ -108,6 +110,7 @@ class Settings:
             public_url=env.get("APPGOV_PUBLIC_URL", cls.public_url).rstrip("/"),
             session_idle_minutes=_int(env, "APPGOV_SESSION_IDLE_MINUTES", cls.session_idle_minutes),
             session_max_hours=_int(env, "APPGOV_SESSION_MAX_HOURS", cls.session_max_hours),
+            trusted_proxies=_split(env.get("APPGOV_TRUSTED_PROXIES", "")),
             sync_interval_minutes=_int(env, "APPGOV_SYNC_INTERVAL_MINUTES", cls.sync_interval_minutes),
             sync_jitter_minutes=_int(env, "APPGOV_SYNC_JITTER_MINUTES", cls.sync_jitter_minutes),
             slow_sync_minutes=float(env.get("APPGOV_SLOW_SYNC_MINUTES") or cls.slow_sync_minutes),

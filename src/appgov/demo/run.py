@@ -27,6 +27,7 @@ from appgov.demo.walkthrough import Walkthrough, WalkthroughError
 from appgov.runtime import Runtime
 from appgov.storage.models import Domain
 from appgov.web.app import create_app
+from appgov.web.server import server_config
 
 # both products on one site, Confluence alone on the other; the Jira-only site (a Free plan, without
 # an audit log) is left for the user to add by hand
@@ -49,9 +50,7 @@ def run_demo(port: int, sim_port: int, data_dir: Path, profile: str) -> None:
         )
         admin = ensure_admin(runtime, data_dir)
         app = create_app(runtime, background=True)
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, access_log=False, log_level="warning")
-        )
+        server = uvicorn.Server(server_config(app, runtime.settings, "127.0.0.1", port, log_level="warning"))
         helper = threading.Thread(
             target=_connect_when_up,
             args=(server, runtime, console_url, sim.state, admin, data_dir, mailbox is not None),

@@ -55,7 +55,7 @@ def runtime_of(request: Request) -> Runtime:
 
 
 def client_address(request: Request) -> str:
-    # X-Forwarded-For is ignored: without a configured trusted proxy it is whatever the caller says
+    # the socket's peer, or what a trusted proxy's X-Forwarded-For says (APPGOV_TRUSTED_PROXIES: web.server)
     return request.client.host if request.client else "unknown"
 
 
