@@ -25,6 +25,7 @@ from appgov.web.api import users as users_api
 from appgov.web.auth import SignInRequired, Viewer, csrf_guard, require, secure_cookies
 from appgov.web.errors import invalid_input
 from appgov.web.headers import SecurityHeaders
+from appgov.web.limits import BodySizeLimit
 from appgov.web.pages import (
     account,
     apps,
@@ -54,6 +55,7 @@ def create_app(runtime: Runtime, *, background: bool = False) -> FastAPI:
         dependencies=[Depends(csrf_guard)],  # every route: unsafe methods need the CSRF token (WS-03)
     )
     app.state.runtime = runtime
+    app.add_middleware(BodySizeLimit)  # inside SecurityHeaders, so that its 413 carries them too
     app.add_middleware(
         SecurityHeaders, auth_url=runtime.settings.atlassian.auth_url, hsts=secure_cookies(runtime)
     )
