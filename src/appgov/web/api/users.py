@@ -20,6 +20,7 @@ from appgov.administration import users
 from appgov.administration.sessions import end_sessions_of
 from appgov.administration.tokens import revoke_personal_token
 from appgov.storage.models import User, WebSession
+from appgov.web.api.tokens import TokenOut, token_out
 from appgov.web.auth import Viewer, require, runtime_of
 
 router = APIRouter(tags=["users"])
@@ -40,16 +41,6 @@ class SessionOut(BaseModel):
     expires_at: datetime
     address: str | None
     user_agent: str | None
-
-
-class TokenOut(BaseModel):
-    id: int
-    name: str
-    prefix: str = Field(description="the token's first characters, to recognise it")
-    created_at: datetime
-    expires_at: datetime
-    last_used_at: datetime | None
-    revoked_at: datetime | None
 
 
 class UserOut(BaseModel):
@@ -125,7 +116,7 @@ def _detail(session: Session, user: User, now: datetime) -> UserDetailOut:
     return UserDetailOut(
         **_user_out(session, user, len(live)).model_dump(),
         sessions=[_session_out(s) for s in live],
-        tokens=[TokenOut.model_validate(t, from_attributes=True) for t in tokens_of(session, user.id)],
+        tokens=[token_out(t, now) for t in tokens_of(session, user.id)],
     )
 
 
@@ -280,4 +271,4 @@ def revoke_token(
         row = revoke_personal_token(session, user, token_id, viewer.principal, runtime.clock.now())
         if row is None:
             raise HTTPException(404, "no such token, or it is already revoked")
-        return TokenOut.model_validate(row, from_attributes=True)
+        return token_out(row, runtime.clock.now())
