@@ -6,6 +6,7 @@ clock the test moves."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,10 +16,12 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
+from appgov.accounts.devices import device_token
 from appgov.accounts.permissions import Role
 from appgov.accounts.users import create_user
 from appgov.config import Settings
 from appgov.runtime import Runtime
+from appgov.security.secrets import SecretBox
 from appgov.storage.models import AuditEvent
 from appgov.web.app import create_app
 from support.clock import FakeClock
@@ -169,8 +172,22 @@ def test_a_known_device_cookie_of_another_account_does_not_exempt(site: Site) ->
         site.sign_in(f"198.51.100.{i}")
     assert site.sign_in("192.0.2.1", browser=browser).status_code == 401
     assert site.sign_in("192.0.2.1", password=PASSWORD, browser=browser).status_code == 429
-    browser.cookies.set("appgov_device", "forged")
-    assert site.sign_in("192.0.2.1", password=PASSWORD, browser=browser).status_code == 429
+
+
+def test_a_known_device_cookie_sealed_with_another_key_does_not_exempt(site: Site) -> None:
+    for i in range(6):
+        site.sign_in(f"198.51.100.{i}")
+    assert site.sign_in("192.0.2.1").status_code == 401
+    now = site.clock.now()
+    forged, genuine = (
+        device_token(box, ADA, now) for box in (SecretBox(secrets.token_bytes(32)), site.runtime.secrets)
+    )
+    answers = []
+    for token in (forged, genuine):
+        browser = site.browser("192.0.2.1")
+        browser.cookies.set("appgov_device", token)
+        answers.append(site.sign_in("192.0.2.1", password=PASSWORD, browser=browser).status_code)
+    assert answers == [429, 303]
 
 
 def test_an_unknown_account_and_a_wrong_password_get_the_same_answer(site: Site) -> None:
