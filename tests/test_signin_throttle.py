@@ -151,6 +151,12 @@ def test_a_forwarded_for_header_from_an_untrusted_peer_does_not_spread_the_guess
     assert site.sign_in(FRESH, password=PASSWORD, **{"X-Forwarded-For": "198.51.100.1"}).status_code == 303
 
 
+def test_addresses_of_one_ipv6_network_count_as_one_client(site: Site) -> None:
+    assert [site.sign_in(f"2001:db8:0:7::{i}").status_code for i in range(1, 6)] == [401] * 5
+    assert site.sign_in("2001:db8:0:7::99", password=PASSWORD).status_code == 429  # same /64: waits
+    assert site.sign_in("2001:db8:0:8::1", password=PASSWORD).status_code == 303
+
+
 def test_a_known_device_is_not_held_back_by_guessing_at_its_account(site: Site) -> None:
     home = site.browser("192.0.2.1")
     assert site.sign_in("192.0.2.1", password=PASSWORD, browser=home).status_code == 303

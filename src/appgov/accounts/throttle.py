@@ -9,6 +9,7 @@ sent from elsewhere never stop the right password from a fresh address or a know
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -29,8 +30,20 @@ class Count(StrEnum):
 FREE_FAILURES = {Count.ACCOUNT: 5, Count.ADDRESS: 20, Count.PAIR: 5}
 
 
+def _client(address: str) -> str:
+    """Whom an address counts as: itself, or for IPv6 its /64 network (one subscriber's usual
+    allocation), so a guesser cannot pass for a fresh address by moving within it."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if parsed.version == 6:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
+
+
 def _keys(email: str, address: str) -> dict[Count, str]:
-    account, address = email.strip().lower()[:320], address[:64]
+    account, address = email.strip().lower()[:320], _client(address)
     return {
         Count.ACCOUNT: f"account:{account}",
         Count.ADDRESS: f"ip:{address}",
