@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, select
 
-from appgov.accounts.throttle import FREE_FAILURES, record_failure
+from appgov.accounts.throttle import FREE_FAILURES, Count, record_failure
 from appgov.config import Settings
 from appgov.runtime import Runtime
 from appgov.storage import db
@@ -273,8 +273,9 @@ def test_concurrent_read_modify_write_transactions_on_sqlite_lose_no_update_and_
     assert errors == []
     with runtime.sessions() as session:
         counted = {row.key: row.failures for row in session.scalars(select(LoginThrottle))}
-    assert counted == {"account:ada@example.com": attempts * threads, "ip:192.0.2.1": attempts * threads}
-    assert attempts * threads > FREE_FAILURES["ip"]  # enough to block, had any been lost
+    keys = ("account:ada@example.com", "ip:192.0.2.1", "pair:ada@example.com|192.0.2.1")
+    assert counted == dict.fromkeys(keys, attempts * threads)
+    assert attempts * threads > FREE_FAILURES[Count.ADDRESS]  # enough to block, had any been lost
 
 
 def sqlite_runtime(data_dir: Path) -> Runtime:

@@ -366,7 +366,19 @@ def serve(
     from appgov.web.server import server_config
 
     runtime = Runtime.start()
+    _offer_setup(runtime)
     uvicorn.Server(server_config(create_app(runtime, background=True), runtime.settings, host, port)).run()
+
+
+def _offer_setup(runtime: Runtime) -> None:
+    """With no user yet, print (here, never to the log) a one-time link that creates the first admin."""
+    with runtime.sessions.begin() as session:
+        token = admin_users.invite_first_admin(session, cli_user(getpass.getuser()), runtime.clock.now())
+    if token is not None:
+        link = admin_users.setup_link(runtime.settings.public_url, token)
+        hours = int(admin_users.SETUP_LIFETIME.total_seconds() // 3600)
+        say = f"No user yet. Create the first administrator within {hours} hour, once, at:\n{link}"
+        console.print(say, soft_wrap=True, highlight=False, markup=False)
 
 
 @export_app.command("apps")

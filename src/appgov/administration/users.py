@@ -23,6 +23,8 @@ from appgov.audit.trail import record_audit
 from appgov.storage.models import Domain, Invitation, User, WebSession
 
 INVITATION_LIFETIME = timedelta(hours=72)
+SETUP_LIFETIME = timedelta(hours=1)
+FIRST_ADMIN = "the first administrator"  # the audit trail's target for the setup link
 # one wording whatever the reason, so a link's state (unknown, used, expired) is not told apart
 INVALID_INVITATION = "This invitation link is not valid: it is unknown, used or expired. Ask for a new one."
 ALL_DOMAINS_LABEL = "all domains"
@@ -60,6 +62,11 @@ def invitation_link(public_url: str, token: str) -> str:
     return f"{public_url}/invitations/{token}"
 
 
+def setup_link(public_url: str, token: str) -> str:
+    """The first administrator's setup link (the console's ``/setup/{token}`` page)."""
+    return f"{public_url}/setup/{token}"
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -87,7 +94,7 @@ def user_summaries(session: Session, now: datetime) -> list[UserSummary]:
 def pending_invitations(session: Session, now: datetime) -> list[Invitation]:
     query = (
         select(Invitation)
-        .where(Invitation.used_at.is_(None), Invitation.expires_at > now)
+        .where(Invitation.email.is_not(None), Invitation.used_at.is_(None), Invitation.expires_at > now)
         .order_by(Invitation.expires_at)
     )
     return list(session.scalars(query))
@@ -106,25 +113,47 @@ def invite(
     email = normalize_email(email)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise UserAdminError(f"{email} already has an account")
+    return _issue(session, email, Role(role), by, now, lifetime)
+
+
+def invite_first_admin(session: Session, by: Principal, now: datetime) -> str | None:
+    """While no user exists: the token of a one-time setup link (WS-08), an admin invitation the
+    system makes for whoever opens it within ``SETUP_LIFETIME``; None once any user exists."""
+    if _any_user(session):
+        return None
+    token, _ = _issue(session, None, Role.ADMIN, by, now, SETUP_LIFETIME)
+    return token
+
+
+def _any_user(session: Session) -> bool:
+    return session.scalar(select(User.id).limit(1)) is not None
+
+
+def _issue(
+    session: Session, email: str | None, role: Role, by: Principal, now: datetime, lifetime: timedelta
+) -> tuple[str, Invitation]:
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
-        token_hash=_hash(token), email=email, role=Role(role), invited_by=by.name, created_at=now,
+        token_hash=_hash(token), email=email, role=role, invited_by=by.name, created_at=now,
         expires_at=now + lifetime,
     )  # fmt: skip
     session.add(invitation)
     session.flush()
     record_audit(
-        session, by, "user.invited", email, now, role=str(role), expires_at=invitation.expires_at.isoformat()
-    )
+        session, by, "user.invited", email or FIRST_ADMIN, now, role=str(role),
+        expires_at=invitation.expires_at.isoformat(),
+    )  # fmt: skip
     return token, invitation
 
 
 def open_invitation(session: Session, token: str, now: datetime) -> Invitation:
-    """The unused, unexpired invitation for a link's token."""
+    """The unused, unexpired invitation for a link's token (a setup link: while no user exists)."""
     if not token or len(token) > 100:
         raise InvitationInvalid
     invitation = session.scalar(select(Invitation).where(Invitation.token_hash == _hash(token)))
     if invitation is None or invitation.used_at is not None or invitation.expires_at <= now:
+        raise InvitationInvalid
+    if invitation.email is None and _any_user(session):
         raise InvitationInvalid
     return invitation
 
@@ -136,13 +165,16 @@ def accept_invitation(
     password: str,
     now: datetime,
     *,
+    email: str = "",
     address: str | None = None,
     request_id: str | None = None,
 ) -> User:
-    """Create the invited account with the invitation's role; the link works once. Raises
-    ``InvitationInvalid``, or ``PasswordRejected`` (the link stays usable) when the password is weak."""
+    """Create the invited account with the invitation's role; the link works once. A setup link's
+    account takes ``email``. Raises ``InvitationInvalid``, or ``ValueError`` (the link stays usable)
+    for a weak password (``PasswordRejected``) or a malformed email."""
     invitation = open_invitation(session, token, now)
-    check_policy(password, invitation.email)  # before the claim: a weak password leaves the link usable
+    email = invitation.email or normalize_email(email)
+    check_policy(password, email)  # before the claim: a weak password leaves the link usable
     # single use even when two requests race: only one UPDATE finds it unused
     claimed = session.execute(
         update(Invitation)
@@ -153,7 +185,7 @@ def accept_invitation(
     if getattr(claimed, "rowcount", 0) != 1:
         raise InvitationInvalid
     try:
-        user = create_user(session, invitation.email, name, password, now, role=Role(invitation.role))
+        user = create_user(session, email, name, password, now, role=Role(invitation.role))
     except UserExists:
         raise InvitationInvalid from None
     joined = Principal.of_user(user, Via.CONSOLE, address, request_id)

@@ -416,13 +416,14 @@ class RevocationRight(Base):
 
 
 class Invitation(Base):
-    """A one-time link that lets a named email create its account with the given role, until it expires."""
+    """A one-time link that lets a named email create its account with the given role, until it expires.
+    Without an email it is the first administrator's setup link, good only while no user exists."""
 
     __tablename__ = "invitations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the link's token
-    email: Mapped[str] = mapped_column(String(320))
+    email: Mapped[str | None] = mapped_column(String(320))
     role: Mapped[str] = mapped_column(String(16))
     invited_by: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime]

@@ -8,10 +8,10 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, Literal, NoReturn
 from urllib.parse import urlsplit
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Response
 
 from appgov.accounts.permissions import DOMAIN_SCOPED, Permission, holds
 from appgov.accounts.principal import Principal, Via
@@ -22,8 +22,10 @@ from appgov.audit.trail import AuditOutcome, record_audit
 from appgov.runtime import Runtime
 from appgov.storage.models import User
 
+# the cookies' names as the loopback demo's plain http has them: ``cookie_name`` gives the real one
 SESSION_COOKIE = "appgov_session"
 LOGIN_CSRF_COOKIE = "appgov_login_csrf"
+DEVICE_COOKIE = "appgov_device"  # the known-device token (accounts.devices)
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -84,7 +86,7 @@ def optional_viewer(request: Request) -> Viewer | None:
             scheme, _, credential = authorization.partition(" ")
             found = find_token(session, credential.strip(), now) if scheme.lower() == "bearer" else None
             return Viewer(found[1], Via.API, address, request_id) if found else None
-        token = request.cookies.get(SESSION_COOKIE, "")
+        token = read_cookie(request, SESSION_COOKIE)
         if not token:
             return None
         idle = timedelta(minutes=runtime.settings.session_idle_minutes)
@@ -188,7 +190,7 @@ async def csrf_guard(request: Request, viewer: Annotated[Viewer | None, Depends(
         return
     if not same_origin(request):
         raise HTTPException(403, "cross-site request refused")
-    expected = viewer.csrf_token if viewer else request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    expected = viewer.csrf_token if viewer else read_cookie(request, LOGIN_CSRF_COOKIE)
     given = await submitted_token(request)
     if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
         raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
@@ -208,3 +210,37 @@ def secure_cookies(runtime: Runtime) -> bool:
     """Secure cookies, except for plain http on loopback (a local demo)."""
     parts = urlsplit(runtime.settings.public_url)
     return not (parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1"))
+
+
+def cookie_name(runtime: Runtime, name: str) -> str:
+    """The one place a cookie's name is decided, for reading and for writing (WS-01). Over https the
+    ``__Host-`` prefix makes browsers insist on Secure, Path=/ and no Domain, so no sibling host can
+    plant or shadow it; plain http on loopback cannot have it (browsers refuse it without Secure)."""
+    return f"__Host-{name}" if secure_cookies(runtime) else name
+
+
+def read_cookie(request: Request, name: str) -> str:
+    return request.cookies.get(cookie_name(runtime_of(request), name), "")
+
+
+def set_cookie(
+    request: Request,
+    response: Response,
+    name: str,
+    value: str,
+    max_age: int,
+    samesite: Literal["lax", "strict"],
+) -> None:
+    """Set one of the console's cookies: HttpOnly, Path=/, no Domain, Secure except on loopback http."""
+    runtime = runtime_of(request)
+    response.set_cookie(
+        cookie_name(runtime, name), value, max_age=max_age, path="/", httponly=True, samesite=samesite,
+        secure=secure_cookies(runtime),
+    )  # fmt: skip
+
+
+def delete_cookie(request: Request, response: Response, name: str) -> None:
+    runtime = runtime_of(request)
+    response.delete_cookie(
+        cookie_name(runtime, name), path="/", secure=secure_cookies(runtime), httponly=True
+    )

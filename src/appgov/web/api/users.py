@@ -176,6 +176,7 @@ def invite(
             now = runtime.clock.now()
             token, invitation = users.invite(session, body.email, body.role, viewer.principal, now)
             email, expires_at = invitation.email, invitation.expires_at
+            assert email is not None  # only the setup link's invitation has none
     except users.UserAdminError as err:
         raise _refused(err) from None
     except ValueError as err:  # not an email address

@@ -16,7 +16,7 @@ from appgov.accounts.sessions import session_handle, sessions_of
 from appgov.accounts.tokens import status_of, tokens_of
 from appgov.administration.sessions import end_sessions_of
 from appgov.administration.tokens import create_personal_token, revoke_personal_token
-from appgov.web.auth import SESSION_COOKIE, Viewer, require, runtime_of
+from appgov.web.auth import SESSION_COOKIE, Viewer, delete_cookie, require, runtime_of
 from appgov.web.templating import render
 
 router = APIRouter()
@@ -119,6 +119,6 @@ def end_session(
         ended = end_sessions_of(session, viewer.user, viewer.principal, runtime.clock.now(), session_id)
     if ended and viewer.session_id and session_id == session_handle(viewer.session_id):
         response = RedirectResponse("/login", status_code=303)
-        response.delete_cookie(SESSION_COOKIE)
+        delete_cookie(request, response, SESSION_COOKIE)
         return response
     return _back("session-ended" if ended else "session-gone")

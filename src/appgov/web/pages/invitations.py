@@ -1,5 +1,7 @@
 """Accepting an invitation: the one public page besides sign-in. The link's holder picks a name and
-a password, the account is created with the invited role, and they are signed in."""
+a password, the account is created with the invited role, and they are signed in. The first
+administrator's setup link (``/setup/{token}``, which ``appgov serve`` prints while no user exists) is
+an invitation too, whose holder also names their email (WS-08)."""
 
 from __future__ import annotations
 
@@ -22,12 +24,20 @@ def _invalid(request: Request, err: InvitationInvalid) -> Response:
     return render(request, "integrations/message.html", None, 404, **page)
 
 
-def _form(request: Request, token: str, email: str, role: str, error: str | None = None) -> Response:
-    page = {"token": token, "email": email, "role": role, "error": error, "min_length": MIN_LENGTH}
+def _form(request: Request, email: str | None, role: str, error: str | None = None) -> Response:
+    """The form, posted back to the link it came from (an invitation's or the setup link)."""
+    page = {
+        "action": request.url.path,
+        "email": email,
+        "role": role,
+        "error": error,
+        "min_length": MIN_LENGTH,
+    }
     return pre_session_form(request, "invitations/accept.html", 400 if error else 200, **page)
 
 
 @router.get("/invitations/{token}")
+@router.get("/setup/{token}")
 def invitation_page(request: Request, token: str) -> Response:
     runtime = runtime_of(request)
     try:
@@ -36,32 +46,34 @@ def invitation_page(request: Request, token: str) -> Response:
             email, role = invitation.email, invitation.role
     except InvitationInvalid as err:
         return _invalid(request, err)
-    return _form(request, token, email, role)
+    return _form(request, email, role)
 
 
 @router.post("/invitations/{token}")
+@router.post("/setup/{token}")
 def accept(
     request: Request,
     token: str,
     name: Annotated[str, Form(max_length=200)],
     password: Annotated[str, Form(max_length=MAX_LENGTH)],
     password_again: Annotated[str, Form(max_length=MAX_LENGTH)],
+    email: Annotated[str, Form(max_length=320)] = "",  # a setup link's only: an invitation names it
 ) -> Response:
     runtime = runtime_of(request)
     now = runtime.clock.now()
     try:
         with runtime.sessions.begin() as session:
             invitation = open_invitation(session, token, now)
-            email, role = invitation.email, invitation.role
+            invited, role = invitation.email, invitation.role
             if password != password_again:
                 raise PasswordRejected("the two passwords differ")
             user = accept_invitation(
-                session, token, name, password, now, address=client_address(request),
+                session, token, name, password, now, email=email, address=client_address(request),
                 request_id=request_id_of(request),
             )  # fmt: skip
-            cookie = start_session(request, session, user, now)
+            cookie, joined = start_session(request, session, user, now), user.email
     except InvitationInvalid as err:
         return _invalid(request, err)
-    except PasswordRejected as err:
-        return _form(request, token, email, role, f"{str(err)[:1].upper()}{str(err)[1:]}.")
-    return signed_in(request, cookie, "/integrations")
+    except ValueError as err:  # a weak password or, on the setup link, a malformed email
+        return _form(request, invited, role, f"{str(err)[:1].upper()}{str(err)[1:]}.")
+    return signed_in(request, cookie, joined, "/integrations")

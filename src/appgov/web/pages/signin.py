@@ -12,21 +12,25 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from appgov.accounts import throttle
+from appgov.accounts.devices import DEVICE_LIFETIME, device_token, is_known_device
 from appgov.accounts.principal import Principal, Via
 from appgov.accounts.sessions import close_session, open_session
 from appgov.accounts.users import authenticate
 from appgov.audit.trail import AuditOutcome, record_audit
 from appgov.storage.models import User
 from appgov.web.auth import (
+    DEVICE_COOKIE,
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     Viewer,
     client_address,
+    delete_cookie,
     optional_viewer,
+    read_cookie,
     request_id_of,
     runtime_of,
     safe_next,
-    secure_cookies,
+    set_cookie,
 )
 from appgov.web.templating import render
 
@@ -54,10 +58,7 @@ def pre_session_form(request: Request, template: str, status_code: int = 200, **
     rides in a short-lived strict cookie, which ``csrf_guard`` compares with the form's."""
     token = secrets.token_urlsafe(32)
     response = render(request, template, None, status_code=status_code, csrf_token=token, **page)
-    secure = secure_cookies(runtime_of(request))
-    response.set_cookie(
-        LOGIN_CSRF_COOKIE, token, max_age=3600, httponly=True, samesite="strict", secure=secure
-    )
+    set_cookie(request, response, LOGIN_CSRF_COOKIE, token, max_age=3600, samesite="strict")
     return response
 
 
@@ -69,19 +70,17 @@ def start_session(request: Request, session: Session, user: User, now: datetime)
     return token
 
 
-def signed_in(request: Request, token: str, target: str) -> Response:
-    """Go to ``target`` with the new session's cookie (the pre-session CSRF cookie is done with)."""
+def signed_in(request: Request, token: str, email: str, target: str) -> Response:
+    """Go to ``target`` with the new session's cookie (the pre-session CSRF cookie is done with), and
+    this browser's known-device cookie for the account ``email`` (WS-05)."""
     runtime = runtime_of(request)
     response = RedirectResponse(safe_next(target), status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        httponly=True,
-        samesite="lax",  # lax: the OAuth callback is a top-level navigation from Atlassian
-        secure=secure_cookies(runtime),
-        max_age=runtime.settings.session_max_hours * 3600,
-    )
-    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    max_age = runtime.settings.session_max_hours * 3600
+    # lax: the OAuth callback is a top-level navigation from Atlassian
+    set_cookie(request, response, SESSION_COOKIE, token, max_age=max_age, samesite="lax")
+    device = device_token(runtime.secrets, email, runtime.clock.now())
+    set_cookie(request, response, DEVICE_COOKIE, device, int(DEVICE_LIFETIME.total_seconds()), "strict")
+    delete_cookie(request, response, LOGIN_CSRF_COOKIE)
     return response
 
 
@@ -100,7 +99,8 @@ def login(
         email.strip().lower(), Via.CONSOLE, address=address, request_id=request_id_of(request)
     )
     with runtime.sessions.begin() as session:
-        wait = throttle.blocked_for(session, email, address, now)
+        known = is_known_device(runtime.secrets, read_cookie(request, DEVICE_COOKIE), email, now)
+        wait = throttle.blocked_for(session, email, address, now, known_device=known)
         if wait > 0:
             record_audit(session, attempt, "signin.throttled", attempt.name, now, AuditOutcome.DENIED)
             response = _login_form(request, next, f"Too many attempts: try again in {int(wait) + 1} s.", 429)
@@ -111,22 +111,22 @@ def login(
             throttle.record_failure(session, email, address, now)
             record_audit(session, attempt, "signin.failed", attempt.name, now, AuditOutcome.FAILURE)
             return _login_form(request, next, GENERIC_FAILURE, 401)
-        throttle.record_success(session, email)
+        throttle.record_success(session, email, address)
         token = start_session(request, session, user, now)
         who = Principal.of_user(user, Via.CONSOLE, address, request_id_of(request))
         record_audit(session, who, "signin.succeeded", user.email, now)
-    return signed_in(request, token, next)
+    return signed_in(request, token, who.name, next)
 
 
 @router.post("/logout")
 def logout(request: Request, viewer: Annotated[Viewer | None, Depends(optional_viewer)]) -> Response:
     runtime = runtime_of(request)
-    token = request.cookies.get(SESSION_COOKIE, "")
+    token = read_cookie(request, SESSION_COOKIE)
     if token:
         with runtime.sessions.begin() as session:
             close_session(session, token)
             if viewer is not None:
                 record_audit(session, viewer.principal, "signout", viewer.user.email, runtime.clock.now())
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
+    delete_cookie(request, response, SESSION_COOKIE)
     return response

@@ -93,13 +93,13 @@ def invite(
     try:
         with runtime.sessions.begin() as session:
             token, invitation = users.invite(session, email, role, viewer.principal, runtime.clock.now())
-            email, expires_at = invitation.email, invitation.expires_at
+            invited, expires_at = invitation.email, invitation.expires_at
     except ValueError as err:  # an address that is no email, or one with an account
         page = {"roles": ROLES, "email": email, "role": role, "flash": str(err), "flash_kind": "error"}
         return render(request, "users/invite.html", viewer, 400, nav="users", **page)
     link = users.invitation_link(runtime.settings.public_url, token)
     response = render(
-        request, "users/invited.html", viewer, nav="users", email=email, link=link, expires_at=expires_at
+        request, "users/invited.html", viewer, nav="users", email=invited, link=link, expires_at=expires_at
     )
     response.headers["Cache-Control"] = "no-store"  # the link is shown once: never from a cache
     return response
