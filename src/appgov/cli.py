@@ -69,7 +69,7 @@ def main() -> None:
     try:
         app()
     except SecretsLocked as locked:
-        console.print(f"[red]error:[/red] appgov cannot start: {locked}", markup=True, highlight=False)
+        console.print(f"[red]error:[/red] appgov cannot start: {locked}", highlight=False, soft_wrap=True)
         sys.exit(1)
 
 
