@@ -110,11 +110,19 @@ def _configured(settings: Settings, in_use: set[int]) -> tuple[SecretBox, str]:
 
 
 def _new_key_file(path: Path) -> str:
-    text = f"1:{new_key()}\n"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    """A new key file, 0600, written whole before it takes its name: processes starting together
+    all end up with the one that got there first."""
+    draft = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    return text
+        handle.write(f"1:{new_key()}\n")
+    try:
+        os.link(draft, path)  # fails if the name is taken: never over another process's key
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+    return path.read_text()
 
 
 def _check_keys(
