@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select
+from typer.testing import CliRunner
 
+from appgov.cli import app
 from appgov.config import Settings
 from appgov.runtime import Runtime, SecretsLocked
 from appgov.security.secrets import KeyringError, SecretBox, SecretError
@@ -78,3 +80,17 @@ def test_a_keyring_decrypts_with_the_key_a_secret_names_and_encrypts_with_its_ne
     ):
         with pytest.raises(KeyringError):
             SecretBox.parse(bad)
+
+
+def test_keys_generate_prints_the_next_key_of_the_ring(tmp_path: Path) -> None:
+    env = {
+        "APPGOV_DATA_DIR": str(tmp_path),
+        "APPGOV_SECRET_KEYS": f"3:{OLD_KEY},1:{base64.b64encode(bytes(32)).decode()}",
+    }
+    printed = CliRunner().invoke(app, ["keys", "generate"], env=env)
+    assert printed.exit_code == 0, printed.output
+    entry = printed.stdout.splitlines()[0]
+    assert entry.startswith("4:")
+    ring = SecretBox.parse(f"{entry},3:{OLD_KEY}")  # a valid key, ready to head the ring
+    assert ring.key_id == 4
+    assert not (tmp_path / "secret.key").exists()  # generating starts nothing and writes nothing
