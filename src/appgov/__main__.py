@@ -1,5 +1,5 @@
 """``python -m appgov``: the same as ``appgov``."""
 
-from appgov.cli import app
+from appgov.cli import main
 
-app()
+main()

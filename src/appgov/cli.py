@@ -26,9 +26,11 @@ from appgov.accounts.permissions import Role
 from appgov.accounts.principal import Principal, cli_user
 from appgov.accounts.sessions import sessions_of
 from appgov.accounts.users import UserExists, create_user
+from appgov.administration import keys as admin_keys
 from appgov.administration import users as admin_users
 from appgov.administration.sessions import end_sessions_of
 from appgov.audit.listing import COLUMNS, AuditFilter, exported_rows
+from appgov.config import Settings
 from appgov.connectors.atlassian.sites import SiteURLError
 from appgov.demo.cli import demo_app
 from appgov.exports import FORMATS, export_chunks
@@ -39,7 +41,8 @@ from appgov.integrations.domains import (
 )
 from appgov.integrations.status import domain_healths, domain_status
 from appgov.inventory.export import export_text
-from appgov.runtime import Runtime
+from appgov.runtime import Runtime, SecretsLocked, configured_keyring
+from appgov.security.secrets import new_key
 from appgov.storage.db import DatabaseUnavailable
 from appgov.storage.models import Domain, SyncRun, User
 from appgov.sync.engine import AlreadyRunning
@@ -55,7 +58,19 @@ users_app = typer.Typer(help="Console users.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 audit_app = typer.Typer(help="The audit trail (read-only).", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+keys_app = typer.Typer(help="The keyring that encrypts stored secrets.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 console = Console(stderr=True)
+
+
+def main() -> None:
+    """The ``appgov`` command: every command refuses to start with a keyring that cannot read the
+    database's secrets (CS-03), saying why and what to do."""
+    try:
+        app()
+    except SecretsLocked as locked:
+        console.print(f"[red]error:[/red] appgov cannot start: {locked}", highlight=False, soft_wrap=True)
+        sys.exit(1)
 
 
 def fail(message: str) -> typer.Exit:
@@ -420,3 +435,37 @@ def audit_export(
     chunks = export_chunks(format, COLUMNS, exported_rows(runtime.sessions, where))
     with output.open("w", encoding="utf-8", newline="") if output else nullcontext(sys.stdout) as out:
         out.writelines(chunks)
+
+
+@keys_app.command("generate")
+def keys_generate() -> None:
+    """Print a new key, id:base64key, to put first in the keyring (then run `appgov keys rotate`)."""
+    configured = configured_keyring(Settings.from_env())
+    key_id = max(configured[0].key_ids) + 1 if configured else 1
+    if key_id > 255:
+        raise fail("key ids end at 255: start a new ring from key 1 once no secret uses it")
+    typer.echo(f"{key_id}:{new_key()}")
+    console.print(
+        "Put it first in APPGOV_SECRET_KEYS (or first in the data directory's secret.key), keep the "
+        "older keys after it, restart every appgov process, then run `appgov keys rotate`.",
+        highlight=False,
+    )
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    batch_size: Annotated[int, typer.Option(min=1, help="rows per transaction")] = admin_keys.BATCH_SIZE,
+) -> None:
+    """Re-encrypt every stored secret with the keyring's newest key, online, in small transactions;
+    run it again after an interruption (rows already on the newest key are skipped)."""
+    runtime = Runtime.start()
+
+    def batch_done(moved: admin_keys.Moved) -> None:
+        typer.echo(f"... {moved.line()}")  # flushed at once: a watcher sees each batch commit
+
+    report = admin_keys.rotate(runtime, cli_user(getpass.getuser()), batch_size, batch_done)
+    typer.echo(f"Rotated to key {runtime.secrets.key_id}:")
+    for moved in report:
+        typer.echo(f"  {moved.line()}")
+    if any(m.unreadable for m in report):
+        raise fail("some secrets decrypt with no key of the keyring: their domains need new credentials")

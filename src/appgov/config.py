@@ -49,7 +49,10 @@ class AtlassianSettings:
 class Settings:
     data_dir: Path
     database_url: str
-    secret_key: str | None = None  # base64 of 32 bytes; otherwise a key file in the data directory
+    # the keyring (security.secrets): id:base64key entries, newest first; or one base64 key (key 1);
+    # neither: the data directory's secret.key
+    secret_keys: str | None = None
+    secret_key: str | None = None
     atlassian: AtlassianSettings = field(default_factory=AtlassianSettings)
     # hosts (host or host:port) admitted besides *.atlassian.net, for the simulator or a proxy
     allowed_hosts: tuple[str, ...] = field(default_factory=tuple)
@@ -99,6 +102,7 @@ class Settings:
         return cls(
             data_dir=data_dir,
             database_url=env.get("APPGOV_DATABASE_URL") or f"sqlite:///{data_dir / 'appgov.db'}",
+            secret_keys=env.get("APPGOV_SECRET_KEYS") or None,
             secret_key=env.get("APPGOV_SECRET_KEY") or None,
             atlassian=AtlassianSettings.from_env(env),
             allowed_hosts=_split(env.get("APPGOV_ALLOWED_HOSTS", "")),

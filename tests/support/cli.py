@@ -11,13 +11,20 @@ from support.simulator import Simulator
 
 
 def appgov(
-    sim: Simulator, data_dir: Path, *args: str, fault: str | None = None, stdin: str | None = None
+    sim: Simulator,
+    data_dir: Path,
+    *args: str,
+    fault: str | None = None,
+    stdin: str | None = None,
+    **settings: str,
 ) -> subprocess.CompletedProcess[str]:
+    """``settings``: more environment, e.g. ``APPGOV_DATABASE_URL``."""
     env = {
         **os.environ,
         "APPGOV_DATA_DIR": str(data_dir),
         "APPGOV_ALLOWED_HOSTS": sim.url.split("//", 1)[1],
         "APPGOV_MARKETPLACE_URL": sim.state["marketplace_url"],
+        **settings,
     }
     env.pop("APPGOV_FAULT_POINT", None)
     if fault:
@@ -34,7 +41,12 @@ def appgov(
 
 
 def add_site(
-    sim: Simulator, data_dir: Path, site: str = "acme", who: str = "site_admin", token: str | None = None
+    sim: Simulator,
+    data_dir: Path,
+    site: str = "acme",
+    who: str = "site_admin",
+    token: str | None = None,
+    **settings: str,
 ) -> subprocess.CompletedProcess[str]:
     account = sim.state["accounts"][who]
     return appgov(
@@ -47,4 +59,5 @@ def add_site(
         account["email"],
         "--api-token-stdin",
         stdin=(token if token is not None else account["api_token"]) + "\n",
+        **settings,
     )

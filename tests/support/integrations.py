@@ -13,8 +13,10 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from sqlalchemy import func, select, update
 
+from appgov.config import Settings
 from appgov.demo.forms import form_posting_to
 from appgov.jobs.queue import ACTIVE
+from appgov.runtime import configured_keyring
 from appgov.security.secrets import SecretBox
 from appgov.storage.models import AuditEvent, Domain, Job, OAuthFlow, SyncRun
 from support.console import ADMIN_EMAIL, Console, SignedIn, console_db, console_simulator, free_port
@@ -101,7 +103,9 @@ def added(console: Console, signed: SignedIn, site: str = "acme") -> Domain:
 
 
 def console_secrets(console: Console) -> SecretBox:
-    return SecretBox.from_settings(console.env.get("APPGOV_SECRET_KEY"), console.data_dir)
+    configured = configured_keyring(Settings.from_env(console.env))
+    assert configured is not None, "the console made its key when it started"
+    return configured[0]
 
 
 def domain_named(console: Console, name: str) -> Domain | None:

@@ -44,8 +44,9 @@ from appgov.integrations.domains import (
 )
 from appgov.jobs.queue import cancel_jobs, enqueue_sync
 from appgov.runtime import Runtime
-from appgov.security.secrets import mask
+from appgov.security.secrets import SecretError, mask
 from appgov.storage.models import AtlassianSite, AuditEvent, Domain, OAuthFlow, OAuthGrant
+from appgov.storage.sealed import verifier_context
 
 STATE_TTL = timedelta(minutes=10)  # from Add to Atlassian's answer
 PICK_TTL = timedelta(minutes=30)  # from Add to Connect: how long the site picker stays open
@@ -99,10 +100,6 @@ def state_hash(state: str) -> str:
     return hashlib.sha256(state.encode()).hexdigest()
 
 
-def _verifier_context(hashed_state: str) -> str:
-    return f"oauth_flow:{hashed_state}:code_verifier"
-
-
 def check_redirect_uri(uri: str) -> None:
     """The callback Atlassian sends the code to: https, except plain http on loopback."""
     parts = urlsplit(uri)
@@ -134,7 +131,7 @@ async def start_consent(runtime: Runtime, session_id: str, domain_id: int | None
         flow = OAuthFlow(
             state_hash=hashed,
             session_id=session_id,
-            code_verifier=runtime.secrets.encrypt(request.code_verifier, _verifier_context(hashed)),
+            code_verifier=runtime.secrets.encrypt(request.code_verifier, verifier_context(hashed)),
             purpose="add" if domain_id is None else "reconnect",
             domain_id=domain_id,
             created_at=now,
@@ -164,7 +161,10 @@ async def finish_consent(
         raise ConsentRefused(f"{denied}: nothing was connected")
     if not code:
         raise ConsentRefused("Atlassian's answer carries no authorization code: start again")
-    verifier = runtime.secrets.decrypt(flow.code_verifier, _verifier_context(flow.state_hash))
+    try:
+        verifier = runtime.secrets.decrypt(flow.code_verifier, verifier_context(flow.state_hash))
+    except SecretError:
+        raise ConsentRefused("this consent's stored verifier cannot be read: start again") from None
     grant, account_email, resources = await _grant_from_code(runtime, code, verifier)
     now = runtime.clock.now()
     with runtime.sessions.begin() as session:

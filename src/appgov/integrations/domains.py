@@ -10,7 +10,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from appgov.accounts.principal import Principal
-from appgov.connectors.atlassian.clients import token_context
 from appgov.connectors.atlassian.connector import ATLASSIAN
 from appgov.connectors.atlassian.probe import SiteProbe
 from appgov.connectors.atlassian.site_rows import atlassian_site
@@ -18,6 +17,7 @@ from appgov.connectors.atlassian.sites import normalize_site_url
 from appgov.connectors.base import DomainError as DomainError
 from appgov.runtime import Runtime
 from appgov.storage.models import ApiToken, Domain, SyncRun
+from appgov.storage.sealed import api_token_context
 
 
 def clean_token(api_token: str) -> str:
@@ -65,7 +65,7 @@ def put_api_token(
         session.add(token)
     token.created_at, token.validated_at = now, now
     token.owner_email, token.owner_account_id = email, probe.account_id
-    token.secret = runtime.secrets.encrypt(api_token, token_context(domain_id))
+    token.secret = runtime.secrets.encrypt(api_token, api_token_context(domain_id))
     token.last4 = api_token[-4:]
     return token
 

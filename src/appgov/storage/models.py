@@ -556,3 +556,14 @@ class AuditEvent(Base):
     outcome: Mapped[str] = mapped_column(String(16), default="success")  # success | failure | denied
     address: Mapped[str | None] = mapped_column(String(64))  # the client's address, over HTTP
     request_id: Mapped[str | None] = mapped_column(String(32))  # the X-Request-Id its answer carried
+
+
+class SecretKeyCheck(Base):
+    """One per key that has encrypted secrets here: a known text encrypted with it, so a process
+    starting with a keyring knows before it reads any secret whether its key is that key (CS-03)."""
+
+    __tablename__ = "secret_key_checks"
+
+    key_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    verifier: Mapped[bytes] = mapped_column(LargeBinary)  # encrypted
+    created_at: Mapped[datetime]

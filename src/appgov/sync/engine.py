@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 from collections.abc import Callable, Sequence
@@ -47,6 +48,7 @@ from appgov.storage.text import json_without_nul, without_nul
 from appgov.sync.faults import fault_point
 
 E = TypeVar("E", bound=BaseException)
+log = logging.getLogger(__name__)
 FLUSH_ROWS = 2_000  # children's rows held before a commit
 Progress = Callable[[str, int], None]  # (data set, rows added)
 
@@ -117,8 +119,9 @@ class SyncEngine:
         except* ConnectorError as errors:  # credentials rejected, or a failure outside any one data set
             error = _leaves(errors, ConnectorError)[0]
             ctx.run.status, ctx.run.message, ctx.run.outcome = "failed", str(error), error.outcome
-        except* SecretError as unreadable:  # a stored token no longer decrypts: nothing to retry
+        except* SecretError as unreadable:  # a stored token no longer decrypts: nothing to retry (CS-02)
             ctx.run.status, ctx.run.message = "failed", str(_leaves(unreadable, SecretError)[0])
+            log.warning("domain %s: a stored secret does not decrypt: %s", ctx.domain.id, ctx.run.message)
             ctx.run.outcome = Outcome(Code.SECRET_UNREADABLE, {"detail": ctx.run.message})
 
     def streams_for(self, domain: Domain) -> list[Stream]:

@@ -32,6 +32,7 @@ from appgov.integrations.domains import DomainError
 from appgov.integrations.status import reconsent_by
 from appgov.notify.reconsent import reconsent_needed
 from appgov.runtime import Runtime
+from appgov.security.secrets import SecretError
 from appgov.storage.models import OAuthFlow, OAuthGrant
 
 log = logging.getLogger(__name__)
@@ -89,8 +90,9 @@ async def _refresh(runtime: Runtime, server: AuthorizationServer, grant_id: int)
     tokens = GrantTokens(runtime.sessions, runtime.secrets, grant_id, server, clock=runtime.clock)
     try:
         await tokens.access_token()
-    # refused (GrantTokens marked the grant expired), unreachable, or unconfirmed (the next pass)
-    except ConnectorError as err:
+    # refused (GrantTokens marked the grant expired), unreachable, or unconfirmed (the next pass); or
+    # a token that no longer decrypts (the domain's next sync fails and says so: CS-02)
+    except (ConnectorError, SecretError) as err:
         log.warning("grant %s was not refreshed: %s", grant_id, err)
         return False
     return True

@@ -4,7 +4,7 @@ REST data sets prefer OAuth; the plugin manager has no OAuth scope, so apps need
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 
 import httpx
@@ -21,12 +21,9 @@ from appgov.connectors.retry import RetryPolicy
 from appgov.connectors.streams import Stream
 from appgov.outcomes import Code, Outcome
 from appgov.runtime import Runtime
+from appgov.security.secrets import SecretBox
 from appgov.storage.models import ApiToken, AtlassianSite, Domain
-
-
-def token_context(domain_id: int) -> str:
-    """The encryption context of a domain's API token."""
-    return f"api_token:domain:{domain_id}"
+from appgov.storage.sealed import api_token_context
 
 
 @dataclass
@@ -99,10 +96,9 @@ def clients_for(
     budget = RequestBudget(limit) if limit else None
     token = session.scalar(select(ApiToken).where(ApiToken.domain_id == domain.id))
     if token is not None:
-        secret = runtime.secrets.decrypt(token.secret, token_context(domain.id))
         clients.site = AtlassianClient(
             domain.site_url,
-            httpx.BasicAuth(token.owner_email, secret),
+            StoredApiToken(runtime.secrets, token, api_token_context(domain.id)),
             concurrency=concurrency,
             verify=runtime.verify,
             policy=policy,
@@ -131,3 +127,19 @@ def clients_for(
     )
     clients.marketplace = MarketplaceEnricher(market)
     return clients
+
+
+class StoredApiToken(httpx.Auth):
+    """Basic auth with a stored API token, decrypted at its first request: inside the run, so a
+    token that no longer decrypts fails the run as ``secret_unreadable`` (CS-02) rather than
+    stopping the sync before any run exists to say why."""
+
+    def __init__(self, secrets: SecretBox, token: ApiToken, context: str) -> None:
+        self.secrets, self.sealed, self.context = secrets, token.secret, context
+        self.email = token.owner_email
+        self._basic: httpx.BasicAuth | None = None
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if self._basic is None:
+            self._basic = httpx.BasicAuth(self.email, self.secrets.decrypt(self.sealed, self.context))
+        yield from self._basic.auth_flow(request)

@@ -41,6 +41,7 @@ from appgov.outcomes import Code, Outcome
 from appgov.runtime import worker_id
 from appgov.security.secrets import SecretBox
 from appgov.storage.models import OAuthGrant
+from appgov.storage.sealed import grant_context
 
 REFRESH_AHEAD = timedelta(minutes=5)
 # after a refresh without a definite answer: well inside Atlassian's 10-minute reuse leeway (a
@@ -53,10 +54,6 @@ log = logging.getLogger(__name__)
 
 class GrantUnusable(CredentialsRejected):
     """The grant is expired or revoked; its reason is in words for the Integrations page."""
-
-
-def _context(grant_id: int, kind: str) -> str:
-    return f"oauth_grant:{grant_id}:{kind}"
 
 
 def store_grant(
@@ -81,9 +78,9 @@ def store_grant(
         grant.consented_at, grant.reconsent_warned_at = now, None
         grant.account_email = account_email or grant.account_email
         grant.scopes = tokens.scopes
-        grant.access_token = secrets.encrypt(tokens.access_token, _context(grant.id, "access"))
+        grant.access_token = secrets.encrypt(tokens.access_token, grant_context(grant.id, "access"))
         if tokens.refresh_token:
-            grant.refresh_token = secrets.encrypt(tokens.refresh_token, _context(grant.id, "refresh"))
+            grant.refresh_token = secrets.encrypt(tokens.refresh_token, grant_context(grant.id, "refresh"))
         grant.access_expires_at, grant.refreshed_at = tokens.expires_at, now
         grant.status, grant.status_reason = "active", None
         grant.refresh_lock_owner = grant.refresh_lock_expires_at = None
@@ -145,7 +142,7 @@ class GrantTokens:
             )
         if grant.access_token is None or grant.access_expires_at is None:
             return None
-        token = self.secrets.decrypt(grant.access_token, _context(grant.id, "access"))
+        token = self.secrets.decrypt(grant.access_token, grant_context(grant.id, "access"))
         fresh = grant.access_expires_at - self.clock.now() > REFRESH_AHEAD
         return token if fresh and token != rejected else None
 
@@ -169,9 +166,8 @@ class GrantTokens:
             grant = self._load()
             if grant.refresh_token is None:
                 raise GrantGone("the grant has no refresh token (offline_access was not granted)")
-            sent = grant.refresh_token
-            refresh = self.secrets.decrypt(sent, _context(grant.id, "refresh"))
-            tokens = await self.server.refresh(refresh)
+            sent = self._refresh_token(grant.refresh_token)
+            tokens = await self.server.refresh(sent)
         except GrantGone as gone:
             self._release(status="expired", reason=f"Grant expired: {gone}")
             expired = Outcome(Code.GRANT_EXPIRED, {"detail": str(gone)})
@@ -188,15 +184,20 @@ class GrantTokens:
         self._release(tokens=tokens)
         return tokens.access_token
 
-    def _give_up(self, sent: bytes) -> bool:
+    def _refresh_token(self, sealed: bytes) -> str:
+        return self.secrets.decrypt(sealed, grant_context(self.grant_id, "refresh"))
+
+    def _give_up(self, sent: str) -> bool:
         """After an unconfirmed refresh of ``sent``: True when the grant still holds it (it is marked
-        expired, never to be sent again); False when a reconnect stored a new pair meanwhile."""
+        expired, never to be sent again); False when a reconnect stored a new pair meanwhile. The
+        tokens are compared, not their ciphertexts, which key rotation re-encrypts (CS-04)."""
         with self.sessions.begin() as session:
             grant = session.get_one(OAuthGrant, self.grant_id)
             ours = grant.refresh_lock_owner == self.owner
             if ours:
                 grant.refresh_lock_owner = grant.refresh_lock_expires_at = None
-            if not ours or grant.refresh_token != sent:
+            stored = grant.refresh_token
+            if not ours or stored is None or self._refresh_token(stored) != sent:
                 return False
             grant.status, grant.status_reason = "expired", Outcome(Code.REFRESH_UNCONFIRMED).text
             return True
@@ -209,10 +210,12 @@ class GrantTokens:
             if grant.refresh_lock_owner != self.owner:
                 return  # our lock expired and another holder took over: write nothing
             if tokens is not None:
-                grant.access_token = self.secrets.encrypt(tokens.access_token, _context(grant.id, "access"))
+                grant.access_token = self.secrets.encrypt(
+                    tokens.access_token, grant_context(grant.id, "access")
+                )
                 if tokens.refresh_token:  # never replace a refresh token by nothing
                     grant.refresh_token = self.secrets.encrypt(
-                        tokens.refresh_token, _context(grant.id, "refresh")
+                        tokens.refresh_token, grant_context(grant.id, "refresh")
                     )
                 grant.access_expires_at, grant.refreshed_at = tokens.expires_at, self.clock.now()
             if status is not None:
