@@ -16,6 +16,7 @@ from appgov.accounts.principal import Principal, Via
 from appgov.accounts.sessions import close_session, open_session
 from appgov.accounts.users import authenticate
 from appgov.audit.trail import AuditOutcome, record_audit
+from appgov.outcomes import Code, Outcome
 from appgov.storage.models import User
 from appgov.web.auth import (
     LOGIN_CSRF_COOKIE,
@@ -42,11 +43,23 @@ def login_page(
 ) -> Response:
     if viewer is not None:
         return RedirectResponse(safe_next(next), status_code=303)
-    return _login_form(request, next, error=None)
+    return login_form(request, next, error=None)
 
 
-def _login_form(request: Request, next: str | None, error: str | None, status_code: int = 200) -> Response:
-    return pre_session_form(request, "login.html", status_code, next=safe_next(next), error=error)
+def login_form(request: Request, next: str | None, error: str | None, status_code: int = 200) -> Response:
+    """The sign-in page: the password form, "Sign in with SSO" when it is configured, or that alone
+    when SSO is required."""
+    oidc = runtime_of(request).settings.oidc
+    return pre_session_form(
+        request, "login.html", status_code, next=safe_next(next), error=error, sso=oidc.configured,
+        sso_required=oidc.required,
+    )  # fmt: skip
+
+
+def refused_form(request: Request, next: str | None, refusal: Outcome, status_code: int) -> Response:
+    """The sign-in page saying why a sign-in was refused, in the reason code's words."""
+    text = refusal.text
+    return login_form(request, next, f"{text[:1].upper()}{text[1:]}.", status_code)
 
 
 def pre_session_form(request: Request, template: str, status_code: int = 200, **page: object) -> Response:
@@ -100,17 +113,24 @@ def login(
         email.strip().lower(), Via.CONSOLE, address=address, request_id=request_id_of(request)
     )
     with runtime.sessions.begin() as session:
+        if runtime.settings.oidc.required:  # the break-glass is the CLI, or unsetting APPGOV_SSO_REQUIRED
+            required = Outcome(Code.SSO_REQUIRED)
+            record_audit(
+                session, attempt, "signin.failed", attempt.name, now, AuditOutcome.FAILURE,
+                reason=str(required.code),
+            )  # fmt: skip
+            return refused_form(request, next, required, 403)
         wait = throttle.blocked_for(session, email, address, now)
         if wait > 0:
             record_audit(session, attempt, "signin.throttled", attempt.name, now, AuditOutcome.DENIED)
-            response = _login_form(request, next, f"Too many attempts: try again in {int(wait) + 1} s.", 429)
+            response = login_form(request, next, f"Too many attempts: try again in {int(wait) + 1} s.", 429)
             response.headers["Retry-After"] = str(int(wait) + 1)
             return response
         user = authenticate(session, email, password, now)
         if user is None:
             throttle.record_failure(session, email, address, now)
             record_audit(session, attempt, "signin.failed", attempt.name, now, AuditOutcome.FAILURE)
-            return _login_form(request, next, GENERIC_FAILURE, 401)
+            return login_form(request, next, GENERIC_FAILURE, 401)
         throttle.record_success(session, email)
         token = start_session(request, session, user, now)
         who = Principal.of_user(user, Via.CONSOLE, address, request_id_of(request))
