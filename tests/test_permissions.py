@@ -16,10 +16,11 @@ from appgov.config import Settings
 from appgov.runtime import Runtime
 from appgov.web.app import create_app
 
-# signing in and out needs no permission, nor does accepting an invitation (the link is the
-# credential), nor the home page (a redirect to /integrations)
+# signing in and out needs no permission (with a password or through the identity provider), nor does
+# accepting an invitation (the link is the credential), nor the home page (a redirect to /integrations)
 OPEN = {
     ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/"),
+    ("GET", "/login/sso"), ("GET", "/login/sso/callback"),
     ("GET", "/invitations/{token}"), ("POST", "/invitations/{token}"),
 }  # fmt: skip
 

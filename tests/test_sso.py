@@ -1,7 +1,7 @@
 """Single sign-on against a real OpenID Connect provider (``oidc-provider-mock`` on a loopback port,
 one per module): the authorization code flow with its state bound to the browser, the ID token
 verified against the provider's JWKS, users matched by (issuer, subject), linked by a verified email
-only, roles from a claim, SSO required, disabled users (reliability SSO-01, SSO-02)."""
+only, roles from a claim, SSO required, disabled users (reliability WS-08)."""
 
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ from appgov.accounts.oidc import SsoRefused, verify_id_token
 from appgov.accounts.permissions import Role
 from appgov.accounts.principal import cli_user
 from appgov.accounts.users import create_user
-from appgov.administration.users import disable
-from appgov.config import OidcSettings, Settings
+from appgov.administration.users import disable, invite
+from appgov.config import ROLES, OidcSettings, Settings
 from appgov.outcomes import Code
 from appgov.runtime import Runtime
 from appgov.storage.models import AuditEvent, User
@@ -122,7 +122,7 @@ def last_event(runtime: Runtime, action: str) -> AuditEvent:
 
 
 def refused_with(answer: httpx.Response, words: str) -> None:
-    assert answer.status_code == 401
+    assert answer.status_code == 400
     assert words in answer.text
     assert "appgov_session" not in answer.headers.get("set-cookie", "")
 
@@ -290,6 +290,19 @@ def test_sso_required_refuses_password_sign_in_and_offers_only_sso(runtime: Runt
     assert "Sign in with SSO: password sign-in is turned off here." in answer.text
     assert client.get("/api/v1/session").status_code == 401
     assert last_event(runtime, "signin.failed").detail == {"reason": "sso_required"}
+    # nor does an invitation make a password account there
+    with runtime.sessions.begin() as session:
+        token, _ = invite(session, "invited@example.com", Role.ANALYST, cli_user("root"), runtime.clock.now())
+    for answer in (
+        client.get(f"/invitations/{token}"),
+        client.post(
+            f"/invitations/{token}",
+            data={"name": "I", "password": PASSWORD, "password_again": PASSWORD,
+                  "csrf_token": client.cookies["appgov_login_csrf"]},
+        ),
+    ):  # fmt: skip
+        assert answer.status_code == 403
+        assert "Sign in with SSO instead" in answer.text
     # the same password signs in where SSO is not required
     plain = browser(runtime)
     form["csrf_token"] = csrf_of(plain.get("/login").text)
@@ -304,6 +317,31 @@ def test_sign_in_with_sso_where_it_is_not_configured_says_so(tmp_path: Path) -> 
         refused_with(client.get("/login/sso"), "Single sign-on is not configured here")
     finally:
         plain.engine.dispose()
+
+
+def test_the_sso_settings_are_read_from_the_environment_and_checked() -> None:
+    env = {
+        "APPGOV_OIDC_ISSUER": "https://idp.example.com/",
+        "APPGOV_OIDC_CLIENT_ID": "appgov",
+        "APPGOV_OIDC_CLIENT_SECRET": "a client secret",
+        "APPGOV_OIDC_ROLE_CLAIM": "groups",
+        "APPGOV_OIDC_ROLE_MAP": "sec-admins=admin, sec-team = Analyst",
+        "APPGOV_SSO_REQUIRED": "true",
+    }
+    settings = Settings.from_env(env)
+    assert settings.oidc == OidcSettings(
+        issuer="https://idp.example.com", client_id="appgov", client_secret="a client secret",
+        role_claim="groups", role_map=(("sec-admins", "admin"), ("sec-team", "analyst")), required=True,
+    )  # fmt: skip
+    assert "a client secret" not in repr(settings)
+    assert settings.sso_redirect_uri == "http://127.0.0.1:8000/login/sso/callback"
+    with pytest.raises(ValueError, match="not one of"):
+        Settings.from_env({**env, "APPGOV_OIDC_ROLE_MAP": "sec-admins=root"})
+    with pytest.raises(ValueError, match="is not name=role"):
+        Settings.from_env({**env, "APPGOV_OIDC_ROLE_MAP": "sec-admins"})
+    with pytest.raises(ValueError, match="APPGOV_SSO_REQUIRED needs"):
+        Settings.from_env({"APPGOV_SSO_REQUIRED": "1"})
+    assert {role.value for role in Role} == set(ROLES)
 
 
 # --- the ID token itself, as the provider issued it ----------------------------------------------

@@ -1,5 +1,5 @@
 """Signing in to the console through an OpenID Connect provider: the authorization code flow with PKCE,
-with Authlib's client and joserfc (reliability SSO-01).
+with Authlib's client and joserfc (reliability WS-08).
 
 - ``start_sign_in`` reads the provider's discovery document, then stores an ``SsoFlow``: the state only
   as its SHA-256 (the state itself rides in the browser's cookie and through the provider), the nonce,

@@ -2,7 +2,7 @@
 never found by email alone. A first sign-in links the local account with the same email only when
 the provider says that email is verified, or creates the user (just in time). With a role claim
 configured, the role it maps to is applied at every sign-in, audited, and never demotes the last
-enabled admin (reliability SSO-02)."""
+enabled admin (reliability WS-08)."""
 
 from __future__ import annotations
 

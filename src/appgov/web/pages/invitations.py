@@ -22,6 +22,22 @@ def _invalid(request: Request, err: InvitationInvalid) -> Response:
     return render(request, "integrations/message.html", None, 404, **page)
 
 
+def _sso_only(request: Request) -> Response | None:
+    """Where SSO is required an invitation cannot make a password account: the person signs in with
+    SSO, which creates their account at the first sign-in."""
+    if not runtime_of(request).settings.oidc.required:
+        return None
+    message = "Sign in with SSO instead: your account is created at your first sign-in."
+    return render(
+        request,
+        "integrations/message.html",
+        None,
+        403,
+        title="Invitations are not used here",
+        message=message,
+    )
+
+
 def _form(request: Request, token: str, email: str, role: str, error: str | None = None) -> Response:
     page = {"token": token, "email": email, "role": role, "error": error, "min_length": MIN_LENGTH}
     return pre_session_form(request, "invitations/accept.html", 400 if error else 200, **page)
@@ -29,6 +45,8 @@ def _form(request: Request, token: str, email: str, role: str, error: str | None
 
 @router.get("/invitations/{token}")
 def invitation_page(request: Request, token: str) -> Response:
+    if refused := _sso_only(request):
+        return refused
     runtime = runtime_of(request)
     try:
         with runtime.sessions() as session:
@@ -47,6 +65,8 @@ def accept(
     password: Annotated[str, Form(max_length=MAX_LENGTH)],
     password_again: Annotated[str, Form(max_length=MAX_LENGTH)],
 ) -> Response:
+    if refused := _sso_only(request):
+        return refused
     runtime = runtime_of(request)
     now = runtime.clock.now()
     try:

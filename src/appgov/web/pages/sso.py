@@ -1,18 +1,28 @@
 """Sign-in through the identity provider (OpenID Connect): ``/login/sso`` sends the browser to the
 provider, ``/login/sso/callback`` takes its answer and opens the same kind of session as a password
 sign-in. Every attempt is audited (``signin.succeeded`` or ``signin.failed`` with its reason code, via
-``sso``); a refusal is the sign-in page with the reason's words, never a token."""
+``sso``); a refusal is the sign-in page with the reason's words, never a token, answered 400."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from appgov.accounts.oidc import Identity, SsoRefused, finish_sign_in, start_sign_in
 from appgov.accounts.principal import Principal, Via
 from appgov.administration.sso import sso_user
 from appgov.audit.trail import AuditOutcome, record_audit
-from appgov.web.auth import client_address, request_id_of, runtime_of, safe_next, secure_cookies
+from appgov.web.auth import (
+    Viewer,
+    client_address,
+    optional_viewer,
+    request_id_of,
+    runtime_of,
+    safe_next,
+    secure_cookies,
+)
 from appgov.web.pages.signin import refused_form, signed_in, start_session
 
 router = APIRouter()
@@ -32,13 +42,19 @@ def _refused(request: Request, refused: SsoRefused, identity: Identity | None) -
             session, attempt, "signin.failed", name, runtime.clock.now(), AuditOutcome.FAILURE,
             reason=str(outcome.code), **outcome.params,
         )  # fmt: skip
-    response = refused_form(request, identity.next_path if identity else None, outcome, 401)
+    response = refused_form(request, identity.next_path if identity else None, outcome, 400)
     response.delete_cookie(STATE_COOKIE, path=CALLBACK)
     return response
 
 
 @router.get("/login/sso")
-async def sso_start(request: Request, next: str | None = None) -> Response:
+async def sso_start(
+    request: Request,
+    viewer: Annotated[Viewer | None, Depends(optional_viewer)],
+    next: str | None = None,
+) -> Response:
+    if viewer is not None:
+        return RedirectResponse(safe_next(next), status_code=303)
     runtime = runtime_of(request)
     try:
         started = await start_sign_in(runtime, safe_next(next))
