@@ -220,9 +220,12 @@ def test_an_answer_without_this_browsers_state_is_refused(runtime: Runtime, prov
     provider_user(provider, "u-state", email="state@example.com", email_verified=True)
     mine = browser(runtime)
     callback = authorize(mine, "u-state")
-    state = parse_qs(urlsplit(callback).query)["state"][0]
+    answer = parse_qs(urlsplit(callback).query)
+    state, code = answer["state"][0], answer["code"][0]
     # another browser (a forged link, a login CSRF): no state cookie
-    refused_with(browser(runtime).get(callback), "does not match a sign-in started in this browser")
+    elsewhere = browser(runtime).get(callback)
+    refused_with(elsewhere, "does not match a sign-in started in this browser")
+    assert code not in elsewhere.text
     assert last_event(runtime, "signin.failed").detail == {"reason": "sso_state_invalid"}
     # a state appgov never issued, even in the cookie too
     forged = browser(runtime)

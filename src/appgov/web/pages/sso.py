@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from appgov.accounts.oidc import Identity, SsoRefused, finish_sign_in, start_sign_in
+from appgov.accounts.oidc import STATE_TTL, Identity, SsoRefused, finish_sign_in, start_sign_in
 from appgov.accounts.principal import Principal, Via
 from appgov.administration.sso import sso_user
 from appgov.audit.trail import AuditOutcome, record_audit
@@ -62,8 +62,8 @@ async def sso_start(
         return _refused(request, refused, None)
     response = RedirectResponse(started.url, status_code=303)
     response.set_cookie(
-        STATE_COOKIE, started.state, max_age=600, path=CALLBACK, httponly=True, samesite="lax",
-        secure=secure_cookies(runtime),
+        STATE_COOKIE, started.state, max_age=int(STATE_TTL.total_seconds()), path=CALLBACK,
+        httponly=True, samesite="lax", secure=secure_cookies(runtime),
     )  # fmt: skip
     return response
 
