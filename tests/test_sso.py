@@ -25,6 +25,7 @@ from appgov.accounts.oidc import SsoRefused, verify_id_token
 from appgov.accounts.permissions import Role
 from appgov.accounts.principal import cli_user
 from appgov.accounts.users import create_user
+from appgov.administration.sso import mapped_role
 from appgov.administration.users import disable, invite
 from appgov.config import ROLES, OidcSettings, Settings
 from appgov.outcomes import Code
@@ -322,6 +323,16 @@ def test_sign_in_with_sso_where_it_is_not_configured_says_so(tmp_path: Path) -> 
         plain.engine.dispose()
 
 
+def test_the_role_claim_maps_through_the_map_or_names_roles_itself() -> None:
+    mapped = OidcSettings(issuer="i", client_id="c", role_map=(("sec-team", "analyst"), ("boss", "admin")))
+    assert mapped_role(mapped, ("staff", "sec-team")) == Role.ANALYST
+    assert mapped_role(mapped, ("sec-team", "boss")) == Role.ADMIN  # the highest
+    assert mapped_role(mapped, ("admin",)) is None  # with a map, only the map counts
+    named = OidcSettings(issuer="i", client_id="c")
+    assert mapped_role(named, ("analyst",)) == Role.ANALYST
+    assert mapped_role(named, ("sec-team",)) is None
+
+
 def test_the_sso_settings_are_read_from_the_environment_and_checked() -> None:
     env = {
         "APPGOV_OIDC_ISSUER": "https://idp.example.com/",
@@ -333,7 +344,7 @@ def test_the_sso_settings_are_read_from_the_environment_and_checked() -> None:
     }
     settings = Settings.from_env(env)
     assert settings.oidc == OidcSettings(
-        issuer="https://idp.example.com", client_id="appgov", client_secret="a client secret",
+        issuer="https://idp.example.com/", client_id="appgov", client_secret="a client secret",
         role_claim="groups", role_map=(("sec-admins", "admin"), ("sec-team", "analyst")), required=True,
     )  # fmt: skip
     assert "a client secret" not in repr(settings)

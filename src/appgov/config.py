@@ -91,7 +91,7 @@ class OidcSettings:
     @classmethod
     def from_env(cls, env: dict[str, str]) -> OidcSettings:
         return cls(
-            issuer=env.get("APPGOV_OIDC_ISSUER", "").rstrip("/") or None,
+            issuer=env.get("APPGOV_OIDC_ISSUER") or None,  # exactly: the ID token's `iss` must equal it
             client_id=env.get("APPGOV_OIDC_CLIENT_ID") or None,
             client_secret=env.get("APPGOV_OIDC_CLIENT_SECRET") or None,
             role_claim=env.get("APPGOV_OIDC_ROLE_CLAIM") or None,

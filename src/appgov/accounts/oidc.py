@@ -109,7 +109,7 @@ async def _json(client: AsyncOAuth2Client, url: str) -> dict[str, Any]:
 
 async def _metadata(client: AsyncOAuth2Client, issuer: str) -> dict[str, Any]:
     """The provider's discovery document, which must name the configured issuer."""
-    metadata = await _json(client, f"{issuer}/.well-known/openid-configuration")
+    metadata = await _json(client, f"{issuer.rstrip('/')}/.well-known/openid-configuration")
     if metadata.get("issuer") != issuer:
         raise SsoRefused(Code.SSO_UNREACHABLE, detail="its discovery document names another issuer")
     for endpoint in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
