@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -16,10 +17,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import oidc_provider_mock
 import pytest
 from oidc_provider_mock import run_server_in_thread
 from sqlalchemy import select
 from starlette.testclient import TestClient
+from werkzeug.serving import make_server
 
 from appgov.accounts.oidc import SsoRefused, verify_id_token
 from appgov.accounts.permissions import Role
@@ -52,6 +55,26 @@ def other_provider() -> Iterator[str]:
     """A second provider, with its own signing key."""
     with run_server_in_thread(require_nonce=True) as server:
         yield f"http://localhost:{server.server_port}"
+
+
+@pytest.fixture(scope="module")
+def lying_provider(other_provider: str) -> Iterator[str]:
+    """A provider whose JWKS holds another provider's key, so its ID tokens do not verify."""
+    provider = oidc_provider_mock.app(require_nonce=True)
+    foreign = httpx.get(f"{other_provider}/jwks").content
+
+    def lying(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ["PATH_INFO"] == "/jwks":
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [foreign]
+        return provider(environ, start_response)
+
+    server = make_server("localhost", 0, lying, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    yield f"http://localhost:{server.server_port}"
+    server.shutdown()
+    thread.join()
 
 
 @pytest.fixture(scope="module")
@@ -259,6 +282,23 @@ def test_an_expired_id_token_is_refused(runtime: Runtime, provider: str) -> None
     finally:
         clock.advance(minutes=-7)
     assert user_of(runtime, provider, "u-slow") is None
+
+
+def test_an_id_token_that_does_not_verify_is_refused_on_the_sign_in_page(
+    runtime: Runtime, lying_provider: str
+) -> None:
+    lying = Runtime(
+        replace(runtime.settings, oidc=replace(runtime.settings.oidc, issuer=lying_provider)),
+        runtime.engine, runtime.sessions, runtime.secrets, runtime.clock,
+    )  # fmt: skip
+    provider_user(lying_provider, "u-lied", email="lied@example.com", email_verified=True)
+    client, answer = sign_in(lying, "u-lied")
+    refused_with(answer, "The identity provider&#39;s answer was refused (")
+    assert session_of(client) is None
+    failed = last_event(runtime, "signin.failed")
+    assert failed.detail["reason"] == "sso_token_invalid"
+    assert failed.detail["detail"] in ("bad signature", "invalid key id")
+    assert user_of(runtime, lying_provider, "u-lied") is None
 
 
 def test_a_disabled_user_cannot_sign_in_through_sso(runtime: Runtime, provider: str) -> None:
