@@ -43,10 +43,10 @@ def login_page(
 ) -> Response:
     if viewer is not None:
         return RedirectResponse(safe_next(next), status_code=303)
-    return login_form(request, next, error=None)
+    return _login_form(request, next, error=None)
 
 
-def login_form(request: Request, next: str | None, error: str | None, status_code: int = 200) -> Response:
+def _login_form(request: Request, next: str | None, error: str | None, status_code: int = 200) -> Response:
     """The sign-in page: the password form, "Sign in with SSO" when it is configured, or that alone
     when SSO is required."""
     oidc = runtime_of(request).settings.oidc
@@ -59,7 +59,7 @@ def login_form(request: Request, next: str | None, error: str | None, status_cod
 def refused_form(request: Request, next: str | None, refusal: Outcome, status_code: int) -> Response:
     """The sign-in page saying why a sign-in was refused, in the reason code's words."""
     text = refusal.text
-    return login_form(request, next, f"{text[:1].upper()}{text[1:]}.", status_code)
+    return _login_form(request, next, f"{text[:1].upper()}{text[1:]}.", status_code)
 
 
 def pre_session_form(request: Request, template: str, status_code: int = 200, **page: object) -> Response:
@@ -123,14 +123,14 @@ def login(
         wait = throttle.blocked_for(session, email, address, now)
         if wait > 0:
             record_audit(session, attempt, "signin.throttled", attempt.name, now, AuditOutcome.DENIED)
-            response = login_form(request, next, f"Too many attempts: try again in {int(wait) + 1} s.", 429)
+            response = _login_form(request, next, f"Too many attempts: try again in {int(wait) + 1} s.", 429)
             response.headers["Retry-After"] = str(int(wait) + 1)
             return response
         user = authenticate(session, email, password, now)
         if user is None:
             throttle.record_failure(session, email, address, now)
             record_audit(session, attempt, "signin.failed", attempt.name, now, AuditOutcome.FAILURE)
-            return login_form(request, next, GENERIC_FAILURE, 401)
+            return _login_form(request, next, GENERIC_FAILURE, 401)
         throttle.record_success(session, email)
         token = start_session(request, session, user, now)
         who = Principal.of_user(user, Via.CONSOLE, address, request_id_of(request))
