@@ -364,11 +364,12 @@ def test_sign_in_with_sso_where_it_is_not_configured_says_so(tmp_path: Path) -> 
 
 
 def test_the_role_claim_maps_through_the_map_or_names_roles_itself() -> None:
-    mapped = OidcSettings(issuer="i", client_id="c", role_map=(("sec-team", "analyst"), ("boss", "admin")))
+    issuer = "https://idp.example.com"
+    mapped = OidcSettings(issuer=issuer, client_id="c", role_map=(("sec-team", "analyst"), ("boss", "admin")))
     assert mapped_role(mapped, ("staff", "sec-team")) == Role.ANALYST
     assert mapped_role(mapped, ("sec-team", "boss")) == Role.ADMIN  # the highest
     assert mapped_role(mapped, ("admin",)) is None  # with a map, only the map counts
-    named = OidcSettings(issuer="i", client_id="c")
+    named = OidcSettings(issuer=issuer, client_id="c")
     assert mapped_role(named, ("analyst",)) == Role.ANALYST
     assert mapped_role(named, ("sec-team",)) is None
 
@@ -395,6 +396,10 @@ def test_the_sso_settings_are_read_from_the_environment_and_checked() -> None:
         Settings.from_env({**env, "APPGOV_OIDC_ROLE_MAP": "sec-admins"})
     with pytest.raises(ValueError, match="APPGOV_SSO_REQUIRED needs"):
         Settings.from_env({"APPGOV_SSO_REQUIRED": "1"})
+    with pytest.raises(ValueError, match="APPGOV_OIDC_ISSUER must use https"):
+        Settings.from_env({**env, "APPGOV_OIDC_ISSUER": "http://idp.example.com"})
+    with pytest.raises(ValueError, match="APPGOV_PUBLIC_URL on https"):
+        Settings.from_env({**env, "APPGOV_PUBLIC_URL": "http://appgov.example.com"})
     assert {role.value for role in Role} == set(ROLES)
 
 

@@ -10,10 +10,19 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def _split(value: str) -> tuple[str, ...]:
     return tuple(part.strip().lower() for part in value.split(",") if part.strip())
+
+
+def https_or_loopback(url: str) -> bool:
+    """https, or plain http on this machine only (a local demo, a test's server)."""
+    parts = urlsplit(url)
+    return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK)
 
 
 def _int(env: dict[str, str], name: str, default: int) -> int:
@@ -78,6 +87,8 @@ class OidcSettings:
     def __post_init__(self) -> None:
         if self.required and not self.configured:
             raise ValueError("APPGOV_SSO_REQUIRED needs APPGOV_OIDC_ISSUER and APPGOV_OIDC_CLIENT_ID")
+        if self.issuer and not https_or_loopback(self.issuer):
+            raise ValueError("APPGOV_OIDC_ISSUER must use https (plain http only on 127.0.0.1 or localhost)")
         for role in (self.default_role, *(mapped for _, mapped in self.role_map)):
             if role not in ROLES:
                 raise ValueError(
@@ -144,6 +155,8 @@ class Settings:
     def __post_init__(self) -> None:
         if not 0 < self.grant_refresh_days < 90:  # Atlassian kills a refresh token unused for 90 days
             raise ValueError("APPGOV_GRANT_REFRESH_DAYS must be between 1 and 89")
+        if self.oidc.configured and not https_or_loopback(self.sso_redirect_uri):
+            raise ValueError("single sign-on needs APPGOV_PUBLIC_URL on https (plain http only on loopback)")
 
     @property
     def redirect_uri(self) -> str:
