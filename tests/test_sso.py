@@ -161,6 +161,9 @@ def test_a_first_sso_sign_in_creates_the_user_and_opens_a_session(runtime: Runti
     me = session_of(client)
     assert me is not None
     assert (me["email"], me["role"]) == ("new@example.com", "viewer")
+    # signed in, neither route starts nor finishes another sign-in
+    assert client.get("/login/sso").headers["location"] == "/integrations"
+    assert client.get(authorize(browser(runtime), "u-new")).headers["location"] == "/integrations"
     user = user_of(runtime, provider, "u-new")
     assert user is not None
     assert (user.name, user.password_hash) == ("New Person", None)  # no password: SSO only

@@ -70,9 +70,16 @@ async def sso_start(
 
 @router.get(CALLBACK)
 async def sso_callback(
-    request: Request, code: str | None = None, state: str | None = None, error: str | None = None
+    request: Request,
+    viewer: Annotated[Viewer | None, Depends(optional_viewer)],
+    code: str | None = None,
+    state: str | None = None,
+    error: str | None = None,
 ) -> Response:
-    """The provider's answer: the state is checked against this browser's cookie before anything else."""
+    """The provider's answer: the state is checked against this browser's cookie before anything else.
+    A signed-in browser cannot have started a sign-in (``/login/sso`` sends it on), so it goes on too."""
+    if viewer is not None:
+        return RedirectResponse(safe_next(None), status_code=303)
     runtime = runtime_of(request)
     identity = None
     try:
