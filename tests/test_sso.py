@@ -271,6 +271,10 @@ def test_the_provider_denying_the_sign_in_is_a_sign_in_page_error(runtime: Runti
     answer = client.get(authorize(client, None))
     refused_with(answer, "The identity provider did not sign you in (access_denied).")
     assert last_event(runtime, "signin.failed").detail == {"reason": "sso_denied", "error": "access_denied"}
+    # words anyone can put in a link do not reach the page
+    forged = client.get("/login/sso/callback", params={"error": "Call +1 555 0100 to unlock your account"})
+    refused_with(forged, "did not sign you in (an error it did not name)")
+    assert "555" not in forged.text
 
 
 def test_an_expired_id_token_is_refused(runtime: Runtime, provider: str) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from contextlib import suppress
 from dataclasses import dataclass
@@ -45,6 +46,9 @@ SCOPE = "openid email profile"
 # the ID token's signature: asymmetric algorithms only, so a token cannot be signed with a public key
 # as an HMAC secret, nor left unsigned
 ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"})
+
+
+ERROR_CODE = re.compile(r"[a-z_]{1,64}")
 
 
 class SsoRefused(Exception):
@@ -175,7 +179,7 @@ async def finish_sign_in(
         # told even without a valid state (a provider may leave it out of an error): it opens nothing
         with suppress(SsoRefused):
             _claim(runtime, cookie_state, state)
-        raise SsoRefused(Code.SSO_DENIED, error=error[:100])
+        raise SsoRefused(Code.SSO_DENIED, error=_error_code(error))
     flow = _claim(runtime, cookie_state, state)
     if not code:
         raise SsoRefused(Code.SSO_DENIED, error="no authorization code")
@@ -186,7 +190,7 @@ async def finish_sign_in(
         try:
             tokens = await client.fetch_token(metadata["token_endpoint"], code=code, code_verifier=verifier)
         except OAuthError as err:
-            raise SsoRefused(Code.SSO_DENIED, error=str(err.error)[:100]) from None
+            raise SsoRefused(Code.SSO_DENIED, error=_error_code(str(err.error))) from None
         except (httpx.HTTPError, ValueError) as err:
             raise SsoRefused(Code.SSO_UNREACHABLE, detail=type(err).__name__) from None
         jwks = await _json(client, metadata["jwks_uri"])
@@ -204,6 +208,12 @@ async def finish_sign_in(
         role_values=_values(claims.get(oidc.role_claim)) if oidc.role_claim else (),
         next_path=flow.next_path,
     )
+
+
+def _error_code(error: str) -> str:
+    """An OAuth error code (``access_denied``, ``invalid_grant``, ...) as is; anything else in an
+    answer anyone can forge is not put on the sign-in page."""
+    return error if ERROR_CODE.fullmatch(error) else "an error it did not name"
 
 
 def _values(claim: Any) -> tuple[str, ...]:
