@@ -63,6 +63,22 @@ WORDS: dict[Code, tuple[dict[str, Any], str]] = {
     Code.DOMAIN_DELETED: ({}, "cancelled: the domain was deleted"),
     Code.TAKEN_OVER: ({}, "stopped: another runner took the job over"),
     Code.SHUTDOWN: ({}, "appgov stopped; the sync resumes when it starts again"),
+    Code.SSO_NOT_CONFIGURED: ({}, "single sign-on is not configured here"),
+    Code.SSO_REQUIRED: ({}, "sign in with SSO: password sign-in is turned off here"),
+    Code.SSO_DENIED: ({"error": "access_denied"},
+                      "the identity provider did not sign you in (access_denied)"),
+    Code.SSO_UNREACHABLE: ({"detail": "ConnectError"},
+                           "the identity provider could not be used (ConnectError): try again later"),
+    Code.SSO_STATE_INVALID: ({}, "this answer does not match a sign-in started in this browser (unknown, "
+                                 "used or expired): start again"),
+    Code.SSO_TOKEN_INVALID: ({"detail": "bad signature"},
+                             "the identity provider's answer was refused (bad signature)"),
+    Code.SSO_NO_EMAIL: ({}, "the identity provider gave no email address for you"),
+    Code.SSO_EMAIL_UNVERIFIED: ({}, "an account with your email exists, and the identity provider does not "
+                                    "say the email is verified: ask an admin"),
+    Code.SSO_ACCOUNT_CONFLICT: ({}, "the account with your email is linked to another identity: ask an "
+                                    "admin"),
+    Code.SSO_USER_DISABLED: ({}, "your account is disabled: ask an admin"),
     Code.FAILED: ({"detail": "expected a list in the response"}, "expected a list in the response"),
     Code.LEGACY: ({"text": "cancelled by ada@example.com"}, "cancelled by ada@example.com"),
 }  # fmt: skip

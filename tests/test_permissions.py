@@ -16,10 +16,12 @@ from appgov.config import Settings
 from appgov.runtime import Runtime
 from appgov.web.app import create_app
 
-# signing in and out needs no permission, nor does accepting an invitation or the first admin's
-# setup link (the link is the credential), nor the home page (a redirect to /integrations)
+# signing in and out needs no permission (with a password or through the identity provider), nor does
+# accepting an invitation or the first admin's setup link (the link is the credential), nor the home
+# page (a redirect to /integrations)
 OPEN = {
     ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/"),
+    ("GET", "/login/sso"), ("GET", "/login/sso/callback"),
     ("GET", "/invitations/{token}"), ("POST", "/invitations/{token}"),
     ("GET", "/setup/{token}"), ("POST", "/setup/{token}"),
 }  # fmt: skip

@@ -10,10 +10,19 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def _split(value: str) -> tuple[str, ...]:
     return tuple(part.strip().lower() for part in value.split(",") if part.strip())
+
+
+def https_or_loopback(url: str) -> bool:
+    """https, or plain http on this machine only (a local demo, a test's server)."""
+    parts = urlsplit(url)
+    return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK)
 
 
 def _int(env: dict[str, str], name: str, default: int) -> int:
@@ -45,6 +54,64 @@ class AtlassianSettings:
         )
 
 
+def _flag(env: dict[str, str], name: str) -> bool:
+    return env.get(name, "").lower() in ("1", "true", "yes")
+
+
+def _pairs(value: str, name: str) -> tuple[tuple[str, str], ...]:
+    """``a=x,b=y`` as ``(("a", "x"), ("b", "y"))``, in order."""
+    pairs = []
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        key, equals, mapped = part.partition("=")
+        if not equals or not key.strip() or not mapped.strip():
+            raise ValueError(f"{name}: {part!r} is not name=role")
+        pairs.append((key.strip(), mapped.strip().lower()))
+    return tuple(pairs)
+
+
+ROLES = ("viewer", "analyst", "admin")  # accounts.permissions.Role's values (config sits below accounts)
+
+
+@dataclass(frozen=True)
+class OidcSettings:
+    """Sign-in to the console through an OpenID Connect provider (README "Sign in with SSO")."""
+
+    issuer: str | None = None  # its discovery document is {issuer}/.well-known/openid-configuration
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)  # none: a public client (PKCE alone)
+    role_claim: str | None = None  # a claim naming the user's role or groups, mapped at each sign-in
+    role_map: tuple[tuple[str, str], ...] = ()  # the claim's value (or one of its values) -> a role
+    default_role: str = "viewer"  # a new user's role when the claim maps to none
+    required: bool = False  # password sign-in refused in the console (the CLI stays: the break-glass)
+
+    def __post_init__(self) -> None:
+        if self.required and not self.configured:
+            raise ValueError("APPGOV_SSO_REQUIRED needs APPGOV_OIDC_ISSUER and APPGOV_OIDC_CLIENT_ID")
+        if self.issuer and not https_or_loopback(self.issuer):
+            raise ValueError("APPGOV_OIDC_ISSUER must use https (plain http only on 127.0.0.1 or localhost)")
+        for role in (self.default_role, *(mapped for _, mapped in self.role_map)):
+            if role not in ROLES:
+                raise ValueError(
+                    f"APPGOV_OIDC_ROLE_MAP, APPGOV_OIDC_DEFAULT_ROLE: {role!r} is not one of {ROLES}"
+                )
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.issuer and self.client_id)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> OidcSettings:
+        return cls(
+            issuer=env.get("APPGOV_OIDC_ISSUER") or None,  # exactly: the ID token's `iss` must equal it
+            client_id=env.get("APPGOV_OIDC_CLIENT_ID") or None,
+            client_secret=env.get("APPGOV_OIDC_CLIENT_SECRET") or None,
+            role_claim=env.get("APPGOV_OIDC_ROLE_CLAIM") or None,
+            role_map=_pairs(env.get("APPGOV_OIDC_ROLE_MAP", ""), "APPGOV_OIDC_ROLE_MAP"),
+            default_role=(env.get("APPGOV_OIDC_DEFAULT_ROLE") or cls.default_role).lower(),
+            required=_flag(env, "APPGOV_SSO_REQUIRED"),
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -54,6 +121,7 @@ class Settings:
     secret_keys: str | None = None
     secret_key: str | None = None
     atlassian: AtlassianSettings = field(default_factory=AtlassianSettings)
+    oidc: OidcSettings = field(default_factory=OidcSettings)
     # hosts (host or host:port) admitted besides *.atlassian.net, for the simulator or a proxy
     allowed_hosts: tuple[str, ...] = field(default_factory=tuple)
     ca_bundle: str | None = None  # extra CA file for TLS verification (e.g. the simulator's certificate)
@@ -90,10 +158,17 @@ class Settings:
     def __post_init__(self) -> None:
         if not 0 < self.grant_refresh_days < 90:  # Atlassian kills a refresh token unused for 90 days
             raise ValueError("APPGOV_GRANT_REFRESH_DAYS must be between 1 and 89")
+        if self.oidc.configured and not https_or_loopback(self.sso_redirect_uri):
+            raise ValueError("single sign-on needs APPGOV_PUBLIC_URL on https (plain http only on loopback)")
 
     @property
     def redirect_uri(self) -> str:
         return self.atlassian.oauth_redirect_uri or f"{self.public_url}/integrations/atlassian/callback"
+
+    @property
+    def sso_redirect_uri(self) -> str:
+        """Where the identity provider sends the browser back: register it there as is."""
+        return f"{self.public_url}/login/sso/callback"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -105,6 +180,7 @@ class Settings:
             secret_keys=env.get("APPGOV_SECRET_KEYS") or None,
             secret_key=env.get("APPGOV_SECRET_KEY") or None,
             atlassian=AtlassianSettings.from_env(env),
+            oidc=OidcSettings.from_env(env),
             allowed_hosts=_split(env.get("APPGOV_ALLOWED_HOSTS", "")),
             ca_bundle=env.get("APPGOV_CA_BUNDLE") or None,
             sync_concurrency=_int(env, "APPGOV_SYNC_CONCURRENCY", cls.sync_concurrency),
@@ -123,7 +199,7 @@ class Settings:
             smtp_port=_int(env, "APPGOV_SMTP_PORT", cls.smtp_port),
             smtp_user=env.get("APPGOV_SMTP_USER") or None,
             smtp_password=env.get("APPGOV_SMTP_PASSWORD") or None,
-            smtp_starttls=env.get("APPGOV_SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
+            smtp_starttls=_flag(env, "APPGOV_SMTP_STARTTLS"),
             mail_from=env.get("APPGOV_MAIL_FROM", cls.mail_from),
             runner_concurrency=_int(env, "APPGOV_RUNNER_CONCURRENCY", cls.runner_concurrency),
             grant_refresh_days=_int(env, "APPGOV_GRANT_REFRESH_DAYS", cls.grant_refresh_days),

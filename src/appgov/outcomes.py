@@ -59,6 +59,17 @@ class Code(StrEnum):
     DOMAIN_DELETED = "domain_deleted"
     TAKEN_OVER = "taken_over"
     SHUTDOWN = "shutdown"
+    # sign-in through the identity provider (SSO): why it was refused
+    SSO_NOT_CONFIGURED = "sso_not_configured"
+    SSO_REQUIRED = "sso_required"  # a password sign-in while SSO is required
+    SSO_DENIED = "sso_denied"  # error: the provider's error code (access_denied, ...)
+    SSO_UNREACHABLE = "sso_unreachable"  # detail: what failed talking to the provider, or in its answers
+    SSO_STATE_INVALID = "sso_state_invalid"  # missing, unknown, another browser's, used or expired
+    SSO_TOKEN_INVALID = "sso_token_invalid"  # noqa: S105 (a reason, not a secret); detail: which check failed
+    SSO_NO_EMAIL = "sso_no_email"  # a new user's email is missing or not an address
+    SSO_EMAIL_UNVERIFIED = "sso_email_unverified"  # a local account has the email, unverified by the provider
+    SSO_ACCOUNT_CONFLICT = "sso_account_conflict"  # the email's account is linked to another identity
+    SSO_USER_DISABLED = "sso_user_disabled"
     # anything else
     FAILED = "failed"  # detail: the failure's own words
     LEGACY = "legacy"  # text: a sentence stored before reason codes existed
@@ -161,6 +172,25 @@ CATALOGUE: dict[Code, Callable[[Params], str]] = {
     Code.DOMAIN_DELETED: lambda p: "cancelled: the domain was deleted",
     Code.TAKEN_OVER: lambda p: "stopped: another runner took the job over",
     Code.SHUTDOWN: lambda p: "appgov stopped; the sync resumes when it starts again",
+    Code.SSO_NOT_CONFIGURED: lambda p: "single sign-on is not configured here",
+    Code.SSO_REQUIRED: lambda p: "sign in with SSO: password sign-in is turned off here",
+    Code.SSO_DENIED: lambda p: f"the identity provider did not sign you in ({p.get('error')})",
+    Code.SSO_UNREACHABLE: lambda p: (
+        f"the identity provider could not be used ({p.get('detail')}): try again later"
+    ),
+    Code.SSO_STATE_INVALID: lambda p: (
+        "this answer does not match a sign-in started in this browser (unknown, used or expired): start again"
+    ),
+    Code.SSO_TOKEN_INVALID: lambda p: f"the identity provider's answer was refused ({p.get('detail')})",
+    Code.SSO_NO_EMAIL: lambda p: "the identity provider gave no email address for you",
+    Code.SSO_EMAIL_UNVERIFIED: lambda p: (
+        "an account with your email exists, and the identity provider does not say the email is "
+        "verified: ask an admin"
+    ),
+    Code.SSO_ACCOUNT_CONFLICT: lambda p: (
+        "the account with your email is linked to another identity: ask an admin"
+    ),
+    Code.SSO_USER_DISABLED: lambda p: "your account is disabled: ask an admin",
     Code.FAILED: lambda p: str(p.get("detail") or "the last sync failed"),
     Code.LEGACY: lambda p: str(p.get("text") or "no reason recorded"),
 }

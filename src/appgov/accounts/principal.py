@@ -15,6 +15,7 @@ class Via(StrEnum):
     """How the principal came in."""
 
     CONSOLE = "console"  # a signed-in user's browser
+    SSO = "sso"  # a browser signing in through the identity provider (OpenID Connect)
     API = "api"  # a signed-in user's REST client
     CLI = "cli"  # the command line, as the operating-system user who ran it
     SCHEDULER = "scheduler"  # appgov itself (periodic and deferred syncs)

@@ -21,13 +21,13 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from appgov.accounts.principal import Principal
 from appgov.audit.trail import record_audit
+from appgov.config import https_or_loopback
 from appgov.connectors.atlassian.clients import authorization_server
 from appgov.connectors.atlassian.connector import ATLASSIAN
 from appgov.connectors.atlassian.grants import accessible_resources, consenting_account, store_grant
@@ -50,7 +50,6 @@ from appgov.storage.sealed import verifier_context
 
 STATE_TTL = timedelta(minutes=10)  # from Add to Atlassian's answer
 PICK_TTL = timedelta(minutes=30)  # from Add to Connect: how long the site picker stays open
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class ConsentRefused(DomainError):
@@ -102,8 +101,7 @@ def state_hash(state: str) -> str:
 
 def check_redirect_uri(uri: str) -> None:
     """The callback Atlassian sends the code to: https, except plain http on loopback."""
-    parts = urlsplit(uri)
-    if parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK):
+    if https_or_loopback(uri):
         return
     raise DomainError(
         f"the OAuth callback {uri} must use https (plain http only on 127.0.0.1 or localhost): "

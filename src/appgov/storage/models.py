@@ -100,7 +100,7 @@ class Domain(Base):
     # who connected it (accounts.principal): their name (a user's email), user and way in
     created_by: Mapped[str] = mapped_column(String(320))
     created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_via: Mapped[str] = mapped_column(String(16))  # console | api | cli | scheduler
+    created_via: Mapped[str] = mapped_column(String(16))  # console | sso | api | cli | scheduler
     # the sync lease: at most one run per domain; it expires when its holder dies
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_expires_at: Mapped[datetime | None]
@@ -364,14 +364,18 @@ class ApplicationRoleGroup(Base):
 
 
 class User(Base):
-    """A person who signs in to the console (local account; SSO comes later), with one global role."""
+    """A person who signs in to the console, with a password or through the identity provider (SSO),
+    with one global role. SSO finds the user by the provider's (issuer, subject), never by email."""
 
     __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("sso_issuer", "sso_subject"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    password_hash: Mapped[str] = mapped_column(String(255))  # argon2id PHC string
+    password_hash: Mapped[str | None] = mapped_column(String(255))  # argon2id PHC string; none: SSO only
+    sso_issuer: Mapped[str | None] = mapped_column(String(500))
+    sso_subject: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default="viewer")  # viewer | analyst | admin
     created_at: Mapped[datetime]
     last_login_at: Mapped[datetime | None]
@@ -479,6 +483,23 @@ class OAuthFlow(Base):
     resources: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
 
+class SsoFlow(Base):
+    """One sign-in through the identity provider in flight: its state (hashed; the state itself rides
+    in the browser's cookie and the provider's redirect), nonce and PKCE verifier (encrypted),
+    single-use and short-lived."""
+
+    __tablename__ = "sso_flows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    nonce: Mapped[str] = mapped_column(String(64))
+    code_verifier: Mapped[bytes] = mapped_column(LargeBinary)  # encrypted
+    next_path: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]
+
+
 class Job(Base):
     """Background work of one kind (``workers.registry``: a sync, later revoke, notify, ...), queued in
     the database so it survives restarts. ``payload`` is the kind's input (a sync's ``full``),
@@ -498,7 +519,7 @@ class Job(Base):
     # who asked (accounts.principal): their name (a user's email, or "scheduler"), user and way in
     requested_by: Mapped[str] = mapped_column(String(320))
     requested_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    requested_via: Mapped[str] = mapped_column(String(16))  # console | api | cli | scheduler
+    requested_via: Mapped[str] = mapped_column(String(16))  # console | sso | api | cli | scheduler
     claimed_by: Mapped[str | None] = mapped_column(String(128))
     claimed_until: Mapped[datetime | None]
     cancel_requested: Mapped[bool] = mapped_column(default=False)
@@ -549,7 +570,7 @@ class AuditEvent(Base):
     at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(320))  # the principal's name (a user's email)
     actor_user_id: Mapped[int | None]  # no foreign key either: the trail outlives the user
-    actor_via: Mapped[str] = mapped_column(String(16))  # console | api | cli | scheduler
+    actor_via: Mapped[str] = mapped_column(String(16))  # console | sso | api | cli | scheduler
     action: Mapped[str] = mapped_column(String(64))  # domain.added | domain.deleted | ...
     target: Mapped[str] = mapped_column(String(500))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -35,6 +35,7 @@ from appgov.web.pages import (
     invitations,
     notifications,
     signin,
+    sso,
     users,
 )
 from appgov.workers.background import lifespan as background_lifespan
@@ -61,6 +62,7 @@ def create_app(runtime: Runtime, *, background: bool = False) -> FastAPI:
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(signin.router, include_in_schema=False)
+    app.include_router(sso.router, include_in_schema=False)
     app.include_router(apps.router, include_in_schema=False)
     app.include_router(domains.router, include_in_schema=False)
     app.include_router(notifications.router, include_in_schema=False)

@@ -22,7 +22,7 @@ class AuditEventOut(BaseModel):
     at: datetime = Field(description="when, in UTC")
     actor: str = Field(description="who: a user's email, an operating-system user, or scheduler; unescaped")
     actor_user_id: int | None = Field(description="the console user's id, when a user acted")
-    via: str = Field(description="console | api | cli | scheduler")
+    via: str = Field(description="console | sso | api | cli | scheduler")
     action: str = Field(description="what: signin.failed, access.denied, domain.added, ... (docs/audit.md)")
     target: str = Field(description="to what: a site URL, an email, a method and path; unescaped")
     outcome: str = Field(description="success | failure | denied")

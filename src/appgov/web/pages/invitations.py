@@ -24,6 +24,22 @@ def _invalid(request: Request, err: InvitationInvalid) -> Response:
     return render(request, "integrations/message.html", None, 404, **page)
 
 
+def _sso_only(request: Request) -> Response | None:
+    """Where SSO is required an invitation cannot make a password account: the person signs in with
+    SSO, which creates their account at the first sign-in."""
+    if not runtime_of(request).settings.oidc.required:
+        return None
+    message = "Sign in with SSO instead: your account is created at your first sign-in."
+    return render(
+        request,
+        "integrations/message.html",
+        None,
+        403,
+        title="Invitations are not used here",
+        message=message,
+    )
+
+
 def _form(request: Request, email: str | None, role: str, error: str | None = None) -> Response:
     """The form, posted back to the link it came from (an invitation's or the setup link)."""
     page = {
@@ -39,6 +55,8 @@ def _form(request: Request, email: str | None, role: str, error: str | None = No
 @router.get("/invitations/{token}")
 @router.get("/setup/{token}")
 def invitation_page(request: Request, token: str) -> Response:
+    if refused := _sso_only(request):
+        return refused
     runtime = runtime_of(request)
     try:
         with runtime.sessions() as session:
@@ -59,6 +77,8 @@ def accept(
     password_again: Annotated[str, Form(max_length=MAX_LENGTH)],
     email: Annotated[str, Form(max_length=320)] = "",  # a setup link's only: an invitation names it
 ) -> Response:
+    if refused := _sso_only(request):
+        return refused
     runtime = runtime_of(request)
     now = runtime.clock.now()
     try:

@@ -17,6 +17,7 @@ from appgov.accounts.principal import Principal, Via
 from appgov.accounts.sessions import close_session, open_session
 from appgov.accounts.users import authenticate
 from appgov.audit.trail import AuditOutcome, record_audit
+from appgov.outcomes import Code, Outcome
 from appgov.storage.models import User
 from appgov.web.auth import (
     DEVICE_COOKIE,
@@ -50,7 +51,19 @@ def login_page(
 
 
 def _login_form(request: Request, next: str | None, error: str | None, status_code: int = 200) -> Response:
-    return pre_session_form(request, "login.html", status_code, next=safe_next(next), error=error)
+    """The sign-in page: the password form, "Sign in with SSO" when it is configured, or that alone
+    when SSO is required."""
+    oidc = runtime_of(request).settings.oidc
+    return pre_session_form(
+        request, "login.html", status_code, next=safe_next(next), error=error, sso=oidc.configured,
+        sso_required=oidc.required,
+    )  # fmt: skip
+
+
+def refused_form(request: Request, next: str | None, refusal: Outcome, status_code: int) -> Response:
+    """The sign-in page saying why a sign-in was refused, in the reason code's words."""
+    text = refusal.text
+    return _login_form(request, next, f"{text[:1].upper()}{text[1:]}.", status_code)
 
 
 def pre_session_form(request: Request, template: str, status_code: int = 200, **page: object) -> Response:
@@ -99,6 +112,13 @@ def login(
         email.strip().lower(), Via.CONSOLE, address=address, request_id=request_id_of(request)
     )
     with runtime.sessions.begin() as session:
+        if runtime.settings.oidc.required:  # the break-glass is the CLI, or unsetting APPGOV_SSO_REQUIRED
+            required = Outcome(Code.SSO_REQUIRED)
+            record_audit(
+                session, attempt, "signin.failed", attempt.name, now, AuditOutcome.FAILURE,
+                reason=str(required.code),
+            )  # fmt: skip
+            return refused_form(request, next, required, 403)
         known = is_known_device(runtime.secrets, read_cookie(request, DEVICE_COOKIE), email, now)
         wait = throttle.blocked_for(session, email, address, now, known_device=known)
         if wait > 0:
