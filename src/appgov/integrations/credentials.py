@@ -41,8 +41,13 @@ class Credential:
     state: str  # valid | expires_soon | expired (| revoked, a grant Atlassian refused)
 
     @property
-    def expires_soon(self) -> bool:
-        return self.state == EXPIRES_SOON
+    def name(self) -> str:
+        return "API token" if self.kind == API_TOKEN else "OAuth consent"
+
+    @property
+    def note(self) -> str | None:
+        """``expires soon``, ``expired`` (``revoked``) in words; None while valid."""
+        return None if self.state == VALID else self.state.replace("_", " ")
 
 
 def expiry_of(day: date | None) -> datetime | None:
