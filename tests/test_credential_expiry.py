@@ -29,6 +29,7 @@ from appgov.workers.scheduler import Scheduler
 from appgov.workers.token_expiry import warn_api_token_expiry
 from support.clock import FakeClock
 from support.grants import consent, oauth_runtime
+from support.in_process import Browser
 from support.jobs import job_status, queue_sync, run_until
 from support.product import principal_for, runtime_for, sync
 from support.simulator import Simulator
@@ -180,6 +181,36 @@ def test_changing_only_the_expiry_date_keeps_the_token_and_is_warned_of_again(
 def stored_secret(runtime: Runtime, domain_id: int) -> bytes:
     with runtime.sessions() as session:
         return session.scalars(select(ApiToken.secret).where(ApiToken.domain_id == domain_id)).one()
+
+
+def test_edit_api_key_takes_the_expiry_date_and_the_pages_and_the_api_say_expires_soon(
+    sim: Simulator, tmp_path: Path, database_url: str
+) -> None:
+    runtime = runtime_for(sim, tmp_path, database_url)
+    clock = on_clock(runtime)
+    account = sim.state["accounts"]["site_admin"]
+    site = sim.site_url("acme")
+    added = asyncio.run(
+        add_domain(runtime, site, account["email"], account["api_token"], principal_for(runtime, ADMIN))
+    )
+    admin = Browser(runtime).sign_in(ADMIN)
+    form = {"email": account["email"], "api_token": account["api_token"], "confirm": "yes"}
+    assert "expires soon" not in admin.client.get("/integrations").text
+
+    wrong = admin.client.post(
+        f"/domains/{added.id}/api-key", data={**form, "expires_on": "someday", "csrf_token": admin.csrf}
+    )
+    assert wrong.status_code == 400
+    assert "YYYY-MM-DD" in wrong.text
+    day = f"{clock.now() + timedelta(days=20):%Y-%m-%d}"
+    admin.post(f"/domains/{added.id}/api-key", **form, expires_on=day)
+
+    for page in ("/integrations", f"/domains/{added.id}"):
+        assert f"API token expires {day}: <strong>expires soon</strong>" in admin.client.get(page).text
+    [listed] = admin.client.get("/api/v1/domains").json()
+    [token] = listed["credentials"]
+    assert (token["kind"], token["expires_at"][:10], token["state"]) == ("api_token", day, "expires_soon")
+    runtime.engine.dispose()
 
 
 def test_a_consent_340_days_old_is_announced_once_and_past_365_days_nothing_reaches_atlassian(
