@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from appgov.config import Settings
-from appgov.connectors.atlassian.grants import CONSENT_LIFETIME
+from appgov.connectors.atlassian.grants import consent_ends
 from appgov.connectors.atlassian.site_rows import grant_of
 from appgov.connectors.base import DomainError
 from appgov.outcomes import Code, Outcome
@@ -62,10 +62,6 @@ def check_expiry(expires_at: datetime | None, now: datetime) -> datetime | None:
     return expires_at
 
 
-def grant_expires_at(grant: OAuthGrant) -> datetime:
-    return grant.consented_at + CONSENT_LIFETIME
-
-
 def _state(expires_at: datetime | None, settings: Settings, now: datetime) -> str:
     if expires_at is None or now < expires_at - timedelta(days=settings.expiry_warning_days):
         return VALID
@@ -81,7 +77,7 @@ def credentials(
         masked = mask("x" * 12 + token.last4)
         found.append(Credential(API_TOKEN, masked, token.expires_at, _state(token.expires_at, settings, now)))
     if grant is not None:
-        ends = grant_expires_at(grant)
+        ends = consent_ends(grant)
         state = _state(ends, settings, now) if grant.status == "active" else grant.status
         found.append(Credential(OAUTH_GRANT, grant.account_email or grant.account_id, ends, state))
     return tuple(found)
@@ -91,8 +87,8 @@ def expired(token: ApiToken | None, grant: OAuthGrant | None, now: datetime) -> 
     """Why the domain cannot be read any more because a credential's time is up; None if none is."""
     if token is not None and token.expires_at is not None and token.expires_at <= now:
         return Outcome(Code.API_TOKEN_EXPIRED, {"on": token.expires_at.isoformat()})
-    if grant is not None and grant.status == "active" and grant_expires_at(grant) <= now:
-        return Outcome(Code.GRANT_EXPIRED, {"on": grant_expires_at(grant).isoformat()})
+    if grant is not None and grant.status == "active" and consent_ends(grant) <= now:
+        return Outcome(Code.GRANT_EXPIRED, {"on": consent_ends(grant).isoformat()})
     return None
 
 

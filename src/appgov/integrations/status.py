@@ -31,8 +31,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from appgov.config import Settings
+from appgov.connectors.atlassian.grants import consent_ends
 from appgov.connectors.atlassian.site_rows import domains_by_grant, grants_of
-from appgov.integrations.credentials import Credential, credentials, expired, grant_expires_at
+from appgov.integrations.credentials import Credential, credentials, expired
 from appgov.jobs.queue import ACTIVE, SYNC
 from appgov.outcomes import Code, Outcome
 from appgov.storage.models import ApiToken, DatasetState, Domain, Job, OAuthGrant, SyncRun
@@ -277,7 +278,7 @@ def reconsent_by(grant: OAuthGrant | None, settings: Settings, now: datetime) ->
     otherwise None. Only a new consent (Reconnect) moves it."""
     if grant is None or grant.status != "active":
         return None
-    deadline = grant_expires_at(grant)
+    deadline = consent_ends(grant)
     return deadline if now >= deadline - timedelta(days=settings.expiry_warning_days) else None
 
 

@@ -57,6 +57,11 @@ class GrantUnusable(CredentialsRejected):
     """The grant is expired or revoked; its reason is in words for the Integrations page."""
 
 
+def consent_ends(grant: OAuthGrant) -> datetime:
+    """When Atlassian ends the grant's live token family: 365 days after its consent."""
+    return grant.consented_at + CONSENT_LIFETIME
+
+
 def _context(grant_id: int, kind: str) -> str:
     return f"oauth_grant:{grant_id}:{kind}"
 
@@ -145,7 +150,7 @@ class GrantTokens:
                 grant.status_reason or f"the grant is {grant.status}",
                 outcome=Outcome(code, {"detail": grant.status_reason or ""}),
             )
-        ended = grant.consented_at + CONSENT_LIFETIME
+        ended = consent_ends(grant)
         if ended <= self.clock.now():
             outcome = Outcome(Code.GRANT_EXPIRED, {"on": ended.isoformat()})
             raise GrantUnusable(outcome.text, outcome=outcome)
