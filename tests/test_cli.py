@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from support.cli import add_site, appgov
 from support.simulator import Simulator
@@ -54,6 +57,38 @@ def test_list_shows_the_masked_key_and_never_the_secret(sim: Simulator, tmp_path
     assert token[-4:] in listed.stdout
     assert token not in listed.stdout
     assert "N/A" in listed.stdout  # not synced yet
+
+
+def test_the_api_tokens_expiry_date_is_given_with_it_changed_alone_and_listed_expires_soon(
+    sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CS-08 from the command line: ``--expires-on`` on add and replace-token, ``token-expiry``."""
+    monkeypatch.setenv("COLUMNS", "250")  # one line per table row: the Expires cell is not folded
+    account = sim.state["accounts"]["site_admin"]
+    soon, later = (f"{datetime.now(UTC) + timedelta(days=days):%Y-%m-%d}" for days in (10, 200))
+    token = account["api_token"] + "\n"
+    added = appgov(
+        sim, tmp_path, "domains", "add", sim.site_url("acme"), "--email", account["email"],
+        "--api-token-stdin", "--expires-on", soon, stdin=token,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert f"API token {soon} (expires soon)" in appgov(sim, tmp_path, "domains", "list").stdout
+
+    changed = appgov(sim, tmp_path, "domains", "token-expiry", "acme", "--expires-on", later)
+    assert changed.returncode == 0, changed.stderr
+    listed = appgov(sim, tmp_path, "domains", "list").stdout
+    assert f"API token {later}" in listed
+    assert "expires soon" not in listed
+
+    replaced = appgov(
+        sim, tmp_path, "domains", "replace-token", "acme", "--email", account["email"],
+        "--api-token-stdin", "--expires-on", soon, stdin=token,
+    )  # fmt: skip
+    assert replaced.returncode == 0, replaced.stderr
+    assert f"API token {soon} (expires soon)" in appgov(sim, tmp_path, "domains", "list").stdout
+    past = appgov(sim, tmp_path, "domains", "token-expiry", "acme", "--expires-on", "2020-01-01")
+    assert past.returncode == 1
+    assert "not in the future" in past.stderr
 
 
 def test_export_lists_every_app_in_json_and_formula_safe_csv(sim: Simulator, tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from support.integrations import (
 FIELDS = {
     "id", "name", "site_url", "products", "api_key", "api_key_owner", "first_connected_at",
     "first_connected_by", "last_synced_at", "last_sync_seconds", "late", "late_reason", "status",
-    "status_reason", "outcome", "reconsent_by", "consent_shared_with",
+    "status_reason", "outcome", "reconsent_by", "consent_shared_with", "credentials",
 }  # fmt: skip
 
 
@@ -217,7 +217,7 @@ def test_the_api_needs_a_session_and_openapi_documents_every_endpoint(
     expected = {
         "/api/v1/domains": {"get", "post"},
         "/api/v1/domains/{domain_id}": {"delete"},
-        "/api/v1/domains/{domain_id}/api-token": {"put"},
+        "/api/v1/domains/{domain_id}/api-token": {"put", "patch"},
         "/api/v1/domains/{domain_id}/reconnect": {"post"},
         "/api/v1/integrations/atlassian/authorize": {"post"},
         "/api/v1/integrations/atlassian/flows/{flow_id}": {"get"},

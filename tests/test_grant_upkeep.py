@@ -185,7 +185,7 @@ def test_a_consent_340_days_old_says_reconsent_needed_once_until_a_new_consent(
 @pytest.fixture(scope="module")
 def console() -> Iterator[Console]:
     # every consent is within 400 days of its end: the warning shows at once
-    yield from running_console(APPGOV_RECONSENT_WARNING_DAYS="400")
+    yield from running_console(APPGOV_EXPIRY_WARNING_DAYS="400")
 
 
 @pytest.fixture

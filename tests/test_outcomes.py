@@ -22,6 +22,10 @@ WORDS: dict[Code, tuple[dict[str, Any], str]] = {
     Code.CONSENT_REVOKED: ({}, "consent revoked: reconnect to consent again"),
     Code.CREDENTIALS_REJECTED: ({"detail": "Unauthorized"}, "Atlassian rejected the credentials: reconnect"),
     Code.API_TOKEN_REJECTED: ({"detail": "Unauthorized"}, "API token invalid or expired: edit the API key"),
+    Code.API_TOKEN_EXPIRED: (
+        {"on": "2027-01-05T00:00:00+00:00"},
+        "API token expired on 2027-01-05: edit the API key to replace it",
+    ),
     Code.REFRESH_TIMED_OUT: ({}, "timed out waiting for another process to refresh the grant"),
     Code.REFRESH_UNCONFIRMED: ({}, "the token endpoint did not confirm a refresh of the grant, and appgov "
                                    "never sends a refresh token twice: reconnect to consent again"),

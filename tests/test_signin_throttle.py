@@ -186,7 +186,8 @@ def test_a_known_device_cookie_sealed_with_another_key_does_not_exempt(site: Sit
     assert site.sign_in("192.0.2.1").status_code == 401
     now = site.clock.now()
     forged, genuine = (
-        device_token(box, ADA, now) for box in (SecretBox([(1, secrets.token_bytes(32))]), site.runtime.secrets)
+        device_token(box, ADA, now)
+        for box in (SecretBox([(1, secrets.token_bytes(32))]), site.runtime.secrets)
     )
     answers = []
     for token in (forged, genuine):

@@ -34,6 +34,8 @@ from appgov.config import Settings
 from appgov.connectors.atlassian.sites import SiteURLError
 from appgov.demo.cli import demo_app
 from appgov.exports import FORMATS, export_chunks
+from appgov.integrations import connect
+from appgov.integrations.credentials import Credential, expiry_of
 from appgov.integrations.domains import (
     DomainError,
     add_domain,
@@ -84,27 +86,102 @@ def version() -> None:
     typer.echo(__version__)
 
 
-@domains_app.command("add")
-def domains_add(
-    site_url: str,
-    email: Annotated[str, typer.Option(help="the API token owner's Atlassian email (a site admin)")],
-    api_token_stdin: Annotated[
-        bool, typer.Option("--api-token-stdin", help="read the API token from stdin")
-    ] = False,
-) -> None:
-    """Connect a site with an API token, validated against the site before it is stored (encrypted)."""
+EmailOption = Annotated[str, typer.Option(help="the API token owner's Atlassian email (a site admin)")]
+TokenStdinOption = Annotated[bool, typer.Option("--api-token-stdin", help="read the API token from stdin")]
+ExpiresOnOption = Annotated[
+    datetime | None,
+    typer.Option(
+        "--expires-on",
+        formats=["%Y-%m-%d"],
+        help="the API token's expiry date (YYYY-MM-DD), as chosen at Atlassian, which does not tell it: "
+        "appgov warns before it and stops syncing on it",
+    ),
+]
+
+
+def _token_from_stdin(api_token_stdin: bool) -> str:
     if not api_token_stdin:
         raise fail("pass the API token on standard input with --api-token-stdin (never on the command line)")
     # typed at a terminal, the token is not echoed; piped, it is read from the first line
-    token = getpass.getpass("API token: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
+    return getpass.getpass("API token: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
+
+
+def _expiry(expires_on: datetime | None) -> datetime | None:
+    return expiry_of(expires_on.date()) if expires_on else None
+
+
+def _domain_id(runtime: Runtime, site: str) -> int:
+    with runtime.sessions() as session:
+        try:
+            return find_domain(session, site).id
+        except DomainError as err:
+            raise fail(str(err)) from None
+
+
+@domains_app.command("add")
+def domains_add(
+    site_url: str,
+    email: EmailOption,
+    api_token_stdin: TokenStdinOption = False,
+    expires_on: ExpiresOnOption = None,
+) -> None:
+    """Connect a site with an API token, validated against the site before it is stored (encrypted)."""
+    token = _token_from_stdin(api_token_stdin)
     runtime = Runtime.start()
+    added_by = cli_user(getpass.getuser())
     try:
-        domain = asyncio.run(
-            add_domain(runtime, site_url, email, token, added_by=cli_user(getpass.getuser()))
-        )
+        domain = asyncio.run(add_domain(runtime, site_url, email, token, added_by, _expiry(expires_on)))
     except (SiteURLError, DomainError) as err:
         raise fail(str(err)) from None
     console.print(f"Connected [bold]{domain.name}[/bold] ({domain.site_url}): {', '.join(domain.products)}")
+
+
+@domains_app.command("replace-token")
+def domains_replace_token(
+    site: Annotated[str, typer.Argument(help="the site URL or the name `domains list` shows")],
+    email: EmailOption,
+    api_token_stdin: TokenStdinOption = False,
+    expires_on: ExpiresOnOption = None,
+) -> None:
+    """Replace a domain's API token (validated first: on failure the current one stays); a sync is queued."""
+    token = _token_from_stdin(api_token_stdin)
+    runtime = Runtime.start()
+    actor = cli_user(getpass.getuser())
+    try:
+        asyncio.run(
+            connect.replace_api_token(
+                runtime, _domain_id(runtime, site), email, token, actor, _expiry(expires_on)
+            )
+        )
+    except DomainError as err:
+        raise fail(str(err)) from None
+    console.print(f"Replaced the API token of [bold]{site}[/bold]; a sync is queued")
+
+
+@domains_app.command("token-expiry")
+def domains_token_expiry(
+    site: Annotated[str, typer.Argument(help="the site URL or the name `domains list` shows")],
+    expires_on: ExpiresOnOption = None,
+) -> None:
+    """Set the API token's expiry date (without --expires-on: not known); the token is not asked for."""
+    runtime = Runtime.start()
+    actor = cli_user(getpass.getuser())
+    try:
+        connect.set_api_token_expiry(runtime, _domain_id(runtime, site), _expiry(expires_on), actor)
+    except DomainError as err:
+        raise fail(str(err)) from None
+    when = f"{expires_on:%Y-%m-%d}" if expires_on else "not known"
+    console.print(f"The API token of [bold]{site}[/bold] expires: {when}")
+
+
+def _expiries(credentials: tuple[Credential, ...]) -> str:
+    """``API token 2027-01-05 (expires soon)``, one line per credential whose end is known."""
+    lines = (
+        f"{c.name} {c.expires_at:%Y-%m-%d}" + (f" ({c.note})" if c.note else "")
+        for c in credentials
+        if c.expires_at is not None
+    )
+    return "\n".join(lines)
 
 
 @domains_app.command("list")
@@ -112,7 +189,8 @@ def domains_list() -> None:
     """Connected domains with their masked key, first connection, last sync and status."""
     runtime = Runtime.start()
     table = Table()
-    for column in ("Domain", "Site", "Products", "API key", "First connected", "Last synced", "Status"):
+    columns = ("Domain", "Site", "Products", "API key", "Expires", "First connected", "Last synced", "Status")
+    for column in columns:
         # wrap, never cut: a narrow terminal still shows it all; the masked key stays whole
         table.add_column(column, overflow="fold", no_wrap=column == "API key")
     with runtime.sessions() as session:
@@ -123,6 +201,7 @@ def domains_list() -> None:
                 domain.site_url,
                 ", ".join(domain.products),
                 health.api_key or "-",
+                _expiries(health.credentials) or "-",
                 f"{domain.created_at:%Y-%m-%d %H:%M} by {domain.created_by}",
                 Text(f"{synced:%Y-%m-%d %H:%M}" if synced else "N/A", style="red" if health.late else ""),
                 str(health.status),

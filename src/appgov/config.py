@@ -150,10 +150,10 @@ class Settings:
     mail_from: str = "appgov@localhost"
     # the in-process runner: how many domains sync at once (each run holds its domain's lease)
     runner_concurrency: int = 2
-    # grant upkeep: refresh a grant idle this long (Atlassian kills a refresh token unused 90 days), and
-    # warn this long before a consent's 365 days end (only a new consent renews it)
+    # grant upkeep: refresh a grant idle this long (Atlassian kills a refresh token unused 90 days)
     grant_refresh_days: int = 75
-    reconsent_warning_days: int = 30
+    # warn this long before a credential ends: an API token's expiry date, a consent's 365 days
+    expiry_warning_days: int = 30
 
     def __post_init__(self) -> None:
         if not 0 < self.grant_refresh_days < 90:  # Atlassian kills a refresh token unused for 90 days
@@ -203,5 +203,10 @@ class Settings:
             mail_from=env.get("APPGOV_MAIL_FROM", cls.mail_from),
             runner_concurrency=_int(env, "APPGOV_RUNNER_CONCURRENCY", cls.runner_concurrency),
             grant_refresh_days=_int(env, "APPGOV_GRANT_REFRESH_DAYS", cls.grant_refresh_days),
-            reconsent_warning_days=_int(env, "APPGOV_RECONSENT_WARNING_DAYS", cls.reconsent_warning_days),
+            # APPGOV_RECONSENT_WARNING_DAYS: its older name, from when only a consent's end was warned of
+            expiry_warning_days=_int(
+                env,
+                "APPGOV_EXPIRY_WARNING_DAYS",
+                _int(env, "APPGOV_RECONSENT_WARNING_DAYS", cls.expiry_warning_days),
+            ),
         )

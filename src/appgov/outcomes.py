@@ -26,7 +26,8 @@ class Code(StrEnum):
     RUN_STOPPED = "run_stopped"  # its worker died mid-way
     RECONSENT_NEEDED = "reconsent_needed"  # by: the consent's end
     # credentials
-    GRANT_EXPIRED = "grant_expired"  # detail: the authorization server's words
+    GRANT_EXPIRED = "grant_expired"  # detail: the authorization server's words; or on: the consent's end
+    API_TOKEN_EXPIRED = "api_token_expired"  # noqa: S105 (a reason, not a secret); on: the expiry entered
     CONSENT_REVOKED = "consent_revoked"
     CREDENTIALS_REJECTED = "credentials_rejected"  # detail
     API_TOKEN_REJECTED = "api_token_rejected"  # noqa: S105 (a reason, not a secret); credentials rejected while an API token is stored
@@ -119,8 +120,8 @@ def _when(p: Params, key: str = "until") -> str:
     return f"at {datetime.fromisoformat(value):%Y-%m-%d %H:%M} UTC" if value else "later"
 
 
-def _day(p: Params) -> str:
-    return f"{datetime.fromisoformat(p['by']):%Y-%m-%d}"
+def _day(p: Params, key: str = "by") -> str:
+    return f"{datetime.fromisoformat(p[key]):%Y-%m-%d}"
 
 
 # the one catalogue: a code and its parameters in words
@@ -133,6 +134,7 @@ CATALOGUE: dict[Code, Callable[[Params], str]] = {
     Code.GRANT_EXPIRED: lambda p: "grant expired: reconnect to consent again",
     Code.CONSENT_REVOKED: lambda p: "consent revoked: reconnect to consent again",
     Code.CREDENTIALS_REJECTED: lambda p: "Atlassian rejected the credentials: reconnect",
+    Code.API_TOKEN_EXPIRED: lambda p: f"API token expired on {_day(p, 'on')}: edit the API key to replace it",
     Code.API_TOKEN_REJECTED: lambda p: "API token invalid or expired: edit the API key",
     Code.REFRESH_TIMED_OUT: lambda p: "timed out waiting for another process to refresh the grant",
     Code.REFRESH_UNCONFIRMED: lambda p: (

@@ -35,6 +35,7 @@ from appgov.connectors.atlassian.oauth import GrantGone
 from appgov.connectors.atlassian.site_rows import atlassian_site, domains_of_grant, grant_of
 from appgov.connectors.atlassian.sites import SiteURLError, normalize_site_url
 from appgov.connectors.base import ConnectorError
+from appgov.integrations.credentials import check_expiry
 from appgov.integrations.domains import (
     DomainError,
     add_domain,
@@ -45,7 +46,7 @@ from appgov.integrations.domains import (
 from appgov.jobs.queue import cancel_jobs, enqueue_sync
 from appgov.runtime import Runtime
 from appgov.security.secrets import SecretError, mask
-from appgov.storage.models import AtlassianSite, AuditEvent, Domain, OAuthFlow, OAuthGrant
+from appgov.storage.models import ApiToken, AtlassianSite, AuditEvent, Domain, OAuthFlow, OAuthGrant
 from appgov.storage.sealed import verifier_context
 
 STATE_TTL = timedelta(minutes=10)  # from Add to Atlassian's answer
@@ -305,8 +306,10 @@ async def connect_site(
     email: str,
     api_token: str,
     actor: Principal,
+    expires_at: datetime | None = None,
 ) -> Done:
-    """Connect the picked site with its API token (validated first); its first sync starts at once."""
+    """Connect the picked site with its API token (validated first) and the token's expiry date when
+    known; its first sync starts at once."""
     with runtime.sessions() as session:
         flow = _open_flow(runtime, session, flow_id, session_id)
         resource = next((r for r in flow.resources or [] if r.get("id") == cloud_id), None)
@@ -318,6 +321,7 @@ async def connect_site(
         raise DomainError(f"this site is not allowed: {err}") from None
     email = clean_email(email)
     token = clean_token(api_token)
+    check_expiry(expires_at, runtime.clock.now())
     probe = await ATLASSIAN.probe(site_url, {"email": email, "api_token": token}, runtime.verify)
     if probe.cloud_id and probe.cloud_id != cloud_id:
         raise DomainError(f"{site_url} is not the site Atlassian's consent named")
@@ -331,7 +335,7 @@ async def connect_site(
         session.flush()
         site = atlassian_site(session, domain.id)
         site.cloud_id, site.oauth_grant_id = cloud_id, flow.grant_id
-        put_api_token(runtime, session, domain.id, email, token, probe, now)
+        put_api_token(runtime, session, domain.id, email, token, probe, now, expires_at)
         enqueue_sync(session, domain.id, actor, now)
         event = record_audit(
             session, actor, "domain.added", domain.site_url, now, via="oauth", api_key_owner=email
@@ -340,11 +344,16 @@ async def connect_site(
 
 
 async def add_with_token(
-    runtime: Runtime, site_url: str, email: str, api_token: str, actor: Principal
+    runtime: Runtime,
+    site_url: str,
+    email: str,
+    api_token: str,
+    actor: Principal,
+    expires_at: datetime | None = None,
 ) -> Done:
     """Connect a site with an API token alone (the REST API's add); its first sync starts at once."""
     try:
-        domain = await add_domain(runtime, site_url, clean_email(email), api_token, actor)
+        domain = await add_domain(runtime, site_url, clean_email(email), api_token, actor, expires_at)
     except SiteURLError as err:
         raise DomainError(str(err)) from None
     now = runtime.clock.now()
@@ -367,18 +376,25 @@ def clean_email(email: str) -> str:
 
 
 async def replace_api_token(
-    runtime: Runtime, domain_id: int, email: str, api_token: str, actor: Principal
+    runtime: Runtime,
+    domain_id: int,
+    email: str,
+    api_token: str,
+    actor: Principal,
+    expires_at: datetime | None = None,
 ) -> Done:
-    """The new token is validated against the site first; when it fails, the old one stays."""
+    """The new token is validated against the site first; when it fails, the old one stays. Its
+    expiry date (when known) replaces the old token's, which clears an expired status (CS-08)."""
     with runtime.sessions() as session:
         site_url = _domain(session, domain_id).site_url
     email = clean_email(email)
     token = clean_token(api_token)
+    check_expiry(expires_at, runtime.clock.now())
     probe = await ATLASSIAN.probe(site_url, {"email": email, "api_token": token}, runtime.verify)
     now = runtime.clock.now()
     with runtime.sessions.begin() as session:
         domain = _domain(session, domain_id)
-        put_api_token(runtime, session, domain.id, email, token, probe, now)
+        put_api_token(runtime, session, domain.id, email, token, probe, now, expires_at)
         enqueue_sync(session, domain.id, actor, now)
         event = record_audit(
             session,
@@ -388,7 +404,29 @@ async def replace_api_token(
             now,
             api_key=mask(token),
             api_key_owner=email,
+            expires_at=expires_at.isoformat() if expires_at else None,
         )
+        return Done(domain.id, event.id)
+
+
+def set_api_token_expiry(
+    runtime: Runtime, domain_id: int, expires_at: datetime | None, actor: Principal
+) -> Done:
+    """Change only the API token's expiry date (None: not known): the token itself is neither needed
+    nor touched (CS-05). A new date is warned of again."""
+    now = runtime.clock.now()
+    check_expiry(expires_at, now)
+    with runtime.sessions.begin() as session:
+        domain = _domain(session, domain_id)
+        token = session.scalar(select(ApiToken).where(ApiToken.domain_id == domain.id))
+        if token is None:
+            raise DomainError(f"{domain.name} has no API token: add one with Edit API key")
+        if token.expires_at != expires_at:
+            token.expires_at, token.expiry_warned_at = expires_at, None
+        event = record_audit(
+            session, actor, "domain.api_key_expiry_changed", domain.site_url, now,
+            expires_at=expires_at.isoformat() if expires_at else None,
+        )  # fmt: skip
         return Done(domain.id, event.id)
 
 

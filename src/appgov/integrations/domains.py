@@ -15,25 +15,42 @@ from appgov.connectors.atlassian.probe import SiteProbe
 from appgov.connectors.atlassian.site_rows import atlassian_site
 from appgov.connectors.atlassian.sites import normalize_site_url
 from appgov.connectors.base import DomainError as DomainError
+from appgov.integrations.credentials import check_expiry
 from appgov.runtime import Runtime
 from appgov.storage.models import ApiToken, Domain, SyncRun
 from appgov.storage.sealed import api_token_context
+
+MASK_CHARACTER = "\u2022"  # what ``security.secrets.mask`` hides a secret behind
+
+
+def is_masked(value: str) -> bool:
+    """The masked form appgov shows (``••••1a2b``), sent back as if it were a token (CS-05)."""
+    return MASK_CHARACTER in value
 
 
 def clean_token(api_token: str) -> str:
     """The token as typed, trimmed; refused when it cannot be an API token (before any request)."""
     token = api_token.strip()
+    if is_masked(token):
+        raise DomainError("this is the masked form appgov shows, not an API token: paste the whole token")
     if not token or any(ch.isspace() for ch in token) or len(token) > 1024:
         raise DomainError("the API token is empty or malformed")
     return token
 
 
 async def add_domain(
-    runtime: Runtime, raw_url: str, email: str, api_token: str, added_by: Principal
+    runtime: Runtime,
+    raw_url: str,
+    email: str,
+    api_token: str,
+    added_by: Principal,
+    expires_at: datetime | None = None,
 ) -> Domain:
-    """Connect a site with an API token, or give one to a site already connected with OAuth."""
+    """Connect a site with an API token (and its expiry date, when known), or give one to a site
+    already connected with OAuth."""
     site_url = normalize_site_url(raw_url, runtime.settings.allowed_hosts)
     api_token = clean_token(api_token)
+    check_expiry(expires_at, runtime.clock.now())
     with runtime.sessions() as session:
         existing = session.scalar(select(Domain).where(Domain.site_url == site_url))
         if existing and session.scalar(select(ApiToken).where(ApiToken.domain_id == existing.id)):
@@ -45,7 +62,7 @@ async def add_domain(
         session.flush()
         site = atlassian_site(session, domain.id)
         site.cloud_id = site.cloud_id or probe.cloud_id
-        put_api_token(runtime, session, domain.id, email, api_token, probe, now)
+        put_api_token(runtime, session, domain.id, email, api_token, probe, now, expires_at)
     return domain
 
 
@@ -57,8 +74,10 @@ def put_api_token(
     api_token: str,
     probe: SiteProbe,
     now: datetime,
+    expires_at: datetime | None,
 ) -> ApiToken:
-    """Store a validated token (encrypted) as the domain's one API token, replacing any other."""
+    """Store a validated token (encrypted) as the domain's one API token, replacing any other, with
+    its expiry date (a new one: not warned of yet)."""
     token = session.scalar(select(ApiToken).where(ApiToken.domain_id == domain_id))
     if token is None:
         token = ApiToken(domain_id=domain_id)
@@ -67,6 +86,7 @@ def put_api_token(
     token.owner_email, token.owner_account_id = email, probe.account_id
     token.secret = runtime.secrets.encrypt(api_token, api_token_context(domain_id))
     token.last4 = api_token[-4:]
+    token.expires_at, token.expiry_warned_at = expires_at, None
     return token
 
 

@@ -15,8 +15,10 @@ email went out taught people to ignore Error. Any other unavailable data set is 
 inventory that needs an API token or a site admin's, a scope the grant lacks, a refusal.
 
 Atlassian ends a grant's token family 365 days after the consent that started it, however often it
-is refreshed. Within ``reconsent_warning_days`` of that end, the domain's health carries the deadline
+is refreshed. Within ``expiry_warning_days`` of that end, the domain's health carries the deadline
 (``reconsent_by``) and a status without a reason of its own says "re-consent needed before <date>".
+Each credential's end and state (``integrations.credentials``) is in the health too; once one has
+ended the status is Error with that reason (CS-08).
 """
 
 from __future__ import annotations
@@ -29,15 +31,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from appgov.config import Settings
+from appgov.connectors.atlassian.grants import consent_ends
 from appgov.connectors.atlassian.site_rows import domains_by_grant, grants_of
+from appgov.integrations.credentials import Credential, credentials, expired
 from appgov.jobs.queue import ACTIVE, SYNC
 from appgov.outcomes import Code, Outcome
-from appgov.security.secrets import mask
 from appgov.storage.models import ApiToken, DatasetState, Domain, Job, OAuthGrant, SyncRun
 
 IN_PROGRESS, SUCCESS, ERROR = "In progress", "Success", "Error"
 SYNCED = ("success", "partial")  # runs that brought data
-CONSENT_LIFETIME = timedelta(days=365)  # Atlassian's limit on a token family, from its consent
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class StatusContext:
     lease_alive: bool = True  # a worker holds the domain's sync lease
     has_api_token: bool = True
     unavailable: dict[str, Outcome] = field(default_factory=dict)  # data set -> why
+    expired: Outcome | None = None  # a credential whose time is up (integrations.credentials)
 
 
 def domain_status(last_run: SyncRun | None, context: StatusContext | None = None) -> DomainStatus:
@@ -81,6 +84,8 @@ def domain_status(last_run: SyncRun | None, context: StatusContext | None = None
         return DomainStatus(ERROR, Outcome(Code.CONSENT_REVOKED))
     if grant is not None and grant.status != "active":
         return DomainStatus(ERROR, Outcome(Code.GRANT_EXPIRED))
+    if context.expired is not None:  # no sync runs until the credential is replaced
+        return DomainStatus(ERROR, context.expired)
     running = last_run is not None and last_run.status == "running"
     if (running and (context.lease_alive or context.job)) or (
         context.job and context.job.status == "running"
@@ -157,6 +162,7 @@ class DomainHealth:
     reconsent_by: datetime | None = None  # the consent's end, once it is near: reconnect before it
     # the other domains read with the same OAuth consent: it expires, and Reconnect renews it, for all
     consent_shared_with: tuple[str, ...] = ()
+    credentials: tuple[Credential, ...] = ()  # the API token and the grant, with their ends (CS-08)
 
     @property
     def late(self) -> bool:
@@ -246,31 +252,34 @@ def _health(domain: Domain, facts: _Facts, settings: Settings, now: datetime) ->
         lease_alive=domain.lease_expires_at is not None and domain.lease_expires_at > now,
         has_api_token=token is not None,
         unavailable=facts.unavailable,
+        expired=expired(token, grant, now),
     )
     seconds = None if last is None or last.status == "deferred" else run_duration(last, now)
     late_reason = lateness(seconds, synced.finished_at if synced else None, settings, now)
     deadline = reconsent_by(grant, settings, now)
+    found = credentials(token, grant, settings, now)
     return DomainHealth(
         domain=domain,
         status=_with_reconsent(domain_status(last, context), deadline),
         last_synced_at=synced.finished_at if synced else None,
         last_sync_seconds=seconds,
         late_reason=late_reason,
-        api_key=mask("x" * 12 + token.last4) if token else None,
+        api_key=found[0].masked if token else None,
         api_key_owner=token.owner_email if token else None,
         job=job,
         reconsent_by=deadline,
         consent_shared_with=facts.consent_shared_with,
+        credentials=found,
     )
 
 
 def reconsent_by(grant: OAuthGrant | None, settings: Settings, now: datetime) -> datetime | None:
-    """When an active grant's consent ends, once that is ``reconsent_warning_days`` away or less;
+    """When an active grant's consent ends, once that is ``expiry_warning_days`` away or less;
     otherwise None. Only a new consent (Reconnect) moves it."""
     if grant is None or grant.status != "active":
         return None
-    deadline = grant.consented_at + CONSENT_LIFETIME
-    return deadline if now >= deadline - timedelta(days=settings.reconsent_warning_days) else None
+    deadline = consent_ends(grant)
+    return deadline if now >= deadline - timedelta(days=settings.expiry_warning_days) else None
 
 
 def reconsent_needed(deadline: datetime) -> Outcome:

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from appgov.accounts.permissions import Role
 from appgov.connectors import registry
 from appgov.integrations.status import domain_status
 from appgov.notify.outbox import queue_email
@@ -151,8 +152,12 @@ def _counts(session: Session, domain: Domain) -> tuple[int, int]:
     return apps or 0, users or 0
 
 
-def notify_everyone(session: Session, domain_id: int, kind: str, message: str, now: datetime) -> None:
-    for user_id in session.scalars(select(User.id)):
+def notify_everyone(
+    session: Session, domain_id: int, kind: str, message: str, now: datetime, role: Role | None = None
+) -> None:
+    """A notification for every user (or every user of ``role``)."""
+    users = select(User.id) if role is None else select(User.id).where(User.role == str(role))
+    for user_id in session.scalars(users):
         session.add(
             Notification(user_id=user_id, domain_id=domain_id, kind=kind, message=message, created_at=now)
         )

@@ -134,6 +134,9 @@ class ApiToken(Base):
     last4: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime]
     validated_at: Mapped[datetime]
+    # Atlassian does not tell a token's expiry: its owner may enter it (integrations.credentials)
+    expires_at: Mapped[datetime | None]
+    expiry_warned_at: Mapped[datetime | None]  # when people were told that expiry is near (this expiry)
 
 
 class WithReason:
@@ -553,7 +556,8 @@ class Notification(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     domain_id: Mapped[int | None] = mapped_column(ForeignKey("domains.id", ondelete="SET NULL"))
-    kind: Mapped[str] = mapped_column(String(32))  # domain_ready | sync_error | reconsent_needed
+    # domain_ready | sync_error | reconsent_needed | api_token_expiring
+    kind: Mapped[str] = mapped_column(String(32))
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
     read_at: Mapped[datetime | None]

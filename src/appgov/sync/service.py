@@ -7,6 +7,7 @@ from __future__ import annotations
 from appgov.connectors import registry
 from appgov.connectors.base import DomainError
 from appgov.connectors.retry import RetryPolicy
+from appgov.integrations.credentials import expired_credential
 from appgov.notify import events
 from appgov.runtime import Runtime
 from appgov.storage.models import Domain, SyncRun
@@ -25,11 +26,15 @@ async def sync_domain(
 ) -> SyncRun:
     """Run (or resume) the domain's sync, holding the domain's lease as ``owner`` (by default this
     process; a job's run holds it as that job). Raises ``AlreadyRunning`` when another run holds the
-    domain, ``DomainError`` when the domain is gone or has no credentials."""
+    domain, ``DomainError`` when the domain is gone or has no credentials, or one of them has expired
+    (then no request is made: CS-08)."""
     with runtime.sessions() as session:
         domain = session.get(Domain, domain_id)
         if domain is None:
             raise DomainError(f"domain {domain_id} no longer exists")
+        ended = expired_credential(session, domain_id, runtime.clock.now())
+        if ended is not None:
+            raise DomainError(f"{domain.name}: {ended.text}")
         connector = registry.connector(domain.platform)
         clients = connector.clients(runtime, session, domain, policy=policy)
         before = events.previous_outcome(session, domain_id)

@@ -20,6 +20,7 @@ from appgov.storage.db import log_failure
 from appgov.workers.grant_upkeep import grant_upkeep
 from appgov.workers.runner import Runner
 from appgov.workers.scheduler import Scheduler
+from appgov.workers.token_expiry import warn_api_token_expiry
 
 log = logging.getLogger(__name__)
 SCHEDULE_SECONDS = 30.0  # how often due periodic and deferred syncs are queued
@@ -83,6 +84,7 @@ class BackgroundWork:
         events.repair_ready(self.runtime)  # a crash between a run's commit and its ready transaction
         self.scheduler.tick()
         await grant_upkeep(self.runtime)  # idle grants refreshed, ending consents announced
+        warn_api_token_expiry(self.runtime)  # expiring API tokens announced
 
     async def _every(self, seconds: float, step: Callable[[], Awaitable[object]]) -> None:
         while True:

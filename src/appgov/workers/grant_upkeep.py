@@ -7,7 +7,7 @@ before Atlassian ends them (reliability OA-04 b and c).
   life) expired long ago, so asking for one refreshes, and of two sweeps, or a sweep and a sync,
   exactly one does. A refresh Atlassian refuses marks the grant expired with its reason there.
 - **The consent's end.** A token family dies 365 days after the consent that started it, whatever
-  the refreshes. Once that is ``reconsent_warning_days`` away (status.reconsent_by), each grant's
+  the refreshes. Once that is ``expiry_warning_days`` away (status.reconsent_by), each grant's
   users are notified and its domains' admins emailed, once per consent: a conditional UPDATE of
   ``reconsent_warned_at`` takes the turn, and a new consent clears it (grants.store_grant).
 - **Unused grants.** An Add abandoned at the site picker leaves a grant no domain uses; once no
@@ -23,7 +23,7 @@ from datetime import timedelta
 from sqlalchemy import delete, or_, select, update
 
 from appgov.connectors.atlassian.clients import authorization_server
-from appgov.connectors.atlassian.grants import GrantTokens
+from appgov.connectors.atlassian.grants import CONSENT_LIFETIME, GrantTokens
 from appgov.connectors.atlassian.oauth import AuthorizationServer
 from appgov.connectors.atlassian.site_rows import domains_of_grant, used_grants
 from appgov.connectors.base import ConnectorError
@@ -65,10 +65,12 @@ def forget_unused_grants(runtime: Runtime) -> int:
 async def refresh_idle_grants(runtime: Runtime) -> list[int]:
     """Refresh every active grant whose last refresh is older than ``grant_refresh_days``; returns
     the ids of those now fresh (by this sweep or by whoever refreshed them meanwhile)."""
-    cutoff = runtime.clock.now() - timedelta(days=runtime.settings.grant_refresh_days)
+    now = runtime.clock.now()
+    cutoff = now - timedelta(days=runtime.settings.grant_refresh_days)
     with runtime.sessions() as session:
         idle = select(OAuthGrant.id).where(
             OAuthGrant.status == "active",
+            OAuthGrant.consented_at > now - CONSENT_LIFETIME,  # an ended consent is never refreshed
             or_(OAuthGrant.refreshed_at.is_(None), OAuthGrant.refreshed_at < cutoff),
             OAuthGrant.id.in_(used_grants()),  # not one of an Add left unfinished
         )

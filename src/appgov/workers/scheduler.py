@@ -7,6 +7,9 @@ changes nothing.
   domain whose credentials are rejected is retried at the interval, never in a tight loop.
 - **Deferred**: a run that ended *deferred* gets a job at its ``resume_at``, unless someone
   cancelled a job of it since it started (then the next periodic sync resumes it).
+- **Expired credentials**: a domain whose API token or OAuth consent has ended gets no sync at all
+  (``integrations.credentials``, CS-08): nothing would reach Atlassian but a refusal, so nothing is
+  retried until the token is replaced or the domain reconnected.
 - **Gaps only**: a brand-new domain gets its first sync from whoever adds it; a domain with a queued
   or running job gets no other; one never synced nor queued (added from the command line) is queued
   at once.
@@ -21,6 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from appgov.accounts.principal import SCHEDULER
+from appgov.integrations.credentials import expired_credential
 from appgov.integrations.domains import last_run
 from appgov.jobs.queue import SYNC, active_job, enqueue, sync_payload
 from appgov.runtime import Runtime
@@ -49,6 +53,8 @@ class Scheduler:
         with self.runtime.sessions.begin() as session:
             domain = session.get(Domain, domain_id)
             if domain is None or active_job(session, domain_id) is not None:
+                return None
+            if expired_credential(session, domain_id, now) is not None:
                 return None
             run = last_run(session, domain_id)
             if run is not None and run.resume_at is not None and _resumable(session, run):

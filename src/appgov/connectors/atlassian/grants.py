@@ -17,7 +17,8 @@
   grant's lock, the refresh marks the grant expired (``refresh_unconfirmed``), and an admin
   reconnects, as for any other expired grant.
 - Every consent restarts Atlassian's 365-day clock (a new token family): ``consented_at`` records it,
-  and clears the warning that the old family's end was near (workers.grant_upkeep).
+  and clears the warning that the old family's end was near (workers.grant_upkeep). Past those 365
+  days the grant is expired without asking Atlassian: no refresh token of it is ever sent again.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from appgov.storage.models import OAuthGrant
 from appgov.storage.sealed import grant_context
 
 REFRESH_AHEAD = timedelta(minutes=5)
+CONSENT_LIFETIME = timedelta(days=365)  # Atlassian's limit on a token family, from its consent
 # after a refresh without a definite answer: well inside Atlassian's 10-minute reuse leeway (a
 # refresh token that did rotate still works once then), so a lost answer does not cost the grant
 LOCK_TTL = timedelta(seconds=30)
@@ -54,6 +56,11 @@ log = logging.getLogger(__name__)
 
 class GrantUnusable(CredentialsRejected):
     """The grant is expired or revoked; its reason is in words for the Integrations page."""
+
+
+def consent_ends(grant: OAuthGrant) -> datetime:
+    """When Atlassian ends the grant's live token family: 365 days after its consent."""
+    return grant.consented_at + CONSENT_LIFETIME
 
 
 def store_grant(
@@ -140,6 +147,10 @@ class GrantTokens:
                 grant.status_reason or f"the grant is {grant.status}",
                 outcome=Outcome(code, {"detail": grant.status_reason or ""}),
             )
+        ended = consent_ends(grant)
+        if ended <= self.clock.now():
+            outcome = Outcome(Code.GRANT_EXPIRED, {"on": ended.isoformat()})
+            raise GrantUnusable(outcome.text, outcome=outcome)
         if grant.access_token is None or grant.access_expires_at is None:
             return None
         token = self.secrets.decrypt(grant.access_token, grant_context(grant.id, "access"))

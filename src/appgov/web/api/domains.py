@@ -4,16 +4,17 @@ come back: answers carry them masked, and validation errors never echo what was 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
 
 from appgov.accounts.permissions import Permission
 from appgov.integrations import connect
-from appgov.integrations.domains import DomainError
+from appgov.integrations.credentials import Credential, expiry_of
+from appgov.integrations.domains import DomainError, is_masked
 from appgov.integrations.status import DomainHealth, domain_health, domain_healths
 from appgov.outcomes import Outcome
 from appgov.storage.models import Domain
@@ -30,6 +31,30 @@ class ReasonOut(BaseModel):
 
 def reason_out(outcome: Outcome | None) -> ReasonOut | None:
     return ReasonOut(**outcome.as_json()) if outcome else None
+
+
+class CredentialOut(BaseModel):
+    kind: str = Field(description="api_token or oauth_grant")
+    masked: str = Field(
+        description="the API token masked to its last four characters; the grant: who consented"
+    )
+    expires_at: datetime | None = Field(
+        description="the API token: the expiry date entered with it (null: not given); the grant: "
+        "365 days after its consent, when Atlassian ends it"
+    )
+    state: str = Field(
+        description="valid, expires_soon (within APPGOV_EXPIRY_WARNING_DAYS), expired; a grant "
+        "Atlassian refused: expired or revoked"
+    )
+
+    @classmethod
+    def of(cls, credential: Credential) -> CredentialOut:
+        return cls(
+            kind=credential.kind,
+            masked=credential.masked,
+            expires_at=credential.expires_at,
+            state=credential.state,
+        )
 
 
 class DomainOut(BaseModel):
@@ -56,10 +81,28 @@ class DomainOut(BaseModel):
         description="the other domains read with the same OAuth consent: it expires for all of them "
         "at once, and one reconnect renews it for all"
     )
+    credentials: list[CredentialOut] = Field(description="the API token and the OAuth grant, with their ends")
 
 
 # Atlassian's API tokens are a few hundred characters; a bound keeps a huge body from reaching the probe
 TOKEN_LIMIT = 2000
+
+
+def _not_masked(token: SecretStr) -> SecretStr:
+    """The masked form appgov answers with is never taken for a token (CS-05)."""
+    if is_masked(token.get_secret_value()):
+        raise ValueError("this is the masked form appgov shows, not an API token")
+    return token
+
+
+ApiTokenIn = Annotated[SecretStr, Field(max_length=TOKEN_LIMIT), AfterValidator(_not_masked)]
+ExpiresOn = Annotated[
+    date | None,
+    Field(
+        description="the API token's expiry date, as chosen when it was created at Atlassian (which "
+        "does not tell it): appgov warns APPGOV_EXPIRY_WARNING_DAYS before it and stops syncing on it"
+    ),
+]
 
 
 class DomainAdd(BaseModel):
@@ -67,13 +110,23 @@ class DomainAdd(BaseModel):
     email: str = Field(
         max_length=320, description="the Atlassian account that owns the API token (a site admin)"
     )
-    api_token: SecretStr = Field(max_length=TOKEN_LIMIT)
+    api_token: ApiTokenIn
+    api_token_expires_on: ExpiresOn = None
 
 
 class ApiTokenReplace(BaseModel):
     email: str = Field(max_length=320)
-    api_token: SecretStr = Field(max_length=TOKEN_LIMIT)
+    api_token: ApiTokenIn
+    api_token_expires_on: ExpiresOn = None
     confirm: bool = Field(False, description="must be true: the new token replaces the current one")
+
+
+class ApiTokenChange(BaseModel):
+    """What can change of the API token without giving it again: its expiry date alone."""
+
+    model_config = ConfigDict(extra="forbid")  # a token sent here (masked or not) is refused, never stored
+
+    api_token_expires_on: ExpiresOn
 
 
 class Authorization(BaseModel):
@@ -96,7 +149,8 @@ class PendingConnection(BaseModel):
 class SiteConnect(BaseModel):
     cloud_id: str = Field(max_length=100)
     email: str = Field(max_length=320)
-    api_token: SecretStr = Field(max_length=TOKEN_LIMIT)
+    api_token: ApiTokenIn
+    api_token_expires_on: ExpiresOn = None
 
 
 def domain_out(health: DomainHealth) -> DomainOut:
@@ -119,6 +173,7 @@ def domain_out(health: DomainHealth) -> DomainOut:
         outcome=reason_out(health.status.outcome),
         reconsent_by=health.reconsent_by,
         consent_shared_with=list(health.consent_shared_with),
+        credentials=[CredentialOut.of(c) for c in health.credentials],
     )
 
 
@@ -151,7 +206,12 @@ async def add_domain(
     runtime = runtime_of(request)
     try:
         done = await connect.add_with_token(
-            runtime, body.site_url, body.email, body.api_token.get_secret_value(), viewer.principal
+            runtime,
+            body.site_url,
+            body.email,
+            body.api_token.get_secret_value(),
+            viewer.principal,
+            expiry_of(body.api_token_expires_on),
         )
     except DomainError as err:
         raise _refused(err) from None
@@ -200,6 +260,7 @@ async def connect_site(
             body.email,
             body.api_token.get_secret_value(),
             viewer.principal,
+            expiry_of(body.api_token_expires_on),
         )
     except DomainError as err:
         raise _refused(err) from None
@@ -218,7 +279,30 @@ async def replace_api_token(
         raise HTTPException(400, 'send "confirm": true: the new token replaces the current one')
     try:
         await connect.replace_api_token(
-            runtime_of(request), domain_id, body.email, body.api_token.get_secret_value(), viewer.principal
+            runtime_of(request),
+            domain_id,
+            body.email,
+            body.api_token.get_secret_value(),
+            viewer.principal,
+            expiry_of(body.api_token_expires_on),
+        )
+    except DomainError as err:
+        raise _refused(err) from None
+    return _one(request, domain_id)
+
+
+@router.patch("/domains/{domain_id}/api-token")
+def change_api_token(
+    request: Request,
+    viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)],
+    domain_id: int,
+    body: ApiTokenChange,
+) -> DomainOut:
+    """Change the API token's expiry date (null: not known) without giving the token again; the
+    stored token stays as it is. A new date clears an expired status; no sync is queued."""
+    try:
+        connect.set_api_token_expiry(
+            runtime_of(request), domain_id, expiry_of(body.api_token_expires_on), viewer.principal
         )
     except DomainError as err:
         raise _refused(err) from None

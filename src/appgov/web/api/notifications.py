@@ -17,7 +17,7 @@ router = APIRouter(tags=["notifications"])
 
 class NotificationOut(BaseModel):
     id: int
-    kind: str = Field(description="domain_ready or sync_error")
+    kind: str = Field(description="domain_ready, sync_error, reconsent_needed or api_token_expiring")
     message: str
     created_at: datetime
     read: bool

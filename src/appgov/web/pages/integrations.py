@@ -6,6 +6,7 @@ it replaces or removes something. The work itself is ``integrations.connect``'s.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -15,6 +16,7 @@ from appgov.accounts.permissions import Permission
 from appgov.connectors import registry
 from appgov.connectors.protocol import Connector
 from appgov.integrations import connect
+from appgov.integrations.credentials import expiry_of
 from appgov.integrations.domains import DomainError, site_name
 from appgov.integrations.status import IN_PROGRESS, DomainHealth, domain_health, domain_healths, worst
 from appgov.storage.models import AuditEvent, Domain
@@ -93,6 +95,19 @@ def _sentence(err: Exception) -> str:
     return text if "@" in first or "://" in first else text[:1].upper() + text[1:]
 
 
+def _expiry(expires_on: str) -> datetime | None:
+    """The form's optional expiry date (a date input sends YYYY-MM-DD, or nothing)."""
+    if not expires_on.strip():
+        return None
+    try:
+        return expiry_of(date.fromisoformat(expires_on.strip()))
+    except ValueError:
+        raise DomainError("give the expiry date as YYYY-MM-DD, or leave it empty") from None
+
+
+ExpiresOnForm = Annotated[str, Form(max_length=10)]
+
+
 def _done(event_id: int) -> Response:
     return RedirectResponse(f"/integrations?event={event_id}", status_code=303)
 
@@ -166,6 +181,7 @@ def _connect_form(
     error: str | None = None,
     email: str | None = None,
     chosen: str | None = None,
+    expires_on: str = "",
 ) -> Response:
     try:
         pending = connect.pending_connection(runtime_of(request), flow, browser_session(viewer))
@@ -176,6 +192,7 @@ def _connect_form(
         "error": error,
         "email": pending.account_email if email is None else email,
         "chosen": chosen,
+        "expires_on": expires_on,
         "api_token_page": _api_token_page(),
     }
     return render(
@@ -198,14 +215,19 @@ async def connect_site(
     site: Annotated[str, Form(max_length=200)] = "",
     email: Annotated[str, Form(max_length=320)] = "",
     api_token: Annotated[str, Form(max_length=2000)] = "",
+    expires_on: ExpiresOnForm = "",
 ) -> Response:
     runtime = runtime_of(request)
     try:
+        expires_at = _expiry(expires_on)
         done = await connect.connect_site(
-            runtime, flow, browser_session(viewer), site, email, api_token, viewer.principal
+            runtime, flow, browser_session(viewer), site, email, api_token, viewer.principal, expires_at
         )
     except DomainError as err:
-        return _connect_form(request, viewer, flow, error=f"{_sentence(err)}.", email=email, chosen=site)
+        error = f"{_sentence(err)}."
+        return _connect_form(
+            request, viewer, flow, error=error, email=email, chosen=site, expires_on=expires_on
+        )
     return _done(done.event_id)
 
 
@@ -239,12 +261,18 @@ async def reconnect(
 
 
 def _api_key_form(
-    request: Request, viewer: Viewer, health: DomainHealth, error: str | None = None, email: str | None = None
+    request: Request,
+    viewer: Viewer,
+    health: DomainHealth,
+    error: str | None = None,
+    email: str | None = None,
+    expires_on: str = "",
 ) -> Response:
     page = {
         "health": health,
         "error": error,
         "email": health.api_key_owner if email is None else email,
+        "expires_on": expires_on,
         "api_token_page": _api_token_page(),
     }
     return render(
@@ -268,22 +296,23 @@ async def replace_api_key(
     email: Annotated[str, Form(max_length=320)] = "",
     api_token: Annotated[str, Form(max_length=2000)] = "",
     confirm: Annotated[str, Form(max_length=10)] = "",
+    expires_on: ExpiresOnForm = "",
 ) -> Response:
     health = _domain(request, domain_id)
     if health is None:
         return _unknown(request, viewer)
     if confirm != "yes":
         error = "Tick the box to confirm that the new key replaces the current one."
-        return _api_key_form(request, viewer, health, error, email)
+        return _api_key_form(request, viewer, health, error, email, expires_on)
     try:
         done = await connect.replace_api_token(
-            runtime_of(request), domain_id, email, api_token, viewer.principal
+            runtime_of(request), domain_id, email, api_token, viewer.principal, _expiry(expires_on)
         )
     except connect.DomainNotFound:
         return _unknown(request, viewer)
     except DomainError as err:
         error = f"{_sentence(err)}. The current API key stays in place."
-        return _api_key_form(request, viewer, health, error, email)
+        return _api_key_form(request, viewer, health, error, email, expires_on)
     return _done(done.event_id)
 
 
