@@ -21,14 +21,15 @@ import hashlib
 import hmac
 import re
 import secrets
+import warnings
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+from authlib.deprecate import AuthlibDeprecationWarning
 from authlib.integrations.base_client import OAuthError
-from authlib.integrations.httpx_client import AsyncOAuth2Client
 from authlib.oidc.core import CodeIDToken
 from joserfc import jwt
 from joserfc.errors import ClaimError, JoseError
@@ -38,6 +39,12 @@ from sqlalchemy import delete, select, update
 from appgov.outcomes import Code, Outcome
 from appgov.runtime import Runtime
 from appgov.storage.models import SsoFlow
+
+with warnings.catch_warnings():
+    # Authlib 1.9.10 warns, on every appgov command, that it prefers its httpx fork (httpx2); appgov
+    # speaks httpx everywhere, which Authlib still supports
+    warnings.simplefilter("ignore", AuthlibDeprecationWarning)
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 STATE_TTL = timedelta(minutes=10)  # from "Sign in with SSO" to the provider's answer
 LEEWAY_SECONDS = 60  # clock skew allowed on the ID token's times
