@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, StrictBool
 
 from appgov.accounts.permissions import Permission
 from appgov.integrations import connect
@@ -18,8 +18,10 @@ from appgov.integrations.status import DomainHealth, domain_health, domain_healt
 from appgov.outcomes import Outcome
 from appgov.storage.models import Domain
 from appgov.web.auth import Viewer, browser_session, require, runtime_of
+from appgov.web.inputs import RowId
+from appgov.web.openapi import BAD_REQUEST
 
-router = APIRouter(tags=["domains"])
+router = APIRouter(tags=["domains"], responses={400: BAD_REQUEST})
 
 
 class ReasonOut(BaseModel):
@@ -73,7 +75,7 @@ class DomainAdd(BaseModel):
 class ApiTokenReplace(BaseModel):
     email: str = Field(max_length=320)
     api_token: SecretStr = Field(max_length=TOKEN_LIMIT)
-    confirm: bool = Field(False, description="must be true: the new token replaces the current one")
+    confirm: StrictBool = Field(False, description="must be true: the new token replaces the current one")
 
 
 class Authorization(BaseModel):
@@ -172,7 +174,7 @@ async def authorize(
 
 @router.get("/integrations/atlassian/flows/{flow_id}")
 def pending_connection(
-    request: Request, viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)], flow_id: int
+    request: Request, viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)], flow_id: RowId
 ) -> PendingConnection:
     """After the consent: the sites it reaches that are not connected yet."""
     try:
@@ -187,7 +189,7 @@ def pending_connection(
 async def connect_site(
     request: Request,
     viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)],
-    flow_id: int,
+    flow_id: RowId,
     body: SiteConnect,
 ) -> DomainOut:
     """Connect a site of the consent with its API token; its first sync starts at once."""
@@ -210,7 +212,7 @@ async def connect_site(
 async def replace_api_token(
     request: Request,
     viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)],
-    domain_id: int,
+    domain_id: RowId,
     body: ApiTokenReplace,
 ) -> DomainOut:
     """Replace the API token; the new one is validated first, and the old one stays if it fails."""
@@ -227,7 +229,7 @@ async def replace_api_token(
 
 @router.post("/domains/{domain_id}/reconnect")
 async def reconnect(
-    request: Request, viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)], domain_id: int
+    request: Request, viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)], domain_id: RowId
 ) -> Authorization:
     """A new consent for the domain; the callback binds the fresh grant to it and queues a sync."""
     try:
@@ -241,7 +243,7 @@ async def reconnect(
 def delete_domain(
     request: Request,
     viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)],
-    domain_id: int,
+    domain_id: RowId,
     confirm: Annotated[bool, Query(description="must be true: the domain's credentials and data go")] = False,
 ) -> Response:
     """Cancel the domain's work and delete its credentials and data; the audit trail keeps a record."""

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from appgov.accounts.inbox import inbox, mark_read, unread_count
 from appgov.accounts.permissions import Permission
 from appgov.web.auth import Viewer, require, runtime_of
+from appgov.web.inputs import BodyRowId
 
 router = APIRouter(tags=["notifications"])
 
@@ -31,7 +32,9 @@ class InboxOut(BaseModel):
 
 
 class MarkRead(BaseModel):
-    ids: list[int] | None = Field(None, description="these notifications only; all unread ones when absent")
+    ids: list[BodyRowId] | None = Field(
+        None, description="these notifications only; all unread ones when absent"
+    )
 
 
 class MarkedOut(BaseModel):

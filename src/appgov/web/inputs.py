@@ -1,0 +1,91 @@
+"""Input refused at the edge, in one place, before a route or the database sees it (BI-01, BI-05):
+ids that no row of either database can have (PostgreSQL's ``integer`` stops at 2^31-1, SQLite's at
+2^63-1), integers and booleans in JSON bodies that are not JSON numbers and booleans, and text no
+column can store (a NUL byte, which PostgreSQL refuses) or no encoder can write (a lone surrogate,
+which only a JSON ``\\ud800`` escape can carry). Each is answered 422 through ``errors.invalid_input``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Annotated, Any
+
+from annotated_types import Ge, Le
+from fastapi.exceptions import RequestValidationError
+from pydantic import Strict
+from starlette.requests import Request
+
+MAX_ROW_ID = 2**31 - 1  # every id column is an INTEGER: the most both databases store
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+# an id in a path or a query string (text, so "7" is 7); the same bounds document it in OpenAPI
+RowId = Annotated[int, Ge(1), Le(MAX_ROW_ID)]
+# an id in a JSON body: a JSON number only, never "7", true or 7.0
+BodyRowId = Annotated[int, Strict(), Ge(1), Le(MAX_ROW_ID)]
+
+
+def row_id(text: str | None) -> int | None:
+    """The id a query string's or a path's text names, or None when no row can have it."""
+    if not text or not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_ROW_ID)):
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ROW_ID else None
+
+
+def unreadable(text: str) -> str | None:
+    """What makes ``text`` impossible to store or encode, or None."""
+    if "\x00" in text:
+        return "contains a NUL character"
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return "contains a lone surrogate, which is not text"
+    return None
+
+
+def _strings(value: Any, location: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Every string in a parsed JSON document (keys too) with where it is; iterative, as a document may
+    nest deeper than the interpreter's recursion limit."""
+    stack: list[tuple[tuple[str | int, ...], Any]] = [(location, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, str):
+            yield where, item
+        elif isinstance(item, dict):
+            for key, inner in item.items():
+                yield (*where, key), key
+                stack.append(((*where, key), inner))
+        elif isinstance(item, list):
+            stack.extend(((*where, index), inner) for index, inner in enumerate(item))
+
+
+async def _body_strings(request: Request) -> Iterable[tuple[tuple[str | int, ...], str]]:
+    if request.headers.get("content-type", "").startswith(FORM_TYPES):
+        form = await request.form()  # parsed once: the route and the CSRF check read the same one
+        return [(("body", name), value) for name, value in form.multi_items() if isinstance(value, str)]
+    body = await request.body()
+    if not body:
+        return []
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):  # not JSON: the route's own parsing answers that
+        return []
+    return list(_strings(document, ("body",)))
+
+
+async def readable_input(request: Request) -> None:
+    """A dependency of every route, ahead of the others: 422 for a NUL or a lone surrogate anywhere the
+    app reads text (the path, the query string, a header, a form field, a JSON string)."""
+    found: list[tuple[tuple[str | int, ...], str]] = [
+        *((("path", name), value) for name, value in request.path_params.items() if isinstance(value, str)),
+        *((("query", name), f"{name}{value}") for name, value in request.query_params.multi_items()),
+        *((("header", name), value) for name, value in request.headers.items()),
+        *await _body_strings(request),
+    ]
+    errors = [
+        {"type": "string_unreadable", "loc": location, "msg": f"Value {problem}"}
+        for location, text in found
+        if (problem := unreadable(text))
+    ]
+    if errors:
+        raise RequestValidationError(errors)
