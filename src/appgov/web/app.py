@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from appgov import __version__
 from appgov.accounts.permissions import Permission
@@ -23,7 +24,7 @@ from appgov.web.api import session as session_api
 from appgov.web.api import tokens as tokens_api
 from appgov.web.api import users as users_api
 from appgov.web.auth import SignInRequired, Viewer, csrf_guard, require, secure_cookies
-from appgov.web.errors import invalid_input
+from appgov.web.errors import http_error, invalid_input
 from appgov.web.headers import SecurityHeaders
 from appgov.web.inputs import readable_input
 from appgov.web.limits import BodySizeLimit
@@ -85,6 +86,7 @@ def create_app(runtime: Runtime, *, background: bool = False) -> FastAPI:
     app.include_router(api)
 
     app.add_exception_handler(RequestValidationError, invalid_input)
+    app.add_exception_handler(StarletteHTTPException, http_error)
 
     @app.exception_handler(SignInRequired)
     async def sign_in_first(request: Request, _: SignInRequired) -> Response:

@@ -1,14 +1,18 @@
 """The answer to input the routes cannot read (422): the field and what is wrong with it, never the
-value sent, which may be a password or an API token; a JSON body for the REST API, a page for forms."""
+value sent, which may be a password or an API token; a JSON body for the REST API, a page for forms.
+And a 405 that names every method its path has."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
+from starlette.routing import BaseRoute, Match
 
 from appgov.web.auth import optional_viewer
 from appgov.web.templating import render
@@ -37,3 +41,19 @@ async def invalid_input(request: Request, error: Exception) -> Response:
         "message": f"{lines}. Go back, correct it and send it again.",
     }
     return render(request, "integrations/message.html", optional_viewer(request), 422, **page)
+
+
+async def http_error(request: Request, error: Exception) -> Response:
+    """Starlette's answer to an HTTP error, except that a 405's ``Allow`` names every method the path
+    has: Starlette lists only those of the first route matching it, and the API has one route per
+    method (``GET /domains`` and ``POST /domains``)."""
+    assert isinstance(error, StarletteHTTPException)  # registered for that class only
+    if error.status_code == 405:
+        methods = {
+            method
+            for route in request.app.routes
+            if isinstance(route, BaseRoute) and route.matches(request.scope)[0] is not Match.NONE
+            for method in getattr(route, "methods", None) or ()
+        }
+        error.headers = {**(error.headers or {}), "Allow": ", ".join(sorted(methods))}
+    return await http_exception_handler(request, error)

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from annotated_types import Ge, Le
 from fastapi.exceptions import RequestValidationError
-from pydantic import Strict
+from pydantic import BaseModel, ConfigDict, Strict
 from starlette.requests import Request
 
 MAX_ROW_ID = 2**31 - 1  # every id column is an INTEGER: the most both databases store
@@ -22,6 +22,12 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 RowId = Annotated[int, Ge(1), Le(MAX_ROW_ID)]
 # an id in a JSON body: a JSON number only, never "7", true or 7.0
 BodyRowId = Annotated[int, Strict(), Ge(1), Le(MAX_ROW_ID)]
+
+
+class RequestBody(BaseModel):
+    """A JSON body the API reads: a field it does not know is refused, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 def row_id(text: str | None) -> int | None:

@@ -23,7 +23,7 @@ from appgov.jobs.queue import full_sync, sync_run_id
 from appgov.storage.models import DatasetState, Domain, Job
 from appgov.web.api.domains import DomainOut, ReasonOut, domain_out, reason_out
 from appgov.web.auth import Viewer, require, runtime_of
-from appgov.web.inputs import RowId
+from appgov.web.inputs import RequestBody, RowId
 
 router = APIRouter(tags=["domains"])
 
@@ -78,7 +78,7 @@ class DomainDetailOut(DomainOut):
     job: JobOut | None = Field(description="the sync queued or running now, if any")
 
 
-class SyncRequest(BaseModel):
+class SyncRequest(RequestBody):
     full: StrictBool = Field(False, description="ignore audit-log bookmarks and read everything again")
 
 

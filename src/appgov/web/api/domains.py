@@ -18,7 +18,7 @@ from appgov.integrations.status import DomainHealth, domain_health, domain_healt
 from appgov.outcomes import Outcome
 from appgov.storage.models import Domain
 from appgov.web.auth import Viewer, browser_session, require, runtime_of
-from appgov.web.inputs import RowId
+from appgov.web.inputs import RequestBody, RowId
 from appgov.web.openapi import BAD_REQUEST
 
 router = APIRouter(tags=["domains"], responses={400: BAD_REQUEST})
@@ -64,7 +64,7 @@ class DomainOut(BaseModel):
 TOKEN_LIMIT = 2000
 
 
-class DomainAdd(BaseModel):
+class DomainAdd(RequestBody):
     site_url: str = Field(max_length=2000, examples=["https://acme.atlassian.net"])
     email: str = Field(
         max_length=320, description="the Atlassian account that owns the API token (a site admin)"
@@ -72,7 +72,7 @@ class DomainAdd(BaseModel):
     api_token: SecretStr = Field(max_length=TOKEN_LIMIT)
 
 
-class ApiTokenReplace(BaseModel):
+class ApiTokenReplace(RequestBody):
     email: str = Field(max_length=320)
     api_token: SecretStr = Field(max_length=TOKEN_LIMIT)
     confirm: StrictBool = Field(False, description="must be true: the new token replaces the current one")
@@ -95,7 +95,7 @@ class PendingConnection(BaseModel):
     sites: list[PendingSite] = Field(description="sites the consent reaches that are not connected yet")
 
 
-class SiteConnect(BaseModel):
+class SiteConnect(RequestBody):
     cloud_id: str = Field(max_length=100)
     email: str = Field(max_length=320)
     api_token: SecretStr = Field(max_length=TOKEN_LIMIT)

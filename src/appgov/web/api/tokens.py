@@ -15,7 +15,7 @@ from appgov.accounts.tokens import MAX_LIFETIME, status_of, tokens_of
 from appgov.administration.tokens import create_personal_token, revoke_personal_token
 from appgov.storage.models import PersonalToken
 from appgov.web.auth import Viewer, deny, require, runtime_of
-from appgov.web.inputs import RowId
+from appgov.web.inputs import RequestBody, RowId
 
 router = APIRouter(tags=["tokens"])
 TOKENS_NEED_A_SESSION = "a personal API token cannot create tokens: sign in to the console to create one"
@@ -36,7 +36,7 @@ class NewTokenOut(TokenOut):
     token: str = Field(description="the token itself: shown in this answer only, send it as Bearer")
 
 
-class NewToken(BaseModel):
+class NewToken(RequestBody):
     name: str = Field(min_length=1, max_length=100)
     days: StrictInt = Field(30, ge=1, le=MAX_LIFETIME.days, description="how long it lives")
 

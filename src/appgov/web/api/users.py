@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Request
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, Field, StrictBool
 from sqlalchemy.orm import Session
 
 from appgov.accounts.permissions import Permission, Role
@@ -22,7 +22,7 @@ from appgov.administration.tokens import revoke_personal_token
 from appgov.storage.models import User, WebSession
 from appgov.web.api.tokens import TokenOut, token_out
 from appgov.web.auth import Viewer, require, runtime_of
-from appgov.web.inputs import BodyRowId, RowId
+from appgov.web.inputs import BodyRowId, RequestBody, RowId
 from appgov.web.openapi import CONFLICT
 
 router = APIRouter(tags=["users"], responses={409: CONFLICT})
@@ -61,15 +61,14 @@ class UserDetailOut(UserOut):
     tokens: list[TokenOut] = Field(description="personal API tokens, the newest first")
 
 
-class UserPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class UserPatch(RequestBody):
     role: Role | None = None
     disabled: StrictBool | None = Field(None, description="true ends every session and revokes every token")
 
 
-class InvitationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    email: str = Field(min_length=3, max_length=320)
+class InvitationIn(RequestBody):
+    # what accounts.users.normalize_email admits: an @, no space once the ends are trimmed
+    email: str = Field(min_length=3, max_length=320, pattern=r"^\s*\S*@\S*\s*$")
     role: Role
 
 
@@ -80,8 +79,7 @@ class InvitationOut(BaseModel):
     link: str = Field(description="the one-time link: shown only in this answer")
 
 
-class RightIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RightIn(RequestBody):
     domain_id: BodyRowId | None = Field(description="null: every domain")
 
 
