@@ -1,6 +1,6 @@
 """Input refused at the edge, in one place, before a route or the database sees it (BI-01, BI-05):
 ids that no row of either database can have (PostgreSQL's ``integer`` stops at 2^31-1, SQLite's at
-2^63-1), integers and booleans in JSON bodies that are not JSON numbers and booleans, and text no
+2^63-1), integers in JSON bodies that are not JSON numbers (booleans take ``StrictBool``), and text no
 column can store (a NUL byte, which PostgreSQL refuses) or no encoder can write (a lone surrogate,
 which only a JSON ``\\ud800`` escape can carry). Each is answered 422 through ``errors.invalid_input``."""
 
@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from annotated_types import Ge, Le
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Strict
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 from starlette.requests import Request
 
 MAX_ROW_ID = 2**31 - 1  # every id column is an INTEGER: the most both databases store
@@ -20,8 +20,19 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 # an id in a path or a query string (text, so "7" is 7); the same bounds document it in OpenAPI
 RowId = Annotated[int, Ge(1), Le(MAX_ROW_ID)]
-# an id in a JSON body: a JSON number only, never "7", true or 7.0
-BodyRowId = Annotated[int, Strict(), Ge(1), Le(MAX_ROW_ID)]
+
+
+def _json_number(value: object) -> object:
+    # pydantic's lax int takes "7" and true; JSON Schema's integer is a number (7 or 7.0), nothing else
+    if isinstance(value, bool | str):
+        raise ValueError("must be a JSON number")
+    return value
+
+
+# an integer in a JSON body: 7 or 7.0, never "7" or true
+JsonInt = Annotated[int, BeforeValidator(_json_number)]
+# an id in a JSON body (bounds before the validator, or the schema loses them)
+BodyRowId = Annotated[int, Ge(1), Le(MAX_ROW_ID), BeforeValidator(_json_number)]
 
 
 class RequestBody(BaseModel):

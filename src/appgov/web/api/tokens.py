@@ -8,14 +8,14 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Request, Response
-from pydantic import BaseModel, Field, StrictInt
+from pydantic import BaseModel, Field
 
 from appgov.accounts.permissions import Permission
 from appgov.accounts.tokens import MAX_LIFETIME, status_of, tokens_of
 from appgov.administration.tokens import create_personal_token, revoke_personal_token
 from appgov.storage.models import PersonalToken
 from appgov.web.auth import Viewer, deny, require, runtime_of
-from appgov.web.inputs import RequestBody, RowId
+from appgov.web.inputs import JsonInt, RequestBody, RowId
 
 router = APIRouter(tags=["tokens"])
 TOKENS_NEED_A_SESSION = "a personal API token cannot create tokens: sign in to the console to create one"
@@ -38,7 +38,7 @@ class NewTokenOut(TokenOut):
 
 class NewToken(RequestBody):
     name: str = Field(min_length=1, max_length=100)
-    days: StrictInt = Field(30, ge=1, le=MAX_LIFETIME.days, description="how long it lives")
+    days: JsonInt = Field(30, ge=1, le=MAX_LIFETIME.days, description="how long it lives")
 
 
 def token_out(row: PersonalToken, now: datetime) -> TokenOut:
