@@ -11,7 +11,9 @@ from collections.abc import Iterable, Iterator
 from typing import Annotated, Any
 
 from annotated_types import Ge, Le
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 from starlette.requests import Request
 
@@ -90,16 +92,37 @@ async def _body_strings(request: Request) -> Iterable[tuple[tuple[str | int, ...
     return list(_strings(document, ("body",)))
 
 
+def _query_names(dependant: Dependant) -> set[str]:
+    """The query parameters a route reads, its dependencies' included."""
+    return {field.alias for field in dependant.query_params}.union(
+        *(_query_names(sub) for sub in dependant.dependencies)
+    )
+
+
+def _unknown_query(request: Request) -> list[dict[str, Any]]:
+    # the REST API only: the pages take what they offer and ignore the rest (a link's leftovers)
+    route = request.scope.get("route")
+    if not (isinstance(route, APIRoute) and request.url.path.startswith("/api/")):
+        return []
+    known = _query_names(route.dependant)
+    return [
+        {"type": "extra_forbidden", "loc": ("query", name), "msg": "This route reads no such parameter"}
+        for name in dict.fromkeys(request.query_params)
+        if name not in known
+    ]
+
+
 async def readable_input(request: Request) -> None:
     """A dependency of every route, ahead of the others: 422 for a NUL or a lone surrogate anywhere the
-    app reads text (the path, the query string, a header, a form field, a JSON string)."""
+    app reads text (the path, the query string, a header, a form field, a JSON string), and on the
+    REST API for a query parameter the route does not read (``?sort=`` where nothing sorts)."""
     found: list[tuple[tuple[str | int, ...], str]] = [
         *((("path", name), value) for name, value in request.path_params.items() if isinstance(value, str)),
         *((("query", name), f"{name}{value}") for name, value in request.query_params.multi_items()),
         *((("header", name), value) for name, value in request.headers.items()),
         *await _body_strings(request),
     ]
-    errors = [
+    errors = _unknown_query(request) + [
         {"type": "string_unreadable", "loc": location, "msg": f"Value {problem}"}
         for location, text in found
         if (problem := unreadable(text))
