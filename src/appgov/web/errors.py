@@ -12,13 +12,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
-from starlette.routing import BaseRoute, Match
+from starlette.routing import Match
 
 from appgov.web.auth import optional_viewer
 from appgov.web.templating import render
 
 # "input" is the value sent; "ctx" can carry it too (a validator's error); "url" points at pydantic's docs
 WITHHELD = frozenset({"input", "ctx", "url"})
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 def _without_input(error: RequestValidationError) -> list[dict[str, Any]]:
@@ -45,15 +46,17 @@ async def invalid_input(request: Request, error: Exception) -> Response:
 
 async def http_error(request: Request, error: Exception) -> Response:
     """Starlette's answer to an HTTP error, except that a 405's ``Allow`` names every method the path
-    has: Starlette lists only those of the first route matching it, and the API has one route per
-    method (``GET /domains`` and ``POST /domains``)."""
+    takes: Starlette names those of one route, and the API has a route per method (``GET /domains``
+    and ``POST /domains``)."""
     assert isinstance(error, StarletteHTTPException)  # registered for that class only
     if error.status_code == 405:
-        methods = {
-            method
-            for route in request.app.routes
-            if isinstance(route, BaseRoute) and route.matches(request.scope)[0] is not Match.NONE
-            for method in getattr(route, "methods", None) or ()
-        }
-        error.headers = {**(error.headers or {}), "Allow": ", ".join(sorted(methods))}
+        allowed = [method for method in METHODS if _routed(request, method)]
+        error.headers = {**(error.headers or {}), "Allow": ", ".join(allowed)}
     return await http_exception_handler(request, error)
+
+
+def _routed(request: Request, method: str) -> bool:
+    """Whether some route takes ``method`` at the request's path (routers included by the app match
+    their own routes)."""
+    scope = {**request.scope, "method": method}
+    return any(route.matches(scope)[0] is Match.FULL for route in request.app.routes)

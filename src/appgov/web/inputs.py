@@ -72,8 +72,9 @@ def _strings(value: Any, location: tuple[str | int, ...]) -> Iterator[tuple[tupl
             yield where, item
         elif isinstance(item, dict):
             for key, inner in item.items():
-                yield (*where, key), key
-                stack.append(((*where, key), inner))
+                named = (*where, key.encode(errors="backslashreplace").decode())  # an answer can carry it
+                yield named, key
+                stack.append((named, inner))
         elif isinstance(item, list):
             stack.extend(((*where, index), inner) for index, inner in enumerate(item))
 
