@@ -2,7 +2,7 @@
 each route's 400, 404 or 409 come from its router's ``responses``; this adds, in one place, the ones
 that come from what every route shares: sign-in (401), the permission and CSRF checks (403), the
 body ceiling (413, plain text), input the route cannot read (422), with a path id 404 and with a body
-400 (one that is not JSON); how to sign in; and that no text a request sends may hold a NUL."""
+400 (one its parser cannot read); how to sign in; and that no text a request sends may hold a NUL."""
 
 from __future__ import annotations
 
@@ -107,7 +107,7 @@ def documented_openapi(app: FastAPI) -> dict[str, Any]:
                 responses.update(SHARED)
                 if "{" in path:
                     responses.setdefault("404", NOT_FOUND)
-                if "requestBody" in operation:  # a body that is not JSON at all
+                if "requestBody" in operation:  # a body the parser cannot read
                     responses.setdefault("400", BAD_REQUEST)
                 for parameter in operation.get("parameters", []):
                     _without_nul(parameter["schema"])
