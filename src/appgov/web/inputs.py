@@ -2,7 +2,8 @@
 ids that no row of either database can have (PostgreSQL's ``integer`` stops at 2^31-1, SQLite's at
 2^63-1), integers in JSON bodies that are not JSON numbers (booleans take ``StrictBool``), and text no
 column can store (a NUL byte, which PostgreSQL refuses) or no encoder can write (a lone surrogate,
-which only a JSON ``\\ud800`` escape can carry). Each is answered 422 through ``errors.invalid_input``."""
+which only a JSON ``\\ud800`` escape can carry); on the REST API, query parameters a route does not read
+(BI-04). Each is answered 422 through ``errors.invalid_input``."""
 
 from __future__ import annotations
 
@@ -101,7 +102,8 @@ def _query_names(dependant: Dependant) -> set[str]:
 
 
 def _unknown_query(request: Request) -> list[dict[str, Any]]:
-    # the REST API only: the pages take what they offer and ignore the rest (a link's leftovers)
+    # an allowlist of parameters (BI-04), on the REST API only: the pages take what they offer and
+    # ignore the rest (a link's leftovers)
     route = request.scope.get("route")
     if not (isinstance(route, APIRoute) and request.url.path.startswith("/api/")):
         return []

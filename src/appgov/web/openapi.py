@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from appgov.web.auth import SESSION_COOKIE
+from appgov.web.limits import MAX_BODY_BYTES
 
 ERROR = "Error"
 NO_NUL = "^[^\\u0000]*$"
@@ -37,7 +38,7 @@ SHARED: dict[str, dict[str, Any]] = {
     "401": _json("not signed in: no session cookie, or no live personal API token"),
     "403": _json("the role lacks the permission, or (with a session cookie) the CSRF check failed"),
     "413": {
-        "description": "the request body is over 1 MiB",
+        "description": f"the request body is over {MAX_BODY_BYTES // 1024} KiB",
         "content": {"text/plain": {"schema": {"type": "string"}}},
     },
     "422": _json(
