@@ -39,8 +39,8 @@ def issue_token(
 
 def find_token(session: Session, token: str, now: datetime) -> tuple[PersonalToken, User] | None:
     """The live token and its enabled user, touched (at most once a minute), or None."""
-    if not token.startswith(PREFIX) or len(token) > 100:
-        return None
+    if not token.startswith(PREFIX) or len(token) > 100 or not token.isascii():
+        return None  # not one of ours; a non-ASCII one could not even be hashed (a lone surrogate)
     found = session.execute(
         select(PersonalToken, User)
         .join(User, User.id == PersonalToken.user_id)

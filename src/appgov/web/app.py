@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from appgov import __version__
 from appgov.accounts.permissions import Permission
@@ -23,9 +24,11 @@ from appgov.web.api import session as session_api
 from appgov.web.api import tokens as tokens_api
 from appgov.web.api import users as users_api
 from appgov.web.auth import SignInRequired, Viewer, csrf_guard, require, secure_cookies
-from appgov.web.errors import invalid_input
+from appgov.web.errors import http_error, invalid_input
 from appgov.web.headers import SecurityHeaders
+from appgov.web.inputs import readable_input
 from appgov.web.limits import BodySizeLimit
+from appgov.web.openapi import documented_openapi
 from appgov.web.pages import (
     account,
     apps,
@@ -53,7 +56,9 @@ def create_app(runtime: Runtime, *, background: bool = False) -> FastAPI:
         redoc_url=None,
         openapi_url=None,
         lifespan=background_lifespan(runtime) if background else None,
-        dependencies=[Depends(csrf_guard)],  # every route: unsafe methods need the CSRF token (WS-03)
+        # every route: no NUL or lone surrogate in what it reads (BI-01); unsafe methods need the CSRF
+        # token (WS-03)
+        dependencies=[Depends(readable_input), Depends(csrf_guard)],
     )
     app.state.runtime = runtime
     app.add_middleware(BodySizeLimit)  # inside SecurityHeaders, so that its 413 carries them too
@@ -83,6 +88,7 @@ def create_app(runtime: Runtime, *, background: bool = False) -> FastAPI:
     app.include_router(api)
 
     app.add_exception_handler(RequestValidationError, invalid_input)
+    app.add_exception_handler(StarletteHTTPException, http_error)
 
     @app.exception_handler(SignInRequired)
     async def sign_in_first(request: Request, _: SignInRequired) -> Response:
@@ -93,7 +99,7 @@ def create_app(runtime: Runtime, *, background: bool = False) -> FastAPI:
 
     @app.get("/api/openapi.json", include_in_schema=False)
     def openapi_schema(_: Annotated[Viewer, require(Permission.READ)]) -> dict[str, Any]:
-        return app.openapi()
+        return documented_openapi(app)
 
     @app.get("/", include_in_schema=False)
     def home() -> Response:

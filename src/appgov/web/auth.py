@@ -21,6 +21,7 @@ from appgov.accounts.tokens import find_token
 from appgov.audit.trail import AuditOutcome, record_audit
 from appgov.runtime import Runtime
 from appgov.storage.models import User
+from appgov.web.inputs import row_id
 
 # the cookies' names as the loopback demo's plain http has them: ``cookie_name`` gives the real one
 SESSION_COOKIE = "appgov_session"
@@ -132,11 +133,11 @@ def _allowed(
 ) -> bool:
     if domain_param is None:
         return holds(principal, permission)
-    raw = request.path_params.get(domain_param)
-    if not (isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 18):
+    domain_id = row_id(request.path_params.get(domain_param))
+    if domain_id is None:
         return False  # not an id any domain has: nothing to revoke there
     with runtime_of(request).sessions() as session:
-        return may_revoke(session, principal, int(raw))
+        return may_revoke(session, principal, domain_id)
 
 
 def deny(request: Request, principal: Principal, message: str, **detail: str) -> NoReturn:

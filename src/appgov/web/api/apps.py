@@ -20,6 +20,7 @@ from appgov.inventory.listing import (
     app_page,
 )
 from appgov.web.auth import Viewer, require, runtime_of
+from appgov.web.inputs import RowId
 from appgov.web.pages.apps import export_response
 
 router = APIRouter(tags=["apps"])
@@ -41,7 +42,7 @@ class AppPageOut(BaseModel):
     pages: int
 
 
-DomainQuery = Annotated[int | None, Query(description="only this domain's apps")]
+DomainQuery = Annotated[RowId | None, Query(description="only this domain's apps")]
 StatusQuery = Annotated[str | None, Query(pattern=STATUS_PATTERN)]
 TextQuery = Annotated[
     str, Query(max_length=200, description="in the name, the vendor, the key or the installer's name")

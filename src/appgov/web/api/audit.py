@@ -12,9 +12,11 @@ from pydantic import BaseModel, Field
 
 from appgov.audit.listing import MAX_PAGE_SIZE, PAGE_SIZE, AuditRow, audit_page
 from appgov.web.auth import runtime_of
+from appgov.web.inputs import RowId
+from appgov.web.openapi import BAD_REQUEST
 from appgov.web.pages.audit import Filters, Reader, export_response, parsed
 
-router = APIRouter(tags=["audit"])
+router = APIRouter(tags=["audit"], responses={400: BAD_REQUEST})
 
 
 class AuditEventOut(BaseModel):
@@ -47,8 +49,8 @@ def list_audit_events(
     request: Request,
     _: Reader,
     filters: Filters,
-    before: Annotated[int | None, Query(description="only events older than this id")] = None,
-    after: Annotated[int | None, Query(description="only events newer than this id")] = None,
+    before: Annotated[RowId | None, Query(description="only events older than this id")] = None,
+    after: Annotated[RowId | None, Query(description="only events newer than this id")] = None,
     per_page: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE,
 ) -> AuditPageOut:
     """The audit trail, filtered like the Audit page, newest first, a page at a time."""

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, HTTPException, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from appgov.accounts.permissions import Permission
 from appgov.integrations.activity import (
@@ -23,6 +23,7 @@ from appgov.jobs.queue import full_sync, sync_run_id
 from appgov.storage.models import DatasetState, Domain, Job
 from appgov.web.api.domains import DomainOut, ReasonOut, domain_out, reason_out
 from appgov.web.auth import Viewer, require, runtime_of
+from appgov.web.inputs import RequestBody, RowId
 
 router = APIRouter(tags=["domains"])
 
@@ -77,8 +78,8 @@ class DomainDetailOut(DomainOut):
     job: JobOut | None = Field(description="the sync queued or running now, if any")
 
 
-class SyncRequest(BaseModel):
-    full: bool = Field(False, description="ignore audit-log bookmarks and read everything again")
+class SyncRequest(RequestBody):
+    full: StrictBool = Field(False, description="ignore audit-log bookmarks and read everything again")
 
 
 class SyncOut(BaseModel):
@@ -109,7 +110,7 @@ def _missing(domain_id: int) -> HTTPException:
 
 @router.get("/domains/{domain_id}")
 def domain_detail(
-    request: Request, domain_id: int, _: Annotated[Viewer, require(Permission.READ)]
+    request: Request, domain_id: RowId, _: Annotated[Viewer, require(Permission.READ)]
 ) -> DomainDetailOut:
     runtime = runtime_of(request)
     with runtime.sessions() as session:
@@ -132,7 +133,7 @@ def domain_detail(
 @router.get("/domains/{domain_id}/runs")
 def domain_runs(
     request: Request,
-    domain_id: int,
+    domain_id: RowId,
     _: Annotated[Viewer, require(Permission.READ)],
     limit: Annotated[int, Query(ge=1, le=200)] = RUNS_SHOWN,
 ) -> list[RunSummary]:
@@ -147,7 +148,7 @@ def domain_runs(
 @router.post("/domains/{domain_id}/sync", status_code=202)
 def sync_now(
     request: Request,
-    domain_id: int,
+    domain_id: RowId,
     viewer: Annotated[Viewer, require(Permission.DOMAINS_SYNC)],
     body: Annotated[SyncRequest | None, Body()] = None,
 ) -> SyncOut:
@@ -164,7 +165,7 @@ def sync_now(
 
 @router.post("/domains/{domain_id}/cancel")
 def cancel(
-    request: Request, domain_id: int, viewer: Annotated[Viewer, require(Permission.DOMAINS_SYNC)]
+    request: Request, domain_id: RowId, viewer: Annotated[Viewer, require(Permission.DOMAINS_SYNC)]
 ) -> CancelOut:
     """Drop queued syncs and ask a running one to stop at its next checkpoint."""
     runtime = runtime_of(request)

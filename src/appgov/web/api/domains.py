@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
+from pydantic import AfterValidator, BaseModel, Field, SecretStr, StrictBool
 
 from appgov.accounts.permissions import Permission
 from appgov.integrations import connect
@@ -19,8 +19,10 @@ from appgov.integrations.status import DomainHealth, domain_health, domain_healt
 from appgov.outcomes import Outcome
 from appgov.storage.models import Domain
 from appgov.web.auth import Viewer, browser_session, require, runtime_of
+from appgov.web.inputs import RequestBody, RowId
+from appgov.web.openapi import BAD_REQUEST
 
-router = APIRouter(tags=["domains"])
+router = APIRouter(tags=["domains"], responses={400: BAD_REQUEST})
 
 
 class ReasonOut(BaseModel):
@@ -105,7 +107,7 @@ ExpiresOn = Annotated[
 ]
 
 
-class DomainAdd(BaseModel):
+class DomainAdd(RequestBody):
     site_url: str = Field(max_length=2000, examples=["https://acme.atlassian.net"])
     email: str = Field(
         max_length=320, description="the Atlassian account that owns the API token (a site admin)"
@@ -114,17 +116,16 @@ class DomainAdd(BaseModel):
     api_token_expires_on: ExpiresOn = None
 
 
-class ApiTokenReplace(BaseModel):
+class ApiTokenReplace(RequestBody):
     email: str = Field(max_length=320)
     api_token: ApiTokenIn
     api_token_expires_on: ExpiresOn = None
-    confirm: bool = Field(False, description="must be true: the new token replaces the current one")
+    confirm: StrictBool = Field(False, description="must be true: the new token replaces the current one")
 
 
-class ApiTokenChange(BaseModel):
-    """What can change of the API token without giving it again: its expiry date alone."""
-
-    model_config = ConfigDict(extra="forbid")  # a token sent here (masked or not) is refused, never stored
+class ApiTokenChange(RequestBody):
+    """What can change of the API token without giving it again: its expiry date alone (a token sent
+    here, masked or not, is an unknown field: refused, never stored)."""
 
     api_token_expires_on: ExpiresOn
 
@@ -146,7 +147,7 @@ class PendingConnection(BaseModel):
     sites: list[PendingSite] = Field(description="sites the consent reaches that are not connected yet")
 
 
-class SiteConnect(BaseModel):
+class SiteConnect(RequestBody):
     cloud_id: str = Field(max_length=100)
     email: str = Field(max_length=320)
     api_token: ApiTokenIn
@@ -232,7 +233,7 @@ async def authorize(
 
 @router.get("/integrations/atlassian/flows/{flow_id}")
 def pending_connection(
-    request: Request, viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)], flow_id: int
+    request: Request, viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)], flow_id: RowId
 ) -> PendingConnection:
     """After the consent: the sites it reaches that are not connected yet."""
     try:
@@ -247,7 +248,7 @@ def pending_connection(
 async def connect_site(
     request: Request,
     viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)],
-    flow_id: int,
+    flow_id: RowId,
     body: SiteConnect,
 ) -> DomainOut:
     """Connect a site of the consent with its API token; its first sync starts at once."""
@@ -271,7 +272,7 @@ async def connect_site(
 async def replace_api_token(
     request: Request,
     viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)],
-    domain_id: int,
+    domain_id: RowId,
     body: ApiTokenReplace,
 ) -> DomainOut:
     """Replace the API token; the new one is validated first, and the old one stays if it fails."""
@@ -295,7 +296,7 @@ async def replace_api_token(
 def change_api_token(
     request: Request,
     viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)],
-    domain_id: int,
+    domain_id: RowId,
     body: ApiTokenChange,
 ) -> DomainOut:
     """Change the API token's expiry date (null: not known) without giving the token again; the
@@ -311,7 +312,7 @@ def change_api_token(
 
 @router.post("/domains/{domain_id}/reconnect")
 async def reconnect(
-    request: Request, viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)], domain_id: int
+    request: Request, viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)], domain_id: RowId
 ) -> Authorization:
     """A new consent for the domain; the callback binds the fresh grant to it and queues a sync."""
     try:
@@ -325,7 +326,7 @@ async def reconnect(
 def delete_domain(
     request: Request,
     viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)],
-    domain_id: int,
+    domain_id: RowId,
     confirm: Annotated[bool, Query(description="must be true: the domain's credentials and data go")] = False,
 ) -> Response:
     """Cancel the domain's work and delete its credentials and data; the audit trail keeps a record."""

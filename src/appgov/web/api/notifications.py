@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from appgov.accounts.inbox import inbox, mark_read, unread_count
 from appgov.accounts.permissions import Permission
 from appgov.web.auth import Viewer, require, runtime_of
+from appgov.web.inputs import BodyRowId, RequestBody
 
 router = APIRouter(tags=["notifications"])
 
@@ -30,8 +31,10 @@ class InboxOut(BaseModel):
     items: list[NotificationOut] = Field(description="newest first")
 
 
-class MarkRead(BaseModel):
-    ids: list[int] | None = Field(None, description="these notifications only; all unread ones when absent")
+class MarkRead(RequestBody):
+    ids: list[BodyRowId] | None = Field(
+        None, description="these notifications only; all unread ones when absent"
+    )
 
 
 class MarkedOut(BaseModel):

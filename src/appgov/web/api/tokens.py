@@ -15,6 +15,7 @@ from appgov.accounts.tokens import MAX_LIFETIME, status_of, tokens_of
 from appgov.administration.tokens import create_personal_token, revoke_personal_token
 from appgov.storage.models import PersonalToken
 from appgov.web.auth import Viewer, deny, require, runtime_of
+from appgov.web.inputs import JsonInt, RequestBody, RowId
 
 router = APIRouter(tags=["tokens"])
 TOKENS_NEED_A_SESSION = "a personal API token cannot create tokens: sign in to the console to create one"
@@ -35,9 +36,9 @@ class NewTokenOut(TokenOut):
     token: str = Field(description="the token itself: shown in this answer only, send it as Bearer")
 
 
-class NewToken(BaseModel):
+class NewToken(RequestBody):
     name: str = Field(min_length=1, max_length=100)
-    days: int = Field(30, ge=1, le=MAX_LIFETIME.days, description="how long it lives")
+    days: JsonInt = Field(30, ge=1, le=MAX_LIFETIME.days, description="how long it lives")
 
 
 def token_out(row: PersonalToken, now: datetime) -> TokenOut:
@@ -76,7 +77,7 @@ def create_token(
 
 @router.delete("/tokens/{token_id}", status_code=204)
 def revoke_token(
-    request: Request, token_id: int, viewer: Annotated[Viewer, require(Permission.OWN_ACCOUNT)]
+    request: Request, token_id: RowId, viewer: Annotated[Viewer, require(Permission.OWN_ACCOUNT)]
 ) -> Response:
     """Revoke one of the user's own tokens; 404 for another's, an unknown or an already revoked one."""
     runtime = runtime_of(request)

@@ -6,10 +6,10 @@ a password hash, a session key or a token."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field, StrictBool
 from sqlalchemy.orm import Session
 
 from appgov.accounts.permissions import Permission, Role
@@ -22,9 +22,10 @@ from appgov.administration.tokens import revoke_personal_token
 from appgov.storage.models import User, WebSession
 from appgov.web.api.tokens import TokenOut, token_out
 from appgov.web.auth import Viewer, require, runtime_of
+from appgov.web.inputs import BodyRowId, RequestBody, RowId
+from appgov.web.openapi import CONFLICT
 
-router = APIRouter(tags=["users"])
-UserId = Annotated[int, Path(ge=1, le=2**62)]
+router = APIRouter(tags=["users"], responses={409: CONFLICT})
 
 
 class RightOut(BaseModel):
@@ -60,15 +61,14 @@ class UserDetailOut(UserOut):
     tokens: list[TokenOut] = Field(description="personal API tokens, the newest first")
 
 
-class UserPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class UserPatch(RequestBody):
     role: Role | None = None
-    disabled: bool | None = Field(None, description="true ends every session and revokes every token")
+    disabled: StrictBool | None = Field(None, description="true ends every session and revokes every token")
 
 
-class InvitationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    email: str = Field(min_length=3, max_length=320)
+class InvitationIn(RequestBody):
+    # what accounts.users.normalize_email admits: an @, no space once the ends are trimmed
+    email: str = Field(min_length=3, max_length=320, pattern=r"^\s*\S*@\S*\s*$")
     role: Role
 
 
@@ -79,9 +79,8 @@ class InvitationOut(BaseModel):
     link: str = Field(description="the one-time link: shown only in this answer")
 
 
-class RightIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    domain_id: int | None = Field(ge=1, le=2**62, description="null: every domain")
+class RightIn(RequestBody):
+    domain_id: BodyRowId | None = Field(description="null: every domain")
 
 
 class ChangedOut(BaseModel):
@@ -137,7 +136,7 @@ def list_users(request: Request, _: Annotated[Viewer, require(Permission.USERS_M
 
 @router.get("/users/{user_id}")
 def get_user(
-    request: Request, user_id: UserId, _: Annotated[Viewer, require(Permission.USERS_MANAGE)]
+    request: Request, user_id: RowId, _: Annotated[Viewer, require(Permission.USERS_MANAGE)]
 ) -> UserDetailOut:
     runtime = runtime_of(request)
     with runtime.sessions() as session:
@@ -147,7 +146,7 @@ def get_user(
 @router.patch("/users/{user_id}")
 def change_user(
     request: Request,
-    user_id: UserId,
+    user_id: RowId,
     body: UserPatch,
     viewer: Annotated[Viewer, require(Permission.USERS_MANAGE)],
 ) -> UserDetailOut:
@@ -188,7 +187,7 @@ def invite(
 @router.post("/users/{user_id}/revocation-rights")
 def grant_right(
     request: Request,
-    user_id: UserId,
+    user_id: RowId,
     body: RightIn,
     viewer: Annotated[Viewer, require(Permission.USERS_MANAGE)],
 ) -> ChangedOut:
@@ -206,13 +205,13 @@ def grant_right(
 @router.delete("/users/{user_id}/revocation-rights/{domain}")
 def withdraw_right(
     request: Request,
-    user_id: UserId,
-    domain: Annotated[str, Path(pattern=r"^(all|[0-9]{1,18})$", description="a domain id, or all")],
+    user_id: RowId,
+    domain: Annotated[RowId | Literal["all"], Path(description="a domain id, or all")],
     viewer: Annotated[Viewer, require(Permission.USERS_MANAGE)],
 ) -> ChangedOut:
     """Withdraw the right on one domain, or (``all``) the all-domains right."""
     runtime = runtime_of(request)
-    domain_id = None if domain == "all" else int(domain)
+    domain_id = None if domain == "all" else domain
     with runtime.sessions.begin() as session:
         user = _user(session, user_id)
         try:
@@ -225,7 +224,7 @@ def withdraw_right(
 
 @router.get("/users/{user_id}/sessions")
 def list_sessions(
-    request: Request, user_id: UserId, _: Annotated[Viewer, require(Permission.USERS_MANAGE)]
+    request: Request, user_id: RowId, _: Annotated[Viewer, require(Permission.USERS_MANAGE)]
 ) -> list[SessionOut]:
     runtime = runtime_of(request)
     with runtime.sessions() as session:
@@ -235,7 +234,7 @@ def list_sessions(
 
 @router.delete("/users/{user_id}/sessions")
 def end_all_sessions(
-    request: Request, user_id: UserId, viewer: Annotated[Viewer, require(Permission.USERS_MANAGE)]
+    request: Request, user_id: RowId, viewer: Annotated[Viewer, require(Permission.USERS_MANAGE)]
 ) -> EndedOut:
     runtime = runtime_of(request)
     with runtime.sessions.begin() as session:
@@ -246,7 +245,7 @@ def end_all_sessions(
 @router.delete("/users/{user_id}/sessions/{session_id}")
 def end_one_session(
     request: Request,
-    user_id: UserId,
+    user_id: RowId,
     session_id: Annotated[str, Path(max_length=16, description="the session's handle")],
     viewer: Annotated[Viewer, require(Permission.USERS_MANAGE)],
 ) -> EndedOut:
@@ -262,8 +261,8 @@ def end_one_session(
 @router.delete("/users/{user_id}/tokens/{token_id}")
 def revoke_token(
     request: Request,
-    user_id: UserId,
-    token_id: Annotated[int, Path(ge=1, le=2**62)],
+    user_id: RowId,
+    token_id: RowId,
     viewer: Annotated[Viewer, require(Permission.USERS_MANAGE)],
 ) -> TokenOut:
     runtime = runtime_of(request)

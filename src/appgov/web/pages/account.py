@@ -17,6 +17,7 @@ from appgov.accounts.tokens import status_of, tokens_of
 from appgov.administration.sessions import end_sessions_of
 from appgov.administration.tokens import create_personal_token, revoke_personal_token
 from appgov.web.auth import SESSION_COOKIE, Viewer, delete_cookie, require, runtime_of
+from appgov.web.inputs import RowId
 from appgov.web.templating import render
 
 router = APIRouter()
@@ -87,7 +88,7 @@ def create_token(
 
 @router.post("/account/tokens/{token_id}/revoke")
 def revoke_token(
-    request: Request, token_id: int, viewer: Annotated[Viewer, require(Permission.OWN_ACCOUNT)]
+    request: Request, token_id: RowId, viewer: Annotated[Viewer, require(Permission.OWN_ACCOUNT)]
 ) -> Response:
     runtime = runtime_of(request)
     with runtime.sessions.begin() as session:

@@ -17,6 +17,7 @@ from appgov.inventory.export import export_text
 from appgov.inventory.listing import PAGE_SIZE, SORTS, STATUSES, AppFilter, AppOrder, app_page
 from appgov.storage.models import Domain
 from appgov.web.auth import Viewer, require, runtime_of
+from appgov.web.inputs import row_id
 from appgov.web.templating import render
 
 router = APIRouter()
@@ -24,8 +25,7 @@ router = APIRouter()
 
 def page_filter(domain: str | None, status: str | None, q: str | None) -> AppFilter:
     """What the query string asks for; values the page never offers are ignored, not refused."""
-    domain_id = int(domain) if domain and domain.isdigit() else None
-    return AppFilter(domain_id, status if status in STATUSES else None, (q or "").strip()[:200])
+    return AppFilter(row_id(domain), status if status in STATUSES else None, (q or "").strip()[:200])
 
 
 def filter_query(where: AppFilter) -> dict[str, str]:

@@ -15,6 +15,7 @@ from appgov.accounts.permissions import Permission
 from appgov.audit.listing import COLUMNS, OUTCOMES, AuditFilter, audit_page, exported_rows
 from appgov.exports import MEDIA_TYPES, export_chunks
 from appgov.web.auth import Viewer, require, runtime_of
+from appgov.web.inputs import RowId
 from appgov.web.templating import render
 
 router = APIRouter()
@@ -62,8 +63,8 @@ def audit_trail_page(
     request: Request,
     viewer: Reader,
     filters: Filters,
-    before: int | None = None,
-    after: int | None = None,
+    before: RowId | None = None,
+    after: RowId | None = None,
 ) -> Response:
     try:
         where, error = AuditFilter.parse(**filters), None

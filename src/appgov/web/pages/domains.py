@@ -15,6 +15,7 @@ from appgov.accounts.rights import holders
 from appgov.integrations.activity import domain_activity, request_cancel, request_sync
 from appgov.outcomes import dataset_label
 from appgov.web.auth import Viewer, require, runtime_of
+from appgov.web.inputs import RowId
 from appgov.web.templating import render
 
 router = APIRouter()
@@ -39,7 +40,7 @@ def _not_found(request: Request, viewer: Viewer) -> Response:
 @router.get("/domains/{domain_id}")
 def domain_page(
     request: Request,
-    domain_id: int,
+    domain_id: RowId,
     viewer: Annotated[Viewer, require(Permission.READ)],
     notice: str | None = None,
 ) -> Response:
@@ -65,7 +66,7 @@ def domain_page(
 
 @router.get("/domains/{domain_id}/activity")
 def activity_fragment(
-    request: Request, domain_id: int, viewer: Annotated[Viewer, require(Permission.READ)]
+    request: Request, domain_id: RowId, viewer: Annotated[Viewer, require(Permission.READ)]
 ) -> Response:
     """The part of the page a sync changes, for htmx to poll while a job is active."""
     runtime = runtime_of(request)
@@ -81,7 +82,7 @@ def activity_fragment(
 @router.post("/domains/{domain_id}/sync")
 def sync_now(
     request: Request,
-    domain_id: int,
+    domain_id: RowId,
     viewer: Annotated[Viewer, require(Permission.DOMAINS_SYNC)],
     full: Annotated[bool, Form()] = False,
 ) -> Response:
@@ -95,7 +96,7 @@ def sync_now(
 
 @router.post("/domains/{domain_id}/cancel")
 def cancel(
-    request: Request, domain_id: int, viewer: Annotated[Viewer, require(Permission.DOMAINS_SYNC)]
+    request: Request, domain_id: RowId, viewer: Annotated[Viewer, require(Permission.DOMAINS_SYNC)]
 ) -> Response:
     runtime = runtime_of(request)
     with runtime.sessions.begin() as session:

@@ -21,6 +21,7 @@ from appgov.integrations.domains import DomainError, site_name
 from appgov.integrations.status import IN_PROGRESS, DomainHealth, domain_health, domain_healths, worst
 from appgov.storage.models import AuditEvent, Domain
 from appgov.web.auth import Viewer, browser_session, require, runtime_of
+from appgov.web.inputs import RowId
 from appgov.web.templating import render
 
 router = APIRouter()
@@ -119,7 +120,7 @@ def _message(request: Request, viewer: Viewer | None, title: str, message: str, 
 
 @router.get("/integrations")
 def integrations_page(
-    request: Request, viewer: Annotated[Viewer, require(Permission.READ)], event: int | None = None
+    request: Request, viewer: Annotated[Viewer, require(Permission.READ)], event: RowId | None = None
 ) -> Response:
     notice = _notice(request, viewer, event)
     return _page(request, viewer, flash=notice, flash_kind="success")
@@ -176,7 +177,7 @@ async def callback(
 def _connect_form(
     request: Request,
     viewer: Viewer,
-    flow: int,
+    flow: RowId,
     *,
     error: str | None = None,
     email: str | None = None,
@@ -202,7 +203,7 @@ def _connect_form(
 
 @router.get("/integrations/atlassian/connect")
 def connect_page(
-    request: Request, viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)], flow: int
+    request: Request, viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)], flow: RowId
 ) -> Response:
     return _connect_form(request, viewer, flow)
 
@@ -249,7 +250,7 @@ def _unknown(request: Request, viewer: Viewer) -> Response:
 
 @router.post("/domains/{domain_id}/reconnect")
 async def reconnect(
-    request: Request, viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)], domain_id: int
+    request: Request, viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)], domain_id: RowId
 ) -> Response:
     try:
         started = await connect.start_consent(runtime_of(request), browser_session(viewer), domain_id)
@@ -282,7 +283,7 @@ def _api_key_form(
 
 @router.get("/domains/{domain_id}/api-key")
 def api_key_page(
-    request: Request, viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)], domain_id: int
+    request: Request, viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)], domain_id: RowId
 ) -> Response:
     health = _domain(request, domain_id)
     return _api_key_form(request, viewer, health) if health else _unknown(request, viewer)
@@ -292,7 +293,7 @@ def api_key_page(
 async def replace_api_key(
     request: Request,
     viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)],
-    domain_id: int,
+    domain_id: RowId,
     email: Annotated[str, Form(max_length=320)] = "",
     api_token: Annotated[str, Form(max_length=2000)] = "",
     confirm: Annotated[str, Form(max_length=10)] = "",
@@ -318,7 +319,7 @@ async def replace_api_key(
 
 @router.get("/domains/{domain_id}/delete")
 def delete_page(
-    request: Request, viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)], domain_id: int
+    request: Request, viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)], domain_id: RowId
 ) -> Response:
     health = _domain(request, domain_id)
     if health is None:
@@ -330,7 +331,7 @@ def delete_page(
 def delete(
     request: Request,
     viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)],
-    domain_id: int,
+    domain_id: RowId,
     confirm_name: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:
     health = _domain(request, domain_id)

@@ -21,6 +21,7 @@ from appgov.administration.sessions import end_sessions_of
 from appgov.administration.tokens import revoke_personal_token
 from appgov.storage.models import Domain, User
 from appgov.web.auth import Viewer, require, runtime_of
+from appgov.web.inputs import RowId
 from appgov.web.templating import render
 
 router = APIRouter()
@@ -108,7 +109,7 @@ def invite(
 @router.get("/users/{user_id}")
 def user_page(
     request: Request,
-    user_id: int,
+    user_id: RowId,
     viewer: Annotated[Viewer, require(Permission.USERS_MANAGE)],
     notice: str | None = None,
 ) -> Response:
@@ -123,7 +124,7 @@ def user_page(
 def _change(
     request: Request,
     viewer: Viewer,
-    user_id: int,
+    user_id: RowId,
     notice: str,
     service: Callable[..., object],
     *args: object,
@@ -147,7 +148,7 @@ def _change(
 @router.post("/users/{user_id}/role")
 def change_role(
     request: Request,
-    user_id: int,
+    user_id: RowId,
     viewer: Annotated[Viewer, require(Permission.USERS_MANAGE)],
     role: Annotated[Role, Form()],
 ) -> Response:
@@ -156,7 +157,7 @@ def change_role(
 
 @router.get("/users/{user_id}/disable")
 def confirm_disable(
-    request: Request, user_id: int, viewer: Annotated[Viewer, require(Permission.USERS_MANAGE)]
+    request: Request, user_id: RowId, viewer: Annotated[Viewer, require(Permission.USERS_MANAGE)]
 ) -> Response:
     with runtime_of(request).sessions() as session:
         user = session.get(User, user_id)
@@ -167,14 +168,14 @@ def confirm_disable(
 
 @router.post("/users/{user_id}/disable")
 def disable(
-    request: Request, user_id: int, viewer: Annotated[Viewer, require(Permission.USERS_MANAGE)]
+    request: Request, user_id: RowId, viewer: Annotated[Viewer, require(Permission.USERS_MANAGE)]
 ) -> Response:
     return _change(request, viewer, user_id, "disabled", users.disable)
 
 
 @router.post("/users/{user_id}/enable")
 def enable(
-    request: Request, user_id: int, viewer: Annotated[Viewer, require(Permission.USERS_MANAGE)]
+    request: Request, user_id: RowId, viewer: Annotated[Viewer, require(Permission.USERS_MANAGE)]
 ) -> Response:
     return _change(request, viewer, user_id, "enabled", users.enable)
 
@@ -182,7 +183,7 @@ def enable(
 @router.post("/users/{user_id}/rights")
 def grant_right(
     request: Request,
-    user_id: int,
+    user_id: RowId,
     viewer: Annotated[Viewer, require(Permission.USERS_MANAGE)],
     domain: Annotated[str, Form(pattern=DOMAIN_CHOICE)],
 ) -> Response:
@@ -192,7 +193,7 @@ def grant_right(
 @router.post("/users/{user_id}/rights/withdraw")
 def withdraw_right(
     request: Request,
-    user_id: int,
+    user_id: RowId,
     viewer: Annotated[Viewer, require(Permission.USERS_MANAGE)],
     domain: Annotated[str, Form(pattern=DOMAIN_CHOICE)],
 ) -> Response:
@@ -202,7 +203,7 @@ def withdraw_right(
 @router.post("/users/{user_id}/sessions/end")
 def end_sessions(
     request: Request,
-    user_id: int,
+    user_id: RowId,
     viewer: Annotated[Viewer, require(Permission.USERS_MANAGE)],
     session: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
@@ -212,6 +213,9 @@ def end_sessions(
 
 @router.post("/users/{user_id}/tokens/{token_id}/revoke")
 def revoke_token(
-    request: Request, user_id: int, token_id: int, viewer: Annotated[Viewer, require(Permission.USERS_MANAGE)]
+    request: Request,
+    user_id: RowId,
+    token_id: RowId,
+    viewer: Annotated[Viewer, require(Permission.USERS_MANAGE)],
 ) -> Response:
     return _change(request, viewer, user_id, "revoked", revoke_personal_token, token_id)
