@@ -28,6 +28,7 @@ from appgov.runtime import Runtime
 from appgov.storage.models import AuditEvent, Job, Organization, OrgAppEvent
 from appgov.workers.org_sync_job import plan_org_syncs
 from appgov.workers.runner import Runner
+from support.cli import appgov
 from support.jobs import run_until
 from support.product import connect, principal_for, runtime_for
 from support.simulator import Simulator
@@ -162,3 +163,28 @@ def test_the_scheduler_queues_a_read_the_runner_does_and_deleting_removes_everyt
     with runtime.sessions() as session:
         assert session.scalar(select(OrgAppEvent)) is None
         assert session.scalar(select(Organization)) is None
+
+
+def test_the_command_line_connects_lists_masked_replaces_and_deletes_with_confirmation(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    key = sim.state["org"]["api_key"]
+    assert "--api-key-stdin" in appgov(sim, tmp_path, "orgs", "add").stderr
+    refused = appgov(sim, tmp_path, "orgs", "add", "--api-key-stdin", stdin="not-the-key\n")
+    assert refused.returncode == 1
+    assert "refused the organization API key" in refused.stderr
+    assert "not-the-key" not in refused.stderr
+    assert appgov(sim, tmp_path, "orgs", "add", "--api-key-stdin", stdin=key + "\n").returncode == 0
+    listed = appgov(sim, tmp_path, "orgs", "list").stdout
+    assert "Acme" in listed
+    assert key[-4:] in listed
+    assert key not in listed
+    unconfirmed = appgov(sim, tmp_path, "orgs", "replace-key", "Acme", "--api-key-stdin", stdin=key + "\n")
+    assert "--yes" in unconfirmed.stderr
+    replaced = appgov(
+        sim, tmp_path, "orgs", "replace-key", "Acme", "--api-key-stdin", "--yes", stdin=key + "\n"
+    )
+    assert replaced.returncode == 0
+    assert appgov(sim, tmp_path, "orgs", "delete", "Acme").returncode == 1
+    assert appgov(sim, tmp_path, "orgs", "delete", "Acme", "--yes").returncode == 0
+    assert "Acme" not in appgov(sim, tmp_path, "orgs", "list").stdout

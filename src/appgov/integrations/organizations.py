@@ -135,6 +135,15 @@ def organizations(session: Session) -> list[Organization]:
     return list(session.scalars(select(Organization).order_by(Organization.id)))
 
 
+def find_organization(session: Session, identifier: str) -> Organization:
+    """An organization by Atlassian's id, its name, or appgov's row id."""
+    wanted = identifier.strip()
+    for org in organizations(session):
+        if wanted in (org.org_id, org.name, str(org.id)):
+            return org
+    raise OrganizationNotFound(f"no connected organization is called {identifier!r} (see `appgov orgs list`)")
+
+
 def masked_key(org: Organization) -> str:
     return mask("x" * 12 + org.last4)
 
