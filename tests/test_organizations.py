@@ -6,6 +6,7 @@ and who installed each app on a domain's site (``org_installations``)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -188,3 +189,39 @@ def test_the_command_line_connects_lists_masked_replaces_and_deletes_with_confir
     assert appgov(sim, tmp_path, "orgs", "delete", "Acme").returncode == 1
     assert appgov(sim, tmp_path, "orgs", "delete", "Acme", "--yes").returncode == 0
     assert "Acme" not in appgov(sim, tmp_path, "orgs", "list").stdout
+
+
+@pytest.fixture
+def small_sim() -> Iterator[Simulator]:
+    simulator = Simulator("small")  # its org audit log spans several pages of events
+    yield simulator
+    simulator.stop()
+
+
+def test_a_read_stopped_by_the_rate_limit_mid_log_resumes_from_its_page_cursor(
+    small_sim: Simulator, tmp_path: Path, database_url: str
+) -> None:
+    runtime = runtime_for(small_sim, tmp_path, database_url)
+    org_id = add_org(runtime, small_sim)
+    events = f"{small_sim.url}/admin/v1/orgs/{small_sim.state['org']['org_id']}/events"
+    bearer = {"Authorization": f"Bearer {small_sim.state['org']['api_key']}"}
+    for _ in range(8):  # two requests of the minute left: two pages, then a 429
+        assert small_sim.http.get(events, headers=bearer).status_code == 200
+    with pytest.raises(Deferred):
+        asyncio.run(sync_organization(runtime, org_id, policy=NO_WAITING))
+    with runtime.sessions() as session:
+        org = session.get_one(Organization, org_id)
+        assert org.events_cursor is not None
+        assert "cursor=" in org.events_cursor["url"]  # the third page, where the read stopped
+        assert org.events_from is None  # no bookmark before the log was read to its end
+        first = len(session.scalars(select(OrgAppEvent.event_id)).all())
+    assert first > 0
+    small_sim.control("POST", "/clock", {"seconds": 61})
+    added = asyncio.run(sync_organization(runtime, org_id, policy=NO_WAITING))
+    with runtime.sessions() as session:
+        org = session.get_one(Organization, org_id)
+        assert (org.events_cursor, org.synced_at is not None) == (None, True)
+        assert org.events_from is not None
+        total = len(session.scalars(select(OrgAppEvent.event_id)).all())
+    assert added > 0
+    assert total == first + added
