@@ -225,3 +225,19 @@ def test_a_read_stopped_by_the_rate_limit_mid_log_resumes_from_its_page_cursor(
         total = len(session.scalars(select(OrgAppEvent.event_id)).all())
     assert added > 0
     assert total == first + added
+
+
+def test_a_stored_page_cursor_the_api_refuses_is_dropped_and_the_next_read_starts_from_the_bookmark(
+    runtime: Runtime, fresh_sim: Simulator
+) -> None:
+    org_id = add_org(runtime, fresh_sim)
+    events = f"{fresh_sim.url}/admin/v1/orgs/{fresh_sim.state['org']['org_id']}/events"
+    with runtime.sessions.begin() as session:
+        org = session.get_one(Organization, org_id)
+        org.events_cursor = {"url": f"{events}?cursor=stale", "params": {}, "newest": 0}
+    assert asyncio.run(sync_organization(runtime, org_id)) == 0
+    with runtime.sessions() as session:
+        org = session.get_one(Organization, org_id)
+        assert "HTTP 400" in str(org.sync_error)
+        assert org.events_cursor is None
+    assert asyncio.run(sync_organization(runtime, org_id)) > 0

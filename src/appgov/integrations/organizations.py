@@ -228,7 +228,8 @@ async def sync_organization(runtime: Runtime, organization_id: int, policy: Retr
             added += _store_page(runtime, organization_id, actions, cursor)
         tokens = await org_tokens(client, org_id)
     except AtlassianError as err:
-        _failed(runtime, organization_id, str(err))
+        # a stored page cursor the API no longer takes (400): the next read starts from the bookmark
+        _failed(runtime, organization_id, str(err), drop_cursor=err.status == 400)
         return 0
     finally:
         await client.aclose()
@@ -296,13 +297,15 @@ def _store_tokens(runtime: Runtime, organization_id: int, tokens: list[OrgToken]
         org.next_sync_at = now + timedelta(minutes=runtime.settings.sync_interval_minutes)
 
 
-def _failed(runtime: Runtime, organization_id: int, error: str) -> None:
+def _failed(runtime: Runtime, organization_id: int, error: str, drop_cursor: bool = False) -> None:
     """The read failed: why (never the key), and the next try at the scheduler's cadence."""
     now = runtime.clock.now()
     with runtime.sessions.begin() as session:
         org = session.get(Organization, organization_id)
         if org is not None:
             org.sync_error = error[:500]
+            if drop_cursor:
+                org.events_cursor = None
             org.next_sync_at = now + timedelta(minutes=runtime.settings.sync_interval_minutes)
 
 
