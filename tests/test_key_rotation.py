@@ -24,11 +24,12 @@ from sqlalchemy import func, select, text, update
 from appgov.administration.keys import Moved, rotate_batch
 from appgov.config import Settings
 from appgov.runtime import Runtime
-from appgov.storage.models import ApiToken, AuditEvent, Domain, OAuthGrant
-from appgov.storage.sealed import SEALED, api_token_context, grant_context
+from appgov.storage.models import ApiToken, AuditEvent, Domain, OAuthGrant, Organization
+from appgov.storage.sealed import SEALED, api_token_context, grant_context, organization_key_context
 
 K1, K2 = (base64.b64encode(secrets.token_bytes(32)).decode() for _ in range(2))
-GRANTS, DOMAINS = 950, 100  # 2,000 secrets: an access and a refresh token per grant, a token per domain
+# 2,001 secrets: an access and a refresh token per grant, a token per domain, an organization's key
+GRANTS, DOMAINS = 950, 100
 Expected = dict[tuple[str, int], str]  # (kind, row id) -> the plaintext
 
 
@@ -37,7 +38,8 @@ def runtime_with(tmp_path: Path, database_url: str, ring: str) -> Runtime:
 
 
 def seeded(runtime: Runtime) -> Expected:
-    """GRANTS grants and DOMAINS domains' API tokens, encrypted with the ring's newest key."""
+    """GRANTS grants, DOMAINS domains' API tokens and an organization's key, encrypted with the ring's
+    newest key."""
     box, now, expected = runtime.secrets, runtime.clock.now(), {}
     with runtime.sessions.begin() as session:
         for n in range(1, GRANTS + 1):
@@ -66,6 +68,13 @@ def seeded(runtime: Runtime) -> Expected:
                     validated_at=now, secret=box.encrypt(token, api_token_context(n)),
                 )
             )  # fmt: skip
+        org_key = expected["Organization API keys", 1] = f"org-{secrets.token_hex(8)}"
+        session.add(
+            Organization(
+                id=1, org_id="org-1", name="Acme", last4=org_key[-4:], created_at=now, created_by="tester",
+                validated_at=now, secret=box.encrypt(org_key, organization_key_context(1)),
+            )
+        )  # fmt: skip
     return expected
 
 
@@ -107,7 +116,7 @@ def test_a_rotation_killed_half_way_and_run_again_moves_every_secret_once_and_k1
 ) -> None:
     expected = seeded(runtime_with(tmp_path, database_url, f"1:{K1}"))
     total = len(expected)
-    assert total == 2_000
+    assert total == 2_001
 
     killed = rotation(tmp_path, database_url)
     assert killed.stdout is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -115,10 +116,10 @@ def test_event_actions_name_every_action_the_events_use(sim: Simulator) -> None:
 def test_events_page_newest_first_with_meta_next_and_filter_by_time_and_action(
     fresh_sim: Simulator,
 ) -> None:
-    pages = follow_cursor(fresh_sim, org_path(fresh_sim, "/events"), limit=10)
+    pages = follow_cursor(fresh_sim, org_path(fresh_sim, "/events"), limit=25)
     events = [e for page in pages for e in page["data"]]
     assert len(pages) == 3
-    assert pages[0]["meta"] == {"next": pages[1]["links"]["self"].split("cursor=")[1], "page_size": 10}
+    assert pages[0]["meta"] == {"next": pages[1]["links"]["self"].split("cursor=")[1], "page_size": 25}
     assert pages[-1]["meta"]["next"] is None
     times = [e["attributes"]["time"] for e in events]
     assert times == sorted(times, reverse=True)
@@ -213,3 +214,41 @@ def test_a_revoked_api_token_stays_revoked_after_a_restart_with_a_data_dir(tmp_p
         assert second.site_get("/rest/api/3/users/search", who="ordinary").status_code == 401
     finally:
         second.stop()
+
+
+def test_app_changes_made_through_the_control_api_are_app_actions_in_the_org_audit_log(
+    fresh_sim: Simulator,
+) -> None:
+    actor = fresh_sim.state["accounts"]["ordinary"]["account_id"]
+    key = fresh_sim.install_new_app(actor=actor)
+    fresh_sim.control("POST", f"/sites/acme/apps/jira/{quote(key, safe='')}/disable", {})
+    names = {
+        a["id"]: a["attributes"]
+        for a in admin_get(fresh_sim, org_path(fresh_sim, "/event-actions")).json()["data"]
+    }
+    newest = admin_get(fresh_sim, org_path(fresh_sim, "/events"), params={"limit": 2}).json()["data"]
+    assert [names[e["attributes"]["action"]]["displayName"] for e in newest] == [
+        "App disable success",
+        "App successful installation",
+    ]
+    assert {names[e["attributes"]["action"]]["groupDisplayName"] for e in newest} == {"App actions"}
+    installed = newest[1]["attributes"]
+    assert installed["actor"]["id"] == actor
+    assert [(c["type"], c["id"]) for c in installed["context"]] == [("apps", key)]
+    site = next(c for c in installed["container"] if c["type"] == "sites")
+    assert site["id"] == fresh_sim.site("acme")["cloud_id"]
+
+
+def test_the_generated_history_holds_an_installation_event_for_every_installed_app(sim: Simulator) -> None:
+    names = {
+        a["id"]: a["attributes"]["displayName"]
+        for a in admin_get(sim, org_path(sim, "/event-actions")).json()["data"]
+    }
+    events = [e for page in follow_cursor(sim, org_path(sim, "/events"), limit=100) for e in page["data"]]
+    installed = {
+        e["attributes"]["context"][0]["id"]
+        for e in events
+        if names[e["attributes"]["action"]] == "App successful installation"
+    }
+    plugins = sim.site_get("/rest/plugins/1.0/").json()["plugins"]
+    assert {p["key"] for p in plugins if p["userInstalled"]} <= installed

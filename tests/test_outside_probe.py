@@ -105,6 +105,12 @@ def test_secrets_far_too_long_are_refused_and_never_sent_back(admin: SignedIn, c
     answer = admin.api("POST", "/api/v1/domains", json=body)
     assert answer.status_code == 422
     assert_sound(answer, CANARY, CANARY[:64])
+    org_key = admin.api("POST", "/api/v1/organizations", json={"api_key": CANARY})
+    assert org_key.status_code == 422
+    assert_sound(org_key, CANARY, CANARY[:64])
+    assert_sound(
+        admin.post_form("/integrations/atlassian/organization", {"api_key": CANARY}), CANARY, CANARY[:64]
+    )
     client = console.client()
     form = {"email": ADMIN_EMAIL, "password": CANARY, "csrf_token": csrf_of(client.get("/login").text)}
     assert_sound(client.post("/login", data=form), CANARY, CANARY[:64])

@@ -24,7 +24,7 @@ from appgov.accounts.principal import Principal, Via
 from appgov.accounts.tokens import find_token
 from appgov.accounts.users import create_user
 from appgov.administration.tokens import create_personal_token
-from appgov.config import Settings
+from appgov.config import AtlassianSettings, Settings
 from appgov.runtime import Runtime
 from appgov.storage.models import User
 from appgov.web.app import create_app
@@ -46,11 +46,17 @@ CONFIG = {
     "operations": [
         {
             "include-path-regex": r"^/api/v1/(domains|domains/\{domain_id\}/(api-token|reconnect)"
+            r"|organizations|organizations/\{organization_id\}/api-key"
             r"|integrations/atlassian/.*|audit|audit/export)$",
             "checks": {"positive_data_acceptance": {"expected-statuses": REFUSED_AS_IT_STANDS}},
         },
         {  # and deleting a domain without ?confirm=true, which the answer asks for
             "include-path": "/api/v1/domains/{domain_id}",
+            "include-method": "DELETE",
+            "checks": {"positive_data_acceptance": {"expected-statuses": REFUSED_AS_IT_STANDS}},
+        },
+        {  # and an organization
+            "include-path": "/api/v1/organizations/{organization_id}",
             "include-method": "DELETE",
             "checks": {"positive_data_acceptance": {"expected-statuses": REFUSED_AS_IT_STANDS}},
         },
@@ -100,6 +106,7 @@ def signed_in_api(
         data_dir=data_dir,
         database_url=f"sqlite:///{data_dir / 'appgov.db'}",
         allowed_hosts=(sim.url.split("//", 1)[1],),
+        atlassian=AtlassianSettings(admin_url=sim.state["api_url"]),  # an org API key is checked there
     )
     runtime = Runtime.start(settings_)
     now = datetime.now(UTC)

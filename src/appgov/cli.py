@@ -35,6 +35,7 @@ from appgov.connectors.atlassian.sites import SiteURLError
 from appgov.demo.cli import demo_app
 from appgov.exports import FORMATS, export_chunks
 from appgov.integrations import connect
+from appgov.integrations import organizations as orgs
 from appgov.integrations.credentials import Credential, expiry_of
 from appgov.integrations.domains import (
     DomainError,
@@ -60,6 +61,8 @@ users_app = typer.Typer(help="Console users.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 audit_app = typer.Typer(help="The audit trail (read-only).", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+orgs_app = typer.Typer(help="The Atlassian organization (optional): its org API key.", no_args_is_help=True)
+app.add_typer(orgs_app, name="orgs")
 keys_app = typer.Typer(help="The keyring that encrypts stored secrets.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 console = Console(stderr=True)
@@ -207,6 +210,106 @@ def domains_list() -> None:
                 str(health.status),
             )
     Console().print(table)
+
+
+KeyStdinOption = Annotated[
+    bool, typer.Option("--api-key-stdin", help="read the organization API key from stdin")
+]
+OrgArgument = Annotated[str, typer.Argument(help="the organization's id or name (`orgs list`)")]
+
+
+def _key_from_stdin(api_key_stdin: bool) -> str:
+    if not api_key_stdin:
+        raise fail(
+            "pass the organization API key on standard input with --api-key-stdin (never as an argument)"
+        )
+    return getpass.getpass("Organization API key: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
+
+
+def _organization_id(runtime: Runtime, identifier: str) -> int:
+    with runtime.sessions() as session:
+        try:
+            return orgs.find_organization(session, identifier).id
+        except DomainError as err:
+            raise fail(str(err)) from None
+
+
+@orgs_app.command("add")
+def orgs_add(api_key_stdin: KeyStdinOption = False) -> None:
+    """Connect the organization an org API key belongs to (validated first, stored encrypted); it is
+    read in the background from then on."""
+    key = _key_from_stdin(api_key_stdin)
+    runtime = Runtime.start()
+    try:
+        done = asyncio.run(orgs.add_organization(runtime, key, cli_user(getpass.getuser())))
+    except DomainError as err:
+        raise fail(str(err)) from None
+    with runtime.sessions() as session:
+        org = orgs.find_organization(session, str(done.organization_id))
+        console.print(
+            f"Connected the organization [bold]{org.name}[/bold] ({org.org_id}); its read is queued"
+        )
+
+
+@orgs_app.command("list")
+def orgs_list() -> None:
+    """Connected organizations with their masked key, connection and last read."""
+    runtime = Runtime.start()
+    table = Table()
+    for column in ("Organization", "Id", "API key", "Connected", "Last read", "Error"):
+        table.add_column(column, overflow="fold", no_wrap=column == "API key")
+    with runtime.sessions() as session:
+        for org in orgs.organizations(session):
+            table.add_row(
+                org.name,
+                org.org_id,
+                orgs.masked_key(org),
+                f"{org.created_at:%Y-%m-%d %H:%M} by {org.created_by}",
+                f"{org.synced_at:%Y-%m-%d %H:%M}" if org.synced_at else "N/A",
+                org.sync_error or "-",
+            )
+    Console().print(table)
+
+
+@orgs_app.command("replace-key")
+def orgs_replace_key(
+    organization: OrgArgument,
+    api_key_stdin: KeyStdinOption = False,
+    yes: Annotated[bool, typer.Option("--yes", help="confirm: the new key replaces the current one")] = False,
+) -> None:
+    """Replace the org API key with another of the same organization (validated first: on failure the
+    current one stays); a read is queued."""
+    if not yes:
+        raise fail("add --yes to confirm that the new key replaces the current one")
+    key = _key_from_stdin(api_key_stdin)
+    runtime = Runtime.start()
+    try:
+        asyncio.run(
+            orgs.replace_org_key(
+                runtime, _organization_id(runtime, organization), key, cli_user(getpass.getuser())
+            )
+        )
+    except DomainError as err:
+        raise fail(str(err)) from None
+    console.print(f"Replaced the API key of [bold]{organization}[/bold]; a read is queued")
+
+
+@orgs_app.command("delete")
+def orgs_delete(
+    organization: OrgArgument,
+    yes: Annotated[bool, typer.Option("--yes", help="confirm: the key and what was read with it go")] = False,
+) -> None:
+    """Delete the organization's key and everything read with it (the audit trail keeps a record)."""
+    if not yes:
+        raise fail("add --yes to confirm: the organization's key and what was read with it are deleted")
+    runtime = Runtime.start()
+    try:
+        orgs.delete_organization(
+            runtime, _organization_id(runtime, organization), cli_user(getpass.getuser())
+        )
+    except DomainError as err:
+        raise fail(str(err)) from None
+    console.print(f"Deleted the organization [bold]{organization}[/bold]")
 
 
 @app.command()

@@ -37,6 +37,7 @@ class AtlassianSettings:
     auth_url: str = "https://auth.atlassian.com"
     api_url: str = "https://api.atlassian.com"
     marketplace_url: str = "https://marketplace.atlassian.com"
+    admin_url: str = "https://api.atlassian.com"  # the organization admin API (an org API key)
     # the OAuth 2.0 (3LO) app registered in Atlassian's developer console (docs/atlassian-setup.md)
     oauth_client_id: str | None = None
     oauth_client_secret: str | None = None
@@ -48,6 +49,7 @@ class AtlassianSettings:
             auth_url=env.get("APPGOV_ATLASSIAN_AUTH_URL", cls.auth_url).rstrip("/"),
             api_url=env.get("APPGOV_ATLASSIAN_API_URL", cls.api_url).rstrip("/"),
             marketplace_url=env.get("APPGOV_MARKETPLACE_URL", cls.marketplace_url).rstrip("/"),
+            admin_url=env.get("APPGOV_ATLASSIAN_ADMIN_URL", cls.admin_url).rstrip("/"),
             oauth_client_id=env.get("APPGOV_ATLASSIAN_CLIENT_ID") or None,
             oauth_client_secret=env.get("APPGOV_ATLASSIAN_CLIENT_SECRET") or None,
             oauth_redirect_uri=env.get("APPGOV_ATLASSIAN_REDIRECT_URI") or None,

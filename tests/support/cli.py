@@ -24,6 +24,7 @@ def appgov(
         "APPGOV_DATA_DIR": str(data_dir),
         "APPGOV_ALLOWED_HOSTS": sim.url.split("//", 1)[1],
         "APPGOV_MARKETPLACE_URL": sim.state["marketplace_url"],
+        "APPGOV_ATLASSIAN_ADMIN_URL": sim.state["api_url"],
         **settings,
     }
     env.pop("APPGOV_FAULT_POINT", None)

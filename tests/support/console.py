@@ -41,6 +41,7 @@ def console_env(sim: Simulator, data_dir: Path, port: int, **extra: str) -> dict
         "APPGOV_MARKETPLACE_URL": sim.state["marketplace_url"],
         "APPGOV_ATLASSIAN_AUTH_URL": sim.state["auth_url"],
         "APPGOV_ATLASSIAN_API_URL": sim.state["api_url"],
+        "APPGOV_ATLASSIAN_ADMIN_URL": sim.state["api_url"],
         "APPGOV_ATLASSIAN_CLIENT_ID": sim.state["oauth_client"]["client_id"],
         "APPGOV_ATLASSIAN_CLIENT_SECRET": sim.state["oauth_client"]["client_secret"],
         **extra,

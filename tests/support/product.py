@@ -24,7 +24,9 @@ def runtime_for(sim: Simulator, data_dir: Path, database_url: str | None = None)
         database_url=database_url or f"sqlite:///{data_dir / 'appgov.db'}",
         allowed_hosts=(host,),
         ca_bundle=sim.state["certificate"],
-        atlassian=AtlassianSettings(marketplace_url=sim.state["marketplace_url"]),
+        atlassian=AtlassianSettings(
+            marketplace_url=sim.state["marketplace_url"], admin_url=sim.state["api_url"]
+        ),
         sync_concurrency=8,  # parents per chunk as the tests were written against (the engine's default)
     )
     return Runtime.start(settings)

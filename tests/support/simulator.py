@@ -106,6 +106,20 @@ class Simulator:
         response.raise_for_status()
         return response
 
+    def install_new_app(self, site: str = "acme", product: str = "jira", actor: str | None = None) -> str:
+        """Install, through the control API, the first Marketplace app the site's product lacks; its key."""
+        listed = self.get("/marketplace/rest/2/addons", params={"limit": 50}).json()["_embedded"]["addons"]
+        for addon in listed:
+            body = {"product": product, "key": addon["key"], **({"actor": actor} if actor else {})}
+            response = self.http.post(
+                f"{self.url}/_sim/sites/{site}/apps",
+                json=body,
+                headers={"Authorization": f"Bearer {self.state['control_token']}"},
+            )
+            if response.status_code == 201:
+                return str(addon["key"])
+        raise AssertionError(f"every listed app is installed on {site} {product} already")
+
     def fault(self, kind: str, **spec: Any) -> dict[str, Any]:
         return dict(self.control("POST", "/faults", {"kind": kind, **spec}).json())
 

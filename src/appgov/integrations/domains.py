@@ -28,13 +28,13 @@ def is_masked(value: str) -> bool:
     return MASK_CHARACTER in value
 
 
-def clean_token(api_token: str) -> str:
-    """The token as typed, trimmed; refused when it cannot be an API token (before any request)."""
+def clean_token(api_token: str, what: str = "API token") -> str:
+    """The token (or key) as typed, trimmed; refused when it cannot be one (before any request)."""
     token = api_token.strip()
     if is_masked(token):
-        raise DomainError("this is the masked form appgov shows, not an API token: paste the whole token")
+        raise DomainError(f"this is the masked form appgov shows, not an {what}: paste the whole {what}")
     if not token or any(ch.isspace() for ch in token) or len(token) > 1024:
-        raise DomainError("the API token is empty or malformed")
+        raise DomainError(f"the {what} is empty or malformed")
     return token
 
 

@@ -139,6 +139,68 @@ class ApiToken(Base):
     expiry_warned_at: Mapped[datetime | None]  # when people were told that expiry is near (this expiry)
 
 
+class Organization(Base):
+    """An Atlassian organization connected with its organization API key (the org admin API), and
+    where reading its audit log stands: ``events_from``, the newest event time read (the next read
+    starts there), and ``events_cursor``, the page a read in progress stops at (it resumes there)."""
+
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[str] = mapped_column(String(128), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    secret: Mapped[bytes] = mapped_column(LargeBinary)  # encrypted
+    last4: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(320))
+    validated_at: Mapped[datetime]
+    events_from: Mapped[datetime | None]
+    events_cursor: Mapped[dict[str, Any] | None]
+    synced_at: Mapped[datetime | None]
+    sync_error: Mapped[str | None] = mapped_column(String(500))
+    next_sync_at: Mapped[datetime | None]
+
+
+class OrgAppEvent(Base):
+    """An "App actions" event of an organization's audit log: who did what to which app, on which site."""
+
+    __tablename__ = "org_app_events"
+    __table_args__ = (UniqueConstraint("organization_id", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(128))  # Atlassian's action key
+    kind: Mapped[str] = mapped_column(String(32))  # install | uninstall | enable | disable | update | ...
+    display_name: Mapped[str] = mapped_column(String(255))
+    app_key: Mapped[str] = mapped_column(String(255), index=True)
+    app_name: Mapped[str | None] = mapped_column(String(255))
+    site_id: Mapped[str | None] = mapped_column(String(128))  # the site's cloud id
+    site_name: Mapped[str | None] = mapped_column(String(255))
+    actor_account_id: Mapped[str] = mapped_column(String(128))
+    actor_name: Mapped[str | None] = mapped_column(String(255))
+    at: Mapped[datetime]
+
+
+class OrgApiToken(Base):
+    """An API token of one of the organization's managed accounts, as the org admin API lists it."""
+
+    __tablename__ = "org_api_tokens"
+    __table_args__ = (UniqueConstraint("organization_id", "token_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    token_id: Mapped[str] = mapped_column(String(128))
+    label: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str | None] = mapped_column(String(32))
+    owner_account_id: Mapped[str] = mapped_column(String(128))
+    owner_name: Mapped[str | None] = mapped_column(String(255))
+    owner_email: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[datetime | None]
+    last_active_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+
+
 class WithReason:
     """A stable reason code and its parameters (``appgov.outcomes``) beside the row's own words."""
 

@@ -12,11 +12,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from appgov.storage.models import ApiToken, OAuthFlow, OAuthGrant
+from appgov.storage.models import ApiToken, OAuthFlow, OAuthGrant, Organization
 
 
 def api_token_context(domain_id: int) -> str:
     return f"api_token:domain:{domain_id}"
+
+
+def organization_key_context(organization_id: int) -> str:
+    return f"organization_api_key:{organization_id}"
 
 
 def grant_context(grant_id: int, kind: str) -> str:
@@ -47,6 +51,12 @@ class Sealed:
 
 SEALED = (
     Sealed("API tokens", ApiToken, ApiToken.secret, lambda row: api_token_context(row.domain_id)),
+    Sealed(
+        "Organization API keys",
+        Organization,
+        Organization.secret,
+        lambda row: organization_key_context(row.id),
+    ),
     Sealed(
         "OAuth access tokens",
         OAuthGrant,

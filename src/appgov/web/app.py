@@ -20,6 +20,7 @@ from appgov.web.api import audit as audit_api
 from appgov.web.api import domain_detail as domain_detail_api
 from appgov.web.api import domains as domains_api
 from appgov.web.api import notifications as notifications_api
+from appgov.web.api import organizations as organizations_api
 from appgov.web.api import session as session_api
 from appgov.web.api import tokens as tokens_api
 from appgov.web.api import users as users_api
@@ -82,6 +83,7 @@ def create_app(runtime: Runtime, *, background: bool = False) -> FastAPI:
     api.include_router(apps_api.router)
     api.include_router(notifications_api.router)
     api.include_router(domains_api.router)
+    api.include_router(organizations_api.router)
     api.include_router(tokens_api.router)
     api.include_router(users_api.router)
     api.include_router(audit_api.router)

@@ -18,6 +18,7 @@ from appgov.notify.mailer import MailSender
 from appgov.runtime import Runtime
 from appgov.storage.db import log_failure
 from appgov.workers.grant_upkeep import grant_upkeep
+from appgov.workers.org_sync_job import plan_org_syncs
 from appgov.workers.runner import Runner
 from appgov.workers.scheduler import Scheduler
 from appgov.workers.token_expiry import warn_api_token_expiry
@@ -83,6 +84,7 @@ class BackgroundWork:
     async def _schedule(self) -> None:
         events.repair_ready(self.runtime)  # a crash between a run's commit and its ready transaction
         self.scheduler.tick()
+        plan_org_syncs(self.runtime)  # connected organizations read at the same cadence
         await grant_upkeep(self.runtime)  # idle grants refreshed, ending consents announced
         warn_api_token_expiry(self.runtime)  # expiring API tokens announced
 

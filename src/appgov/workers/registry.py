@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from appgov.jobs.kinds import JobKind
+from appgov.workers.org_sync_job import ORG_SYNC_KIND
 from appgov.workers.sync_job import SYNC_KIND
 
 
@@ -34,4 +35,4 @@ class Registry:
         return sorted(self._kinds)
 
 
-KINDS = Registry([SYNC_KIND])
+KINDS = Registry([SYNC_KIND, ORG_SYNC_KIND])

@@ -23,6 +23,7 @@ from appgov_sim.http import ApiError, JSONResponse, admin_error, int_param
 from appgov_sim.paging import CAPS, CursorPage, cursor_links, cursor_page
 from appgov_sim.state import LoggedRequest, SimState
 from appgov_sim.tenant.model import Account, ApiToken, Organization, OrgEvent
+from appgov_sim.tenant.org_audit import APP_ACTIONS, APP_ACTIONS_GROUP
 
 ORG = "/admin/v1/orgs/{org_id}"
 NO_PERMISSION = "User has no permission to access resource."  # the observed 403 message (references §6)
@@ -241,8 +242,30 @@ async def list_users(ctx: AdminContext) -> Response:
 # --- events --------------------------------------------------------------------------------------
 
 
+def event_objects(ctx: AdminContext, event: OrgEvent) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The event's ``context`` and ``container``: an app action names the app and its site [I]."""
+    org = {"id": ctx.org.org_id, "type": "orgs", "attributes": {}, "links": {"self": ctx.org_url()}}
+    if event.app_key is None:
+        user = {
+            "id": event.context_id,
+            "type": "users",
+            "attributes": {},
+            "links": {"self": ctx.url(f"/users/{event.context_id}/manage/profile")},
+        }
+        return [user], [org]
+    app = {"id": event.app_key, "type": "apps", "attributes": {"name": event.app_name}, "links": {}}
+    site = {
+        "id": event.site_cloud_id,
+        "type": "sites",
+        "attributes": {"siteName": f"{event.site_name}.atlassian.net"},
+        "links": {},
+    }
+    return [app], [org, site]
+
+
 def render_event(ctx: AdminContext, event: OrgEvent) -> dict[str, Any]:
     actor = ctx.state.tenant.accounts.get(event.actor_account_id)
+    context, container = event_objects(ctx, event)
     return {
         "id": event.event_id,
         "type": "events",
@@ -255,17 +278,8 @@ def render_event(ctx: AdminContext, event: OrgEvent) -> dict[str, Any]:
                 "email": actor.email if actor else None,
                 "links": {"self": ctx.url(f"/users/{event.actor_account_id}/manage/profile")},
             },
-            "context": [
-                {
-                    "id": event.context_id,
-                    "type": "users",
-                    "attributes": {},
-                    "links": {"self": ctx.url(f"/users/{event.context_id}/manage/profile")},
-                }
-            ],
-            "container": [
-                {"id": ctx.org.org_id, "type": "orgs", "attributes": {}, "links": {"self": ctx.org_url()}}
-            ],
+            "context": context,
+            "container": container,
             "location": {"ip": event.ip},
         },
         "links": {"self": ctx.org_url(f"/events/{event.event_id}")},
@@ -309,8 +323,9 @@ async def get_event(ctx: AdminContext) -> Response:
 
 @admin_endpoint
 async def list_event_actions(ctx: AdminContext) -> Response:
-    """GET /admin/v1/orgs/{orgId}/event-actions: the actions the organization's events use."""
-    actions = sorted({e.action for e in ctx.org.events})
+    """GET /admin/v1/orgs/{orgId}/event-actions: the actions the organization's events use, and
+    every "App actions" one (``tenant.org_audit``)."""
+    actions = sorted({e.action for e in ctx.org.events} | set(APP_ACTIONS))
     return JSONResponse(
         {
             "data": [
@@ -318,8 +333,10 @@ async def list_event_actions(ctx: AdminContext) -> Response:
                     "id": action,
                     "type": "event-actions",
                     "attributes": {
-                        "displayName": action.replace("_", " ").capitalize(),
-                        "groupDisplayName": ACTION_GROUPS.get(action.split("_")[0], "Other"),
+                        "displayName": APP_ACTIONS.get(action, action.replace("_", " ").capitalize()),
+                        "groupDisplayName": APP_ACTIONS_GROUP
+                        if action in APP_ACTIONS
+                        else ACTION_GROUPS.get(action.split("_")[0], "Other"),
                     },
                 }
                 for action in actions

@@ -35,6 +35,7 @@ from appgov_sim.tenant.model import (
     Tenant,
     Vendor,
 )
+from appgov_sim.tenant.org_audit import app_event
 from appgov_sim.tenant.profiles import PROFILES, SECONDARY, Profile
 
 ANCHOR_MS = 1_780_272_000_000  # 2026-06-01T00:00:00Z: generated history ends here
@@ -179,6 +180,7 @@ def generate(profile_name: str, seed: int, hostile: bool = False) -> Tenant:
         for name, products, size, plans in specs
     ]
     org = _organization(rng, profile, accounts)
+    _app_history(org, sites)
     return Tenant(profile_name, seed, hostile, org, accounts, sites, listings, vendors)
 
 
@@ -352,6 +354,18 @@ def _organization(rng: random.Random, profile: Profile, accounts: dict[str, Acco
             )
         )
     return org
+
+
+def _app_history(org: Organization, sites: list[Site]) -> None:
+    """The "App actions" of the organization's audit log for the apps the sites were built with:
+    each app's installation and, for a disabled one, its disabling (the upgrades are left out)."""
+    for site in sites:
+        for app in site.apps:
+            if app.user_installed:
+                app_event(org, site, app, "app_install_success", app.installed_by, app.installed_ms)
+                if not app.enabled:
+                    app_event(org, site, app, "app_disable_success", app.installed_by, ANCHOR_MS - DAY_MS)
+    org.events.sort(key=lambda e: e.time_ms)
 
 
 class SiteBuilder:

@@ -291,6 +291,11 @@ class OrgEvent:
     message: str
     context_id: str
     ip: str = "203.0.113.7"
+    # an "App actions" event (``tenant.org_audit``): the app and the site it happened on
+    app_key: str | None = None
+    app_name: str | None = None
+    site_name: str | None = None
+    site_cloud_id: str | None = None
 
 
 @dataclass(slots=True)

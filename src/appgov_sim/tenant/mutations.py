@@ -29,6 +29,7 @@ from appgov_sim.tenant.model import (
     Site,
     Tenant,
 )
+from appgov_sim.tenant.org_audit import app_event
 
 if TYPE_CHECKING:
     from appgov_sim.state import SimState
@@ -110,6 +111,7 @@ def install_app(
     )
     target.apps.append(app)
     _audit(target, app, "app_installed", actor, at_ms, chosen.name)
+    app_event(tenant.org, target, app, "app_install_success", actor, at_ms)
     return app
 
 
@@ -127,6 +129,7 @@ def uninstall_app(tenant: Tenant, site: str, product: str, key: str, actor: str,
     if app.bot_account_id in tenant.accounts:
         tenant.accounts[app.bot_account_id].active = False
     _audit(target, app, "app_uninstalled", actor, at_ms, app.version)
+    app_event(tenant.org, target, app, "app_uninstall_success", actor, at_ms)
     return app
 
 
@@ -155,6 +158,9 @@ def upgrade_app(
     chosen = _publish_version(listing, scopes, at_ms) if scopes is not None else _version(listing, version)
     previous, app.version = app.version, chosen.name
     _audit(target, app, "app_upgraded", actor, at_ms, chosen.name, previous)
+    if scopes is not None:  # Atlassian's automatic update stops at new permissions [I]
+        app_event(tenant.org, target, app, "app_auto_update_failed_permission_required", actor, at_ms)
+    app_event(tenant.org, target, app, "app_update_success", actor, at_ms)
     return app
 
 
@@ -171,6 +177,8 @@ def set_app_enabled(
     if app.enabled != enabled:
         app.enabled = enabled
         _audit(target, app, "app_enabled" if enabled else "app_disabled", actor, at_ms)
+        action = "app_enable_success" if enabled else "app_disable_success"
+        app_event(tenant.org, target, app, action, actor, at_ms)
     return app
 
 

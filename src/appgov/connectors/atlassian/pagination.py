@@ -90,3 +90,16 @@ class StartLimitLinks:
         base = str(links.get("base") or "").rstrip("/")
         url = following if following.startswith("http") else base + following
         return Page(results, {**cursor, "url": url, "params": {}})
+
+
+class LinksNext:
+    """The organization admin API's cursor lists: ``data`` with ``links.next``, a full URL carrying the
+    next opaque cursor (references §6); the end is a missing or null ``links.next``."""
+
+    def parse(self, reply: Reply, cursor: Cursor) -> Page:
+        data = reply.data or {}
+        items = _items(data, "data")
+        following = (data.get("links") or {}).get("next") if isinstance(data, dict) else None
+        if not isinstance(following, str) or not following:
+            return Page(items, None)
+        return Page(items, {**cursor, "url": following, "params": {}})

@@ -1,7 +1,10 @@
 """The Integrations page and a domain's lifecycle in the browser: platforms and their domains (status,
 masked API key, first connected, last synced), Add (consent at Atlassian, the callback, pick the
 site, its API key, Connect), Reconnect, Edit API key and Delete, each behind a confirmation where
-it replaces or removes something. The work itself is ``integrations.connect``'s."""
+it replaces or removes something. The work itself is ``integrations.connect``'s. The optional
+Atlassian organization likewise: connected with its org API key from the Integrations page, its page
+(the audit log's app actions, the managed accounts' API tokens), replace its key, delete it
+(``integrations.organizations``)."""
 
 from __future__ import annotations
 
@@ -16,10 +19,11 @@ from appgov.accounts.permissions import Permission
 from appgov.connectors import registry
 from appgov.connectors.protocol import Connector
 from appgov.integrations import connect
+from appgov.integrations import organizations as orgs
 from appgov.integrations.credentials import expiry_of
 from appgov.integrations.domains import DomainError, site_name
 from appgov.integrations.status import IN_PROGRESS, DomainHealth, domain_health, domain_healths, worst
-from appgov.storage.models import AuditEvent, Domain
+from appgov.storage.models import AuditEvent, Domain, Organization
 from appgov.web.auth import Viewer, browser_session, require, runtime_of
 from appgov.web.inputs import RowId
 from appgov.web.templating import render
@@ -32,6 +36,10 @@ NOTICES = {
     "the domains that share the consent.",
     "domain.api_key_replaced": "The API key of {name} was replaced; a sync has started with it.",
     "domain.deleted": "{name} was deleted with its credentials, queued work and data.",
+    "organization.added": "The organization {name} is connected; it is being read in the background.",
+    "organization.api_key_replaced": "The API key of the organization {name} was replaced; a read has "
+    "started.",
+    "organization.deleted": "The organization {name} was deleted with its key and what was read with it.",
 }
 
 
@@ -66,6 +74,12 @@ def _api_token_page() -> str | None:
     return registry.connector("atlassian").ui.help_url("api_token")
 
 
+def _organizations(request: Request) -> list[tuple[Organization, str]]:
+    """The connected organizations, each with its masked key."""
+    with runtime_of(request).sessions() as session:
+        return [(org, orgs.masked_key(org)) for org in orgs.organizations(session)]
+
+
 def _page(request: Request, viewer: Viewer, status_code: int = 200, **context: object) -> Response:
     return render(
         request,
@@ -74,6 +88,7 @@ def _page(request: Request, viewer: Viewer, status_code: int = 200, **context: o
         status_code,
         nav="integrations",
         platforms=_views(request),
+        organizations=_organizations(request),
         **context,
     )
 
@@ -346,4 +361,118 @@ def delete(
         done = connect.delete_domain(runtime_of(request), domain_id, viewer.principal)
     except connect.DomainNotFound:
         return _unknown(request, viewer)
+    return _done(done.event_id)
+
+
+# --- the optional organization --------------------------------------------------------------------
+
+
+KeyForm = Annotated[str, Form(max_length=2000)]
+
+
+def _org(request: Request, organization_id: int) -> Organization | None:
+    with runtime_of(request).sessions() as session:
+        return session.get(Organization, organization_id)
+
+
+def _unknown_org(request: Request, viewer: Viewer) -> Response:
+    return _message(request, viewer, "Not found", "No connected organization has this id.", 404)
+
+
+@router.post("/integrations/atlassian/organization")
+async def connect_organization(
+    request: Request, viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)], api_key: KeyForm = ""
+) -> Response:
+    try:
+        done = await orgs.add_organization(runtime_of(request), api_key, viewer.principal)
+    except DomainError as err:
+        flash = f"The organization was not connected: {err}."
+        return _page(request, viewer, 400, flash=flash, flash_kind="error")
+    return _done(done.event_id)
+
+
+@router.get("/organizations/{organization_id}")
+def organization_page(
+    request: Request, viewer: Annotated[Viewer, require(Permission.READ)], organization_id: RowId
+) -> Response:
+    with runtime_of(request).sessions() as session:
+        org = session.get(Organization, organization_id)
+        if org is None:
+            return _unknown_org(request, viewer)
+        events = orgs.app_events(session, organization_id)
+        tokens = orgs.api_tokens(session, organization_id)
+    page = {"org": org, "masked": orgs.masked_key(org), "events": events, "tokens": tokens}
+    return render(request, "organizations/page.html", viewer, 200, nav="integrations", **page)
+
+
+def _key_form(request: Request, viewer: Viewer, org: Organization, error: str | None = None) -> Response:
+    page = {"org": org, "masked": orgs.masked_key(org), "error": error}
+    return render(
+        request, "organizations/api_key.html", viewer, 400 if error else 200, nav="integrations", **page
+    )
+
+
+@router.get("/organizations/{organization_id}/api-key")
+def org_api_key_page(
+    request: Request, viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)], organization_id: RowId
+) -> Response:
+    org = _org(request, organization_id)
+    return _key_form(request, viewer, org) if org else _unknown_org(request, viewer)
+
+
+@router.post("/organizations/{organization_id}/api-key")
+async def replace_org_api_key(
+    request: Request,
+    viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)],
+    organization_id: RowId,
+    api_key: KeyForm = "",
+    confirm: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    org = _org(request, organization_id)
+    if org is None:
+        return _unknown_org(request, viewer)
+    if confirm != "yes":
+        return _key_form(
+            request, viewer, org, "Tick the box to confirm that the new key replaces the current one."
+        )
+    try:
+        done = await orgs.replace_org_key(runtime_of(request), organization_id, api_key, viewer.principal)
+    except orgs.OrganizationNotFound:
+        return _unknown_org(request, viewer)
+    except DomainError as err:
+        return _key_form(request, viewer, org, f"{_sentence(err)}. The current key stays in place.")
+    return _done(done.event_id)
+
+
+def _delete_form(request: Request, viewer: Viewer, org: Organization, error: str | None = None) -> Response:
+    page = {"org": org, "error": error}
+    return render(
+        request, "organizations/delete.html", viewer, 400 if error else 200, nav="integrations", **page
+    )
+
+
+@router.get("/organizations/{organization_id}/delete")
+def org_delete_page(
+    request: Request, viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)], organization_id: RowId
+) -> Response:
+    org = _org(request, organization_id)
+    return _delete_form(request, viewer, org) if org else _unknown_org(request, viewer)
+
+
+@router.post("/organizations/{organization_id}/delete")
+def delete_org(
+    request: Request,
+    viewer: Annotated[Viewer, require(Permission.DOMAINS_MANAGE)],
+    organization_id: RowId,
+    confirm_name: Annotated[str, Form(max_length=300)] = "",
+) -> Response:
+    org = _org(request, organization_id)
+    if org is None:
+        return _unknown_org(request, viewer)
+    if confirm_name.strip() != org.name:
+        return _delete_form(request, viewer, org, f"Type {org.name} to confirm the deletion.")
+    try:
+        done = orgs.delete_organization(runtime_of(request), organization_id, viewer.principal)
+    except orgs.OrganizationNotFound:
+        return _unknown_org(request, viewer)
     return _done(done.event_id)
