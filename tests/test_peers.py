@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from appgov_sim.groundtruth import jira_sets
+from appgov_sim.tenant.model import Switches
 from appgov_sim.tenant.generate import generate, natural_digest
 from appgov_sim.tenant.model import Site
 from support.peers import PEERS, driver_config, ensure_venv, https_simulator, run_driver, trust_certificate
@@ -154,7 +155,7 @@ def served_tenant(sim: Simulator) -> Tenant:
     truth = sim.ground_truth()
     site = generate(truth["profile"], truth["seed"], truth["hostile"]).site("acme")
     assert site is not None
-    keys = jira_sets(site)
+    keys = jira_sets(site, Switches())
     served = truth["sites"]["acme"]["products"]["jira"]
     assert {name: natural_digest(k) for name, k in keys.items()} == {
         name: entry["digest"] for name, entry in served.items()
