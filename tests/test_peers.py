@@ -18,9 +18,8 @@ from typing import Any
 import pytest
 
 from appgov_sim.groundtruth import jira_sets
-from appgov_sim.tenant.model import Switches
 from appgov_sim.tenant.generate import generate, natural_digest
-from appgov_sim.tenant.model import Site
+from appgov_sim.tenant.model import Site, Switches
 from support.peers import PEERS, driver_config, ensure_venv, https_simulator, run_driver, trust_certificate
 from support.simulator import Simulator
 
