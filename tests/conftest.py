@@ -74,6 +74,16 @@ def sim() -> Iterator[Simulator]:
 
 
 @pytest.fixture(scope="session")
+def sim_uncertain() -> Iterator[Simulator]:
+    """A shared tiny simulator with the surfaces Atlassian does not document switched on: app changes
+    in the Jira and Confluence audit logs, Forge apps in the plugin manager too, the plugin manager's
+    Atom feed (docs/simulator/control.md, "Switches"). For tests that read."""
+    simulator = Simulator("tiny", extra=["--app-audit-records", "--forge-apps", "both", "--upm-log-feed"])
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture(scope="session")
 def sim_small() -> Iterator[Simulator]:
     """A shared small simulator, where every paginated endpoint spans at least three pages."""
     simulator = Simulator("small")

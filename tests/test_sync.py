@@ -119,7 +119,16 @@ def test_hostile_vendor_text_is_stored_exactly_except_nul_bytes(
         if plugin["userInstalled"]
     }
     with runtime.sessions() as session:
-        stored = {app.key: (app.name, app.vendor) for app in session.scalars(select(App))}
+        every = {app.key: (app.name, app.vendor) for app in session.scalars(select(App))}
+    contexts = [f"ari:cloud:{p}::site/{sim_hostile.site()['cloud_id']}" for p in ("jira", "confluence")]
+    gateway = sim_hostile.http.post(
+        sim_hostile.site_url() + "/gateway/api/graphql",
+        json={"query": "{ ecosystem { appInstallationsByContext { nodes { app { id name vendorName } } } } }",
+              "variables": {"contexts": contexts, "first": 100}},
+        headers=sim_hostile.basic(),
+    ).json()["data"]["ecosystem"]["appInstallationsByContext"]["nodes"]  # fmt: skip
+    served |= {node["app"]["id"]: (node["app"]["name"], node["app"]["vendorName"]) for node in gateway}
+    stored = {key: pair for key, pair in every.items() if key in served}
     texts = [text for pair in served.values() for text in pair]
     assert any("\x00" in text for text in texts)
     assert any("\u202e" in text for text in texts)

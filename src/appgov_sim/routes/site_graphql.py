@@ -86,7 +86,13 @@ def render_installation(ctx: SiteContext, app: InstalledApp) -> dict[str, Any]:
         "installationContext": context_ari(ctx.site, app.product),
         "createdAt": iso_timestamp(app.installed_ms),
         "createdBy": {"accountId": app.installed_by, "name": installer.display_name if installer else None},
-        "app": {"id": app.key, "name": app.name, "description": app.description},
+        # [U] ``vendorName``: on the App type of the Forge schema as public clients read it
+        "app": {
+            "id": app.key,
+            "name": app.name,
+            "description": app.description,
+            "vendorName": app.vendor_name,
+        },
         "appEnvironment": {"type": "PRODUCTION", "key": "production"},
         "appEnvironmentVersion": environment_version,
     }

@@ -145,7 +145,7 @@ query appgov_forgeInstallations($contexts: [ID!]!, $first: Int, $after: String) 
       nodes {
         id installationContext createdAt
         createdBy { accountId name }
-        app { id name }
+        app { id name vendorName }
         appEnvironment { type }
         appEnvironmentVersion { version permissions { scopes { key } egress { type addresses } } }
       }
@@ -170,6 +170,7 @@ def forge_installation(node: Any) -> Row:
     return {
         "key": str((node.get("app") or {}).get("id")),
         "name": (node.get("app") or {}).get("name"),
+        "vendor": {"name": (node.get("app") or {}).get("vendorName")},
         "version": version.get("version"),
         "context": node.get("installationContext"),
         "createdAt": node.get("createdAt"),
