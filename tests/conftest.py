@@ -138,8 +138,9 @@ def module_database_url(
 
 @pytest.fixture(scope="session")
 def sim_hostile() -> Iterator[Simulator]:
-    """A shared tiny simulator whose vendor-controlled text is hostile (HTML, script, RTL, NUL, huge)."""
-    simulator = Simulator("tiny", hostile=True)
+    """A shared tiny simulator whose vendor-controlled text is hostile (HTML, script, RTL, NUL, huge);
+    Forge apps are in the plugin manager too, which shows their vendors' (hostile) links."""
+    simulator = Simulator("tiny", hostile=True, extra=["--forge-apps", "both"])
     yield simulator
     simulator.stop()
 
