@@ -255,3 +255,24 @@ def test_exports_carry_the_installer_name_and_source_beside_the_account_id_formu
         assert spreadsheet[app]["installed_by_name"] == "'" + person["kept"]
     api = admin.get("/api/v1/apps/export", params={"format": "csv", "q": "Jo Jira"})
     assert [row["key"] for row in csv.DictReader(io.StringIO(api.text))] == [installs["jira"]["app"]["key"]]
+
+
+def test_the_plugin_managers_feed_names_installers_where_the_site_serves_it_after_the_gateway(
+    fresh_sim: Simulator, tmp_path: Path, database_url: str
+) -> None:
+    fresh_sim.control("PUT", "/switches", {"upm_log_feed": True, "forge_apps": "both"})
+    runtime = runtime_for(fresh_sim, tmp_path, database_url)
+    assert sync(runtime, connect(runtime, fresh_sim, "acme")).status == "success"
+    apps = apps_of(runtime, "acme", "jira")
+    assert {a.installed_source for k, a in apps.items() if not k.startswith(FORGE)} == {"upm_feed"}
+    assert {a.installed_source for k, a in apps.items() if k.startswith(FORGE)} == {"gateway"}
+    directory = directory_names(fresh_sim, "acme")
+    assert all(
+        a.installed_at and a.installed_by_name == directory[str(a.installed_by)] for a in apps.values()
+    )
+
+    fresh_sim.control("PUT", "/switches", {"forge_apps": "upm"})  # the gateway lists none
+    assert sync(runtime, connect(runtime, fresh_sim, "acme-eng")).status == "success"
+    eng = apps_of(runtime, "acme-eng", "jira")
+    assert eng
+    assert {a.installed_source for a in eng.values()} == {"upm_feed"}

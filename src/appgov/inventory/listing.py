@@ -92,7 +92,8 @@ class AppRow:
     enrichment: str | None = None
     egress: list[str] | None = None  # the domains the app may reach; None: unknown
     scopes_source: str | None = None  # gateway | marketplace; None: scopes and egress unknown
-    installed_source: str | None = None  # org_audit | gateway; None: unknown, for installer_unknown_reason
+    # org_audit | gateway | upm_feed; None: unknown, for installer_unknown_reason
+    installed_source: str | None = None
     installer_unknown_reason: str | None = None
 
 

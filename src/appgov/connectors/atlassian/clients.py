@@ -60,7 +60,7 @@ class AtlassianClients:
 
     def for_stream(self, stream: Stream) -> AtlassianClient | GraphQLClient:
         assert isinstance(stream, AtlassianStream)
-        if stream.app_inventory:
+        if stream.app_inventory or stream.site_only:
             if self.site is None:
                 raise Unavailable(
                     "the app inventory needs an API token (the plugin manager has no OAuth scope)",

@@ -4,7 +4,9 @@
 1. the organization's audit log, when an organization is connected (its source goes first in
    ``SOURCES`` once the organization connection reads it);
 2. the site's GraphQL gateway: ``createdBy`` and ``createdAt`` of a Forge app's installation;
-3. else unknown (``installed_source`` null), for the reason ``Code.INSTALLER_UNKNOWN`` words.
+3. the plugin manager's audit feed (``/rest/plugins/1.0/log/feed``, Atom), when the site serves it
+   (unverified on Cloud; a 404 reads as an empty feed): its newest install entry of the app;
+4. else unknown (``installed_source`` null), for the reason ``Code.INSTALLER_UNKNOWN`` words.
 
 The Jira and Confluence audit logs are not a source: Atlassian does not document app records in
 them.
@@ -12,6 +14,7 @@ them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,11 +22,20 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
-from appgov.connectors.atlassian.datasets import CONFLUENCE_FORGE_INSTALLATIONS, JIRA_FORGE_INSTALLATIONS
+from appgov.connectors.atlassian.datasets import (
+    CONFLUENCE_FORGE_INSTALLATIONS,
+    CONFLUENCE_UPM_AUDIT_FEED,
+    JIRA_FORGE_INSTALLATIONS,
+    JIRA_UPM_AUDIT_FEED,
+)
 from appgov.storage import records
 from appgov.storage.text import single_line
 
 FORGE_INSTALLATIONS = {"jira": JIRA_FORGE_INSTALLATIONS, "confluence": CONFLUENCE_FORGE_INSTALLATIONS}
+AUDIT_FEEDS = {"jira": JIRA_UPM_AUDIT_FEED, "confluence": CONFLUENCE_UPM_AUDIT_FEED}
+# An install entry's title names the app's key in brackets before its version. [U] UPM's English
+# rendering of ``upm.auditLog.install.plugin.success`` (name, key, version) is not published.
+INSTALLED_TITLE = re.compile(r"^Installed plugin .* \((?P<key>[^()\s]+)\), version ")
 
 
 class InstallerSource(StrEnum):
@@ -31,6 +43,7 @@ class InstallerSource(StrEnum):
 
     ORGANIZATION = "org_audit"
     GATEWAY = "gateway"
+    PLUGIN_MANAGER_FEED = "upm_feed"
 
 
 @dataclass(frozen=True)
@@ -62,8 +75,26 @@ def from_gateway(session: Session, domain_id: int, product: str) -> dict[str, In
     return found
 
 
+def from_plugin_manager_feed(session: Session, domain_id: int, product: str) -> dict[str, Installer]:
+    """The newest install entry of each app in the plugin manager's audit feed: its author (the
+    account id is the last segment of the author's ``uri``) and time."""
+    found: dict[str, Installer] = {}
+    for record in records.live(session, domain_id, AUDIT_FEEDS[product]):
+        matched = INSTALLED_TITLE.match(str(record.data.get("title") or ""))
+        author = record.data.get("author") or {}
+        account = str(author.get("uri") or "").rstrip("/").rpartition("/")[2]
+        at = _time(record.data.get("updated"))
+        if matched is None or not account or at is None:
+            continue
+        earlier = found.get(matched["key"])
+        if earlier is None or (earlier.at is not None and at > earlier.at):
+            name = single_line(author.get("name"))
+            found[matched["key"]] = Installer(InstallerSource.PLUGIN_MANAGER_FEED, account, name, at)
+    return found
+
+
 # The order the sources are asked in; the organization's audit log goes first.
-SOURCES: tuple[Source, ...] = (from_gateway,)
+SOURCES: tuple[Source, ...] = (from_gateway, from_plugin_manager_feed)
 
 
 def installers(

@@ -17,10 +17,11 @@ PLAN_WORDS = ("plan", "licen", "paid", "upgrade")  # how Atlassian says its plan
 
 def _ok(reply: Reply, stream: Stream) -> Any:
     """The reply's data, or the error of a non-2xx reply, carrying its reason code. A GraphQL error
-    (HTTP 200, ``errors``, ``data`` null) is classified by the status its ``extensions`` name."""
+    (HTTP 200, ``errors``, ``data`` null) is classified by the status its ``extensions`` name; an
+    optional data set's 404 is no data (the site does not serve it)."""
     reply = _graphql_error(reply) if stream.graphql else reply
-    if reply.status < 300:
-        return reply.data
+    if reply.status < 300 or (reply.status == 404 and stream.optional):
+        return reply.data if reply.status < 300 else None
     outcome = _reason(reply, stream)
     detail = outcome.params.get("detail") or f"HTTP {reply.status}"
     if outcome.code is Code.CREDENTIALS_REJECTED:

@@ -18,6 +18,7 @@ from appgov.connectors.atlassian.datasets import (
     CONFLUENCE_GROUPS,
     CONFLUENCE_LOOK_AND_FEEL,
     CONFLUENCE_SETTINGS,
+    CONFLUENCE_UPM_AUDIT_FEED,
     JIRA_APPLICATION_ROLES,
     JIRA_APPS,
     JIRA_AUDIT_RECORDS,
@@ -35,6 +36,7 @@ from appgov.connectors.atlassian.datasets import (
     JIRA_PROJECT_ROLES,
     JIRA_PROJECTS,
     JIRA_SERVER_INFO,
+    JIRA_UPM_AUDIT_FEED,
     JIRA_USER_CONFIGURATION,
     JIRA_USERS,
 )
@@ -65,13 +67,19 @@ class AtlassianStream(Stream):
     scope: str = ""  # the classic scope this data set needs over OAuth (references §1.7)
     graphql: str = ""  # a GraphQL query POSTed to the site's gateway, the cursor's params its variables
     after: str = ""  # a data set of the same product that runs first (the other app source)
+    site_only: bool = False  # only Basic auth on the site reaches it (the plugin manager)
+    optional: bool = False  # a 404: the site does not serve it, read as empty (not unavailable)
 
     @property
     def product(self) -> str:
         return self.name.partition(".")[0]
 
+    @property
+    def audit_feed(self) -> str:
+        return JIRA_UPM_AUDIT_FEED if self.product == "jira" else CONFLUENCE_UPM_AUDIT_FEED
+
     def depends_on(self) -> list[str]:
-        installers = [JIRA_USERS] if self.app_inventory else []
+        installers = [JIRA_USERS, self.audit_feed] if self.app_inventory else []
         return [*super().depends_on(), *installers, *([self.after] if self.after else [])]
 
 
@@ -133,6 +141,10 @@ def _plugins(data: Any) -> list[Any]:
     return [p for p in (data or {}).get("plugins", []) if p.get("userInstalled")]
 
 
+def _entries(data: Any) -> list[Any]:
+    return [e for e in (data or {}).get("entries", []) if e.get("id")]
+
+
 # The installed Forge apps of a site's products (docs/sync.md "Where apps come from"): the query
 # public clients send (Salto's jira adapter, the Forge CLI's types); ``permissions`` may be withheld
 # from a site admin, so scopes and egress are read only where they are answered.
@@ -178,6 +190,28 @@ def forge_installation(node: Any) -> Row:
         "scopes": scopes,
         "egress": egress,
     }
+
+
+def audit_feed(name: str, path: str) -> AtlassianStream:
+    """The plugin manager's audit feed (Atom): whether Cloud serves it is unverified (docs/sync.md),
+    so a 404 reads as an empty feed."""
+    return AtlassianStream(
+        name, path, lambda r: str(r["id"]), Single(_entries), site_only=True, optional=True
+    )
+
+
+def forge_installations(name: str, plugin_manager: str) -> AtlassianStream:
+    """The product's Forge installations from the site's GraphQL gateway, after its plugin manager."""
+    return AtlassianStream(
+        name,
+        "/gateway/api/graphql",
+        lambda r: str(r["key"]),
+        GraphQLConnection(("ecosystem", "appInstallationsByContext"), forge_installation),
+        {"first": 100},  # one request for most sites (the gateway's largest page is unverified)
+        app_inventory=True,
+        graphql=FORGE_INSTALLATIONS_QUERY,
+        after=plugin_manager,
+    )
 
 
 STREAMS: tuple[AtlassianStream, ...] = (
@@ -305,6 +339,7 @@ STREAMS: tuple[AtlassianStream, ...] = (
         bookmark_param="from",
         scope="manage:jira-configuration",
     ),
+    audit_feed(JIRA_UPM_AUDIT_FEED, "/rest/plugins/1.0/log/feed"),
     AtlassianStream(
         JIRA_APPS,
         "/rest/plugins/1.0/",
@@ -312,16 +347,7 @@ STREAMS: tuple[AtlassianStream, ...] = (
         Single(_plugins),
         app_inventory=True,
     ),
-    AtlassianStream(
-        JIRA_FORGE_INSTALLATIONS,
-        "/gateway/api/graphql",
-        lambda r: str(r["key"]),
-        GraphQLConnection(("ecosystem", "appInstallationsByContext"), forge_installation),
-        {"first": 100},  # one request for most sites (the gateway's largest page is unverified)
-        app_inventory=True,
-        graphql=FORGE_INSTALLATIONS_QUERY,
-        after=JIRA_APPS,
-    ),
+    forge_installations(JIRA_FORGE_INSTALLATIONS, JIRA_APPS),
     AtlassianStream(
         CONFLUENCE_SETTINGS,
         f"{WIKI}/settings/systemInfo",
@@ -363,6 +389,7 @@ STREAMS: tuple[AtlassianStream, ...] = (
         bookmark_field="creationDate",
         bookmark_param="startDate",
     ),
+    audit_feed(CONFLUENCE_UPM_AUDIT_FEED, "/wiki/rest/plugins/1.0/log/feed"),
     AtlassianStream(
         CONFLUENCE_APPS,
         "/wiki/rest/plugins/1.0/",
@@ -370,14 +397,5 @@ STREAMS: tuple[AtlassianStream, ...] = (
         Single(_plugins),
         app_inventory=True,
     ),
-    AtlassianStream(
-        CONFLUENCE_FORGE_INSTALLATIONS,
-        "/gateway/api/graphql",
-        lambda r: str(r["key"]),
-        GraphQLConnection(("ecosystem", "appInstallationsByContext"), forge_installation),
-        {"first": 100},
-        app_inventory=True,
-        graphql=FORGE_INSTALLATIONS_QUERY,
-        after=CONFLUENCE_APPS,
-    ),
+    forge_installations(CONFLUENCE_FORGE_INSTALLATIONS, CONFLUENCE_APPS),
 )
