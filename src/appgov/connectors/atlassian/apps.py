@@ -96,7 +96,8 @@ def reconcile(session: Session, domain_id: int, product: str, dataset: str, now:
             app.removed_at = now
             event(key, "removed", version=app.version)
     apps = list(existing.values()) + [a for a in session.new if isinstance(a, App)]
-    _installed(session, domain_id, product, apps)
+    # a removed app keeps the installer it had: its source no longer lists it
+    _installed(session, domain_id, product, [a for a in apps if a.removed_at is None])
     _named_from_directory(session, domain_id, [a for a in apps if a.installed_by is not None])
 
 
@@ -135,7 +136,7 @@ def _installed(session: Session, domain_id: int, product: str, apps: list[App]) 
 
 def _named_from_directory(session: Session, domain_id: int, apps: list[App]) -> None:
     """Installers named as the domain's Jira directory names them now (a renamed person shows by
-    the new name); one it does not hold keeps the audit record's name (the Confluence group members
+    the new name); one it does not hold keeps the source's name (the Confluence group members
     carry account ids only)."""
     if not apps:
         return
