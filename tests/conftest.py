@@ -74,6 +74,16 @@ def sim() -> Iterator[Simulator]:
 
 
 @pytest.fixture(scope="session")
+def sim_uncertain() -> Iterator[Simulator]:
+    """A shared tiny simulator with the surfaces Atlassian does not document switched on: app changes
+    in the Jira and Confluence audit logs, Forge apps in the plugin manager too, the plugin manager's
+    Atom feed (docs/simulator/control.md, "Switches"). For tests that read."""
+    simulator = Simulator("tiny", extra=["--app-audit-records", "--forge-apps", "both", "--upm-log-feed"])
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture(scope="session")
 def sim_small() -> Iterator[Simulator]:
     """A shared small simulator, where every paginated endpoint spans at least three pages."""
     simulator = Simulator("small")
@@ -128,8 +138,9 @@ def module_database_url(
 
 @pytest.fixture(scope="session")
 def sim_hostile() -> Iterator[Simulator]:
-    """A shared tiny simulator whose vendor-controlled text is hostile (HTML, script, RTL, NUL, huge)."""
-    simulator = Simulator("tiny", hostile=True)
+    """A shared tiny simulator whose vendor-controlled text is hostile (HTML, script, RTL, NUL, huge);
+    Forge apps are in the plugin manager too, which shows their vendors' (hostile) links."""
+    simulator = Simulator("tiny", hostile=True, extra=["--forge-apps", "both"])
     yield simulator
     simulator.stop()
 

@@ -1,7 +1,10 @@
-"""Who installed each app, by name beside the account id: a Confluence app's installer from its audit
-record's author (so a Confluence-only site, which has no directory, names them too), a Jira app's
-from the site's Jira directory; hostile names are stored as one line without control characters;
-the Apps page, its filter, the REST API and the exports show them (escaped, formula-safe)."""
+"""Who installed each app, from documented sources only (connectors/atlassian/installers.py): a
+Forge app's installer and install time from the site's GraphQL gateway (``createdBy``,
+``createdAt``), named by the site's Jira directory, or by the gateway on a Confluence-only site;
+the Jira and Confluence audit logs are never read for it, so an app no documented source covers has
+an unknown installer, with the reason. Hostile names are stored as one line without control
+characters; the Apps page, its filter, the REST API and the exports show them and their source
+(escaped, formula-safe)."""
 
 from __future__ import annotations
 
@@ -9,9 +12,11 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select, update
 
@@ -31,7 +36,7 @@ JIRA_INSTALLER = "@SUM(1)<img src=x onerror=alert(1)>\x00\u202eJo\tJira\x1b[31m"
 JIRA_KEPT = "@SUM(1)<img src=x onerror=alert(1)>Jo Jira[31m"
 WIKI_INSTALLER = '=HYPERLINK("https://evil.example")<script>alert(1)</script>\n\u2066Zelda\x00 Wiki '
 WIKI_KEPT = '=HYPERLINK("https://evil.example")<script>alert(1)</script> Zelda Wiki'
-PLUGIN_MANAGERS = {"jira": "/rest/plugins/1.0/", "confluence": "/wiki/rest/plugins/1.0/"}
+FORGE = "ari:cloud:ecosystem::app/"
 
 
 def add_person(sim: Simulator, site: str, display_name: str) -> str:
@@ -41,17 +46,29 @@ def add_person(sim: Simulator, site: str, display_name: str) -> str:
     return str(added.json()["account_id"])
 
 
+def gateway_installations(sim: Simulator, site: str) -> list[dict[str, Any]]:
+    """The site's Forge installations as its GraphQL gateway lists them (one page: tiny tenant)."""
+    contexts = [f"ari:cloud:{p}::site/{sim.site(site)['cloud_id']}" for p in sim.site(site)["products"]]
+    query = "{ ecosystem { appInstallationsByContext { nodes { app { id } createdBy { accountId } } } } }"
+    answer = sim.http.post(
+        sim.site_url(site) + "/gateway/api/graphql",
+        json={"query": query, "variables": {"contexts": contexts, "first": 100}},
+        headers=sim.basic(),
+    )
+    return list(answer.json()["data"]["ecosystem"]["appInstallationsByContext"]["nodes"])
+
+
 def install_as(sim: Simulator, site: str, product: str, account_id: str) -> dict[str, Any]:
-    """An app from the Marketplace the site's product does not have yet, installed by the account."""
-    installed = {p["key"] for p in sim.site_get(PLUGIN_MANAGERS[product], site=site).json()["plugins"]}
+    """A Forge app from the Marketplace the site does not have yet, installed by the account."""
+    installed = {node["app"]["id"] for node in gateway_installations(sim, site)}
     listings = sim.get("/marketplace/rest/2/addons", params={"limit": 50}).json()["_embedded"]["addons"]
-    for key in (a["key"] for a in listings if a["key"] not in installed):
-        answer = sim.control(
-            "POST", f"/sites/{site}/apps", {"product": product, "key": key, "actor": account_id}
-        )
-        if answer.status_code == 201:  # an OAuth integration is refused: it is no app
-            return dict(answer.json())
-    raise AssertionError(f"no listing left to install on {site} {product}")
+    for key in (a["key"] for a in listings if a["key"].startswith(FORGE) and a["key"] not in installed):
+        body = {"product": product, "key": key, "actor": account_id}
+        try:
+            return dict(sim.control("POST", f"/sites/{site}/apps", body).json())
+        except httpx.HTTPStatusError:  # a listing for the other product only
+            continue
+    raise AssertionError(f"no Forge listing left to install on {site} {product}")
 
 
 def directory_names(sim: Simulator, site: str) -> dict[str, str]:
@@ -74,7 +91,7 @@ def installer_names(runtime: Runtime) -> dict[int, tuple[str, str | None]]:
         return {app.id: (app.product, app.installed_by_name) for app in session.scalars(select(App))}
 
 
-def test_installers_are_named_from_the_confluence_audit_author_and_the_jira_directory(
+def test_forge_installers_come_from_the_gateway_named_by_the_jira_directory_or_the_gateway(
     fresh_sim: Simulator, tmp_path: Path, database_url: str
 ) -> None:
     jira_installer = add_person(fresh_sim, "acme", JIRA_INSTALLER)
@@ -89,10 +106,13 @@ def test_installers_are_named_from_the_confluence_audit_author_and_the_jira_dire
         assert sync(runtime, domain).status == "success"
 
     jira = apps_of(runtime, "acme", "jira")
-    assert (jira[jira_app["key"]].installed_by, jira[jira_app["key"]].installed_by_name) == (
+    installed = jira[jira_app["key"]]
+    assert (installed.installed_by, installed.installed_by_name, installed.installed_source) == (
         jira_installer,
         JIRA_KEPT,
+        "gateway",
     )
+    assert installed.installed_at == datetime.fromtimestamp(jira_app["installed_ms"] / 1000, tz=UTC)
     directory = directory_names(fresh_sim, "acme")
     others = [app for key, app in jira.items() if app.installed_by and key != jira_app["key"]]
     assert others
@@ -110,6 +130,33 @@ def test_installers_are_named_from_the_confluence_audit_author_and_the_jira_dire
         for needle, app in (("zELDA", wiki_app), ("jo jira", jira_app)):
             found = app_page(session, AppFilter(text=needle), AppOrder(), 1, 200).rows
             assert [row.key for row in found] == [app["key"]], needle
+
+
+def test_no_product_audit_log_names_an_installer_and_the_unknown_ones_say_why(
+    fresh_sim: Simulator, tmp_path: Path
+) -> None:
+    # the simulator's switch puts app changes in the Jira and Confluence audit logs: appgov must
+    # still not read them (Atlassian does not document them there)
+    fresh_sim.control("PUT", "/switches", {"app_audit_records": True})
+    runtime = runtime_for(fresh_sim, tmp_path)
+    for site in SITES:
+        assert sync(runtime, connect(runtime, fresh_sim, site)).status == "success"
+    with runtime.sessions() as session:
+        apps = list(session.scalars(select(App)))
+        rows = {row.key: row for row in app_page(session, AppFilter(), AppOrder(), 1, 200).rows}
+    connect_apps = [a for a in apps if not a.key.startswith(FORGE)]
+    assert connect_apps
+    assert {(a.installed_by, a.installed_at, a.installed_source) for a in connect_apps} == {
+        (None, None, None)
+    }
+    assert {rows[a.key].installer_unknown_reason for a in connect_apps} == {
+        "no documented source names the installer: connect an organization"
+    }
+    forge = [a for a in apps if a.key.startswith(FORGE)]
+    assert forge
+    assert {a.installed_source for a in forge} == {"gateway"}
+    assert all(a.installed_by and a.installed_at for a in forge)
+    assert {rows[a.key].installer_unknown_reason for a in forge} == {None}
 
 
 def test_apps_synced_before_names_were_kept_are_named_at_the_next_sync(
@@ -163,7 +210,7 @@ def admin(console: Console) -> SignedIn:
     return console.sign_in()
 
 
-def test_the_apps_page_shows_each_installer_by_name_above_the_account_id(
+def test_the_apps_page_shows_each_installer_by_name_above_the_account_id_and_its_source(
     admin: SignedIn, installs: dict[str, dict[str, Any]]
 ) -> None:
     listed = admin.get("/api/v1/apps", params={"per_page": 200}).json()["items"]
@@ -172,7 +219,8 @@ def test_the_apps_page_shows_each_installer_by_name_above_the_account_id(
     for product, person in installs.items():
         app = next(a for a in listed if (a["product"], a["key"]) == (product, person["app"]["key"]))
         assert (app["installed_by"], app["installed_by_name"]) == (person["account"], person["kept"])
-        assert rows[str(app["id"])].cells[5] == person["kept"] + person["account"]
+        assert app["installed_source"] == "gateway"
+        assert rows[str(app["id"])].cells[5] == person["kept"] + person["account"] + "from the site's gateway"
     assert "<script>alert(1)" not in html
     assert "<img src=x" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Zelda Wiki" in html
@@ -190,7 +238,7 @@ def by_app(rows: Iterable[dict[str, Any]]) -> dict[tuple[str, str], dict[str, An
     return {(row["product"], row["key"]): row for row in rows}
 
 
-def test_exports_carry_the_installer_name_beside_the_account_id_formula_safe(
+def test_exports_carry_the_installer_name_and_source_beside_the_account_id_formula_safe(
     admin: SignedIn, installs: dict[str, dict[str, Any]]
 ) -> None:
     exported = by_app(json.loads(admin.get("/apps/export.json").text))
@@ -201,8 +249,30 @@ def test_exports_carry_the_installer_name_beside_the_account_id_formula_safe(
             person["account"],
             person["kept"],
         )
+        assert exported[app]["installed_source"] == spreadsheet[app]["installed_source"] == "gateway"
         assert spreadsheet[app]["installed_by"] == person["account"]
         # both names start like a formula (@ and =): the cell says them as text
         assert spreadsheet[app]["installed_by_name"] == "'" + person["kept"]
     api = admin.get("/api/v1/apps/export", params={"format": "csv", "q": "Jo Jira"})
     assert [row["key"] for row in csv.DictReader(io.StringIO(api.text))] == [installs["jira"]["app"]["key"]]
+
+
+def test_the_plugin_managers_feed_names_installers_where_the_site_serves_it_after_the_gateway(
+    fresh_sim: Simulator, tmp_path: Path, database_url: str
+) -> None:
+    fresh_sim.control("PUT", "/switches", {"upm_log_feed": True, "forge_apps": "both"})
+    runtime = runtime_for(fresh_sim, tmp_path, database_url)
+    assert sync(runtime, connect(runtime, fresh_sim, "acme")).status == "success"
+    apps = apps_of(runtime, "acme", "jira")
+    assert {a.installed_source for k, a in apps.items() if not k.startswith(FORGE)} == {"upm_feed"}
+    assert {a.installed_source for k, a in apps.items() if k.startswith(FORGE)} == {"gateway"}
+    directory = directory_names(fresh_sim, "acme")
+    assert all(
+        a.installed_at and a.installed_by_name == directory[str(a.installed_by)] for a in apps.values()
+    )
+
+    fresh_sim.control("PUT", "/switches", {"forge_apps": "upm"})  # the gateway lists none
+    assert sync(runtime, connect(runtime, fresh_sim, "acme-eng")).status == "success"
+    eng = apps_of(runtime, "acme-eng", "jira")
+    assert eng
+    assert {a.installed_source for a in eng.values()} == {"upm_feed"}

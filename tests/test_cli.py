@@ -96,7 +96,9 @@ def test_export_lists_every_app_in_json_and_formula_safe_csv(sim: Simulator, tmp
     assert appgov(sim, tmp_path, "sync", "acme").returncode == 0
     apps = json.loads(appgov(sim, tmp_path, "export", "apps", "--format", "json").stdout)
     truth = sim.ground_truth()["sites"]["acme"]["products"]
-    assert len(apps) == truth["jira"]["apps"]["count"] + truth["confluence"]["apps"]["count"]
+    assert (
+        len(apps) == truth["jira"]["app_inventory"]["count"] + truth["confluence"]["app_inventory"]["count"]
+    )
     assert set(apps[0]) == {
         "domain",
         "product",
@@ -105,10 +107,13 @@ def test_export_lists_every_app_in_json_and_formula_safe_csv(sim: Simulator, tmp
         "vendor",
         "framework",
         "scopes",
+        "egress",
+        "scopes_source",
         "version",
         "installed_by",
         "installed_by_name",
         "installed_at",
+        "installed_source",
         "first_seen",
         "last_seen",
         "status",

@@ -67,7 +67,7 @@ def test_the_inventory_query_sorts_filters_and_pages_on_both_databases(
         everything = [vars(row) for row in app_rows(session)]
         truth = sim.ground_truth()["sites"]
         assert len(everything) == sum(
-            truth[site]["products"][p]["apps"]["count"]
+            truth[site]["products"][p]["app_inventory"]["count"]
             for site in ("acme", "acme-eng")
             for p in truth[site]["products"]
         )
@@ -157,7 +157,11 @@ def test_the_page_lists_every_app_of_every_domain_with_its_status(
     tenant: Simulator, admin: SignedIn, apps: list[dict[str, Any]], changed: dict[str, dict[str, Any]]
 ) -> None:
     truth = tenant.ground_truth()["sites"]
-    live = sum(truth[site]["products"][p]["apps"]["count"] for site in SITES for p in truth[site]["products"])
+    live = sum(
+        truth[site]["products"][p]["app_inventory"]["count"]
+        for site in SITES
+        for p in truth[site]["products"]
+    )
     assert len(apps) == live + 1  # the removed app stays, marked removed
     page = shown(admin)
     assert page.ids["total"] == f"{len(apps)} apps"

@@ -136,7 +136,7 @@ def test_a_confluence_only_sites_ready_email_counts_its_groups_members_as_its_us
     [email] = smtp.inbox.messages
     lines = email.get_content().splitlines()
     assert f"Users: {truth['group_member_accounts']}" in lines
-    assert f"Apps: {truth['products']['confluence']['apps']['count']}" in lines
+    assert f"Apps: {truth['products']['confluence']['app_inventory']['count']}" in lines
 
 
 def test_an_email_queued_while_smtp_is_down_is_delivered_once_after_it_comes_back(

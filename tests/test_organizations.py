@@ -1,7 +1,7 @@
 """An organization connected with its org API key, read from the simulator's org admin API over real
 HTTP, on SQLite and PostgreSQL: the key validated before it is stored and never shown, the audit
 log's App actions read incrementally within the events rate limit, the managed accounts' API tokens,
-and who installed each app on a domain's site (``org_installations``)."""
+and who installed each app on a domain's site (``installers.from_organization``, the inventory at once)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from appgov.connectors.atlassian.installers import from_organization
 from appgov.connectors.base import DomainError
 from appgov.connectors.retry import Deferred, RetryPolicy
 from appgov.integrations.organizations import (
@@ -20,18 +21,17 @@ from appgov.integrations.organizations import (
     api_tokens,
     app_events,
     delete_organization,
-    org_installations,
     replace_org_key,
     sync_organization,
 )
 from appgov.outcomes import Code
 from appgov.runtime import Runtime
-from appgov.storage.models import AuditEvent, Job, Organization, OrgAppEvent
+from appgov.storage.models import App, AuditEvent, Job, Organization, OrgAppEvent
 from appgov.workers.org_sync_job import plan_org_syncs
 from appgov.workers.runner import Runner
 from support.cli import appgov
 from support.jobs import run_until
-from support.product import connect, principal_for, runtime_for
+from support.product import connect, principal_for, runtime_for, sync
 from support.simulator import Simulator
 
 NO_WAITING = RetryPolicy(defer_after=0.0)  # a 429 defers the read at once instead of sleeping
@@ -73,14 +73,14 @@ def test_connecting_validates_the_key_stores_it_encrypted_and_audits_it_masked(
         add_org(runtime, fresh_sim)
 
 
-def test_org_installations_names_who_installed_an_app_through_the_simulator(
+def test_the_organization_audit_log_names_who_installed_an_app_through_the_simulator(
     runtime: Runtime, fresh_sim: Simulator
 ) -> None:
     domain = connect(runtime, fresh_sim)
     org_id = add_org(runtime, fresh_sim)
     assert asyncio.run(sync_organization(runtime, org_id)) > 0
     with runtime.sessions() as session:
-        generated = org_installations(session, domain.id)
+        generated = from_organization(session, domain.id, "jira")
     plugins = fresh_sim.site_get("/rest/plugins/1.0/").json()["plugins"]
     assert {p["key"] for p in plugins if p["userInstalled"]} <= set(generated)
 
@@ -88,13 +88,36 @@ def test_org_installations_names_who_installed_an_app_through_the_simulator(
     key = fresh_sim.install_new_app(actor=installer["account_id"])
     assert asyncio.run(sync_organization(runtime, org_id)) == 1  # only what is new since the bookmark
     with runtime.sessions() as session:
-        found = org_installations(session, domain.id)[key]
+        found = from_organization(session, domain.id, "jira")[key]
         other_site = connect(runtime, fresh_sim, site="acme-eng")
-        elsewhere = org_installations(session, other_site.id).get(key)  # another site's events stay apart
+        elsewhere = from_organization(session, other_site.id, "jira").get(key)  # another site's stay apart
     assert elsewhere is None or elsewhere.account_id != installer["account_id"]
-    assert found.account_id == installer["account_id"]
-    assert found.name == installer["display_name"]
-    assert found.installed_at is not None
+    assert (found.source, found.account_id, found.name) == (
+        "org_audit",
+        installer["account_id"],
+        installer["display_name"],
+    )
+    assert found.at is not None
+
+
+def test_the_inventory_takes_installers_from_the_organization_first_and_at_once(
+    runtime: Runtime, fresh_sim: Simulator
+) -> None:
+    domain = connect(runtime, fresh_sim)
+    installer = fresh_sim.state["accounts"]["ordinary"]
+    key = fresh_sim.install_new_app(actor=installer["account_id"])
+    sync(runtime, domain)
+    with runtime.sessions() as session:
+        app = session.scalars(select(App).where(App.domain_id == domain.id, App.key == key)).one()
+        assert app.installed_source != "org_audit"  # no organization yet
+    asyncio.run(sync_organization(runtime, add_org(runtime, fresh_sim)))  # no domain sync in between
+    with runtime.sessions() as session:
+        app = session.scalars(select(App).where(App.domain_id == domain.id, App.key == key)).one()
+        assert (app.installed_source, app.installed_by, app.installed_by_name) == (
+            "org_audit",
+            installer["account_id"],
+            installer["display_name"],
+        )
 
 
 def test_the_read_keeps_app_actions_and_api_tokens_with_their_owners(

@@ -62,6 +62,7 @@ WORDS: dict[Code, tuple[dict[str, Any], str]] = {
     Code.ENRICHMENT_PENDING: ({"until": UNTIL},
                               "the Marketplace asked appgov to wait: some apps are not enriched yet, and "
                               "the next sync enriches them"),
+    Code.INSTALLER_UNKNOWN: ({}, "no documented source names the installer: connect an organization"),
     Code.CANCELLED: ({}, "the last sync was cancelled"),
     Code.CANCELLED_ON_REQUEST: ({}, "cancelled on request"),
     Code.DOMAIN_DELETED: ({}, "cancelled: the domain was deleted"),

@@ -19,7 +19,7 @@ import pytest
 
 from appgov_sim.groundtruth import jira_sets
 from appgov_sim.tenant.generate import generate, natural_digest
-from appgov_sim.tenant.model import Site
+from appgov_sim.tenant.model import Site, Switches
 from support.peers import PEERS, driver_config, ensure_venv, https_simulator, run_driver, trust_certificate
 from support.simulator import Simulator
 
@@ -154,7 +154,7 @@ def served_tenant(sim: Simulator) -> Tenant:
     truth = sim.ground_truth()
     site = generate(truth["profile"], truth["seed"], truth["hostile"]).site("acme")
     assert site is not None
-    keys = jira_sets(site)
+    keys = jira_sets(site, Switches())
     served = truth["sites"]["acme"]["products"]["jira"]
     assert {name: natural_digest(k) for name, k in keys.items()} == {
         name: entry["digest"] for name, entry in served.items()

@@ -27,8 +27,12 @@ def uninstall_through_upm(sim: Simulator, key: str) -> None:
     assert response.status_code == 204
 
 
+# every app in the plugin manager (the forge_apps switch), which these tests change apps through
+BOTH = ["--forge-apps", "both"]
+
+
 def test_restart_on_the_same_data_dir_keeps_changes_grants_and_secrets(tmp_path: Path) -> None:
-    first = Simulator("tiny", data_dir=tmp_path)
+    first = Simulator("tiny", data_dir=tmp_path, extra=BOTH)
     try:
         grant = first.mint_grant(["read:jira-user", "offline_access"])
         jira_apps = user_installed(first)
@@ -46,7 +50,7 @@ def test_restart_on_the_same_data_dir_keeps_changes_grants_and_secrets(tmp_path:
     finally:
         first.stop()
 
-    second = Simulator("tiny", data_dir=tmp_path)
+    second = Simulator("tiny", data_dir=tmp_path, extra=BOTH)
     try:
         assert second.ground_truth() == truth
         assert plugin_states(second) == apps

@@ -12,7 +12,7 @@ from appgov_sim.tenant.generate import natural_digest
 from support.product import connect, runtime_for, sync
 from support.simulator import Simulator
 
-# ground-truth data set name -> appgov data set, per product
+# ground-truth data set name -> appgov data set, per product ("": the app inventory, ``inventory``)
 DATASETS = {
     "jira": {
         "users": "jira.users",
@@ -27,14 +27,27 @@ DATASETS = {
         "fields": "jira.fields",
         "audit_records": "jira.audit_records",
         "apps": "jira.apps",
+        "forge_installations": "jira.forge_installations",
+        "app_inventory": "",
     },
     "confluence": {
         "groups": "confluence.groups",
         "group_members": "confluence.group_members",
         "audit_records": "confluence.audit_records",
         "apps": "confluence.apps",
+        "forge_installations": "confluence.forge_installations",
+        "app_inventory": "",
     },
 }
+
+
+def inventory(runtime_sessions, domain_id: int, product: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The keys of the apps appgov holds installed on the product, whichever source listed them."""
+    with runtime_sessions() as session:
+        query = select(App.key).where(
+            App.domain_id == domain_id, App.product == product, App.removed_at.is_(None)
+        )
+        return list(session.scalars(query))
 
 
 def copied(runtime_sessions, domain_id: int, dataset: str) -> list[str]:  # type: ignore[no-untyped-def]
@@ -57,7 +70,11 @@ def test_sync_copies_every_data_set_exactly(
     for product, sets in truth.items():
         for name, expected in sets.items():
             dataset = DATASETS[product][name]
-            keys = copied(runtime.sessions, domain.id, dataset)
+            keys = (
+                copied(runtime.sessions, domain.id, dataset)
+                if dataset
+                else inventory(runtime.sessions, domain.id, product)
+            )
             if name == "audit_records" and site == "acme-eng":
                 continue  # the Free plan has no audit log: checked as unavailable below
             assert (len(keys), natural_digest(keys)) == (expected["count"], expected["digest"]), dataset
@@ -102,7 +119,16 @@ def test_hostile_vendor_text_is_stored_exactly_except_nul_bytes(
         if plugin["userInstalled"]
     }
     with runtime.sessions() as session:
-        stored = {app.key: (app.name, app.vendor) for app in session.scalars(select(App))}
+        every = {app.key: (app.name, app.vendor) for app in session.scalars(select(App))}
+    contexts = [f"ari:cloud:{p}::site/{sim_hostile.site()['cloud_id']}" for p in ("jira", "confluence")]
+    gateway = sim_hostile.http.post(
+        sim_hostile.site_url() + "/gateway/api/graphql",
+        json={"query": "{ ecosystem { appInstallationsByContext { nodes { app { id name vendorName } } } } }",
+              "variables": {"contexts": contexts, "first": 100}},
+        headers=sim_hostile.basic(),
+    ).json()["data"]["ecosystem"]["appInstallationsByContext"]["nodes"]  # fmt: skip
+    served |= {node["app"]["id"]: (node["app"]["name"], node["app"]["vendorName"]) for node in gateway}
+    stored = {key: pair for key, pair in every.items() if key in served}
     texts = [text for pair in served.values() for text in pair]
     assert any("\x00" in text for text in texts)
     assert any("\u202e" in text for text in texts)

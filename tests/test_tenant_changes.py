@@ -21,7 +21,9 @@ def changed_sim() -> Iterator[Simulator]:
     Each test picks its own subject and checks only the differences its own changes make, so
     the tests hold in any order.
     """
-    simulator = Simulator("tiny")
+    # app changes shown in the audit logs and every app in the plugin manager (switches, not
+    # Atlassian's documented behaviour): the changes' records are what these tests look at
+    simulator = Simulator("tiny", extra=["--app-audit-records", "--forge-apps", "both"])
     yield simulator
     simulator.stop()
 

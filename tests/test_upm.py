@@ -100,7 +100,9 @@ def test_detail_is_the_plugin_object_key_for_key(sim: Simulator) -> None:
     assert body["modules"][0]["completeKey"].startswith(app["key"] + ":")
 
 
-def test_forge_keys_are_url_encoded_in_the_path(sim: Simulator) -> None:
+def test_forge_keys_are_url_encoded_in_the_path(sim_uncertain: Simulator) -> None:
+    """Where the plugin manager lists Forge apps (the forge_apps switch: upm or both)."""
+    sim = sim_uncertain
     forge = next(p for p in third_party(sim) if p["key"].startswith("ari:cloud:ecosystem::app/"))
     response = upm(sim, "GET", plugin_path(forge["key"]))
     assert response.status_code == 200
@@ -213,7 +215,8 @@ def test_uninstall_is_204_and_the_app_is_gone(fresh_sim: Simulator) -> None:
     assert upm(fresh_sim, "GET", plugin_path(app["key"])).status_code == 404
     after = fresh_sim.ground_truth()["sites"]["acme"]["products"]["jira"]
     assert after["apps"]["count"] == before["apps"]["count"] - 1
-    assert after["audit_records"]["count"] == before["audit_records"]["count"] + 1
+    # the audit log shows the uninstall only with the app_audit_records switch, off by default
+    assert after["audit_records"]["count"] == before["audit_records"]["count"]
 
 
 def test_install_answers_202_pending_then_the_task_gives_the_plugin(fresh_sim: Simulator) -> None:

@@ -54,6 +54,7 @@ class Code(StrEnum):
     NOT_SITE_ADMIN = "not_site_admin"  # detail: the app inventory needs a site admin's token
     NO_CREDENTIALS = "no_credentials"  # product
     ENRICHMENT_PENDING = "enrichment_pending"  # until: the Marketplace asked to wait (a note)
+    INSTALLER_UNKNOWN = "installer_unknown"  # an app's installer: no documented source names it
     # cancellations
     CANCELLED = "cancelled"
     CANCELLED_ON_REQUEST = "cancelled_on_request"
@@ -169,6 +170,7 @@ CATALOGUE: dict[Code, Callable[[Params], str]] = {
         "the Marketplace asked appgov to wait: some apps are not enriched yet, and the next sync "
         "enriches them"
     ),
+    Code.INSTALLER_UNKNOWN: lambda p: "no documented source names the installer: connect an organization",
     Code.CANCELLED: lambda p: "the last sync was cancelled",
     Code.CANCELLED_ON_REQUEST: lambda p: "cancelled on request",
     Code.DOMAIN_DELETED: lambda p: "cancelled: the domain was deleted",

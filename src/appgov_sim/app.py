@@ -21,13 +21,24 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount
 
 from appgov_sim.http import JSONResponse, confluence_error, gateway_error, jira_error
-from appgov_sim.routes import authserver, confluence, control, edge, gateway, jira, marketplace, orgadmin, upm
+from appgov_sim.routes import (
+    authserver,
+    confluence,
+    control,
+    edge,
+    gateway,
+    jira,
+    marketplace,
+    orgadmin,
+    site_graphql,
+    upm,
+)
 from appgov_sim.routing import RouteTable
 from appgov_sim.state import SimState
 
 
 def create_app(state: SimState) -> Any:
-    site = [*jira.ROUTES, *confluence.ROUTES, *upm.ROUTES, *edge.ROUTES]
+    site = [*jira.ROUTES, *confluence.ROUTES, *upm.ROUTES, *edge.ROUTES, *site_graphql.ROUTES]
     wiki = [*confluence.ROUTES, *confluence.GATEWAY_ROUTES]
     routes = [
         Mount("/sites/{site}", routes=[RouteTable(site)]),

@@ -16,6 +16,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from appgov_sim.groundtruth import ground_truth
 from appgov_sim.state import SimConfig, SimState, write_json_atomically
 from appgov_sim.tenant.generate import generate
+from appgov_sim.tenant.model import FORGE_SOURCES, Switches
 from appgov_sim.tenant.profiles import PROFILES
 from appgov_sim.tls import ensure_certificate
 
@@ -43,6 +44,25 @@ def _check_profile(value: str) -> str:
     return value
 
 
+def _check_forge_apps(value: str) -> str:
+    if value not in FORGE_SOURCES:
+        raise typer.BadParameter(f"choose one of {', '.join(FORGE_SOURCES)}")
+    return value
+
+
+ForgeApps = Annotated[
+    str,
+    typer.Option(callback=_check_forge_apps, help="where Forge apps are listed: gateway | upm | both"),
+]
+AppAuditRecords = Annotated[
+    bool, typer.Option(help="show app changes in the Jira and Confluence audit logs (not Atlassian's)")
+]
+UpmLogFeed = Annotated[bool, typer.Option(help="serve the plugin manager's Atom feed (unverified on Cloud)")]
+GatewayPermissions = Annotated[
+    bool, typer.Option(help="the gateway shows installed Forge apps' scopes and egress (unverified)")
+]
+
+
 @app.command()
 def serve(
     host: str = "127.0.0.1",
@@ -57,6 +77,10 @@ def serve(
         Path | None, typer.Option(help="write URLs, accounts and secrets here as JSON")
     ] = None,
     redirect_uri: Annotated[list[str] | None, typer.Option(help="registered OAuth redirect URIs")] = None,
+    forge_apps: ForgeApps = "gateway",
+    app_audit_records: AppAuditRecords = False,
+    upm_log_feed: UpmLogFeed = False,
+    gateway_permissions: GatewayPermissions = True,
 ) -> None:
     """Serve the simulated Atlassian Cloud tenant."""
     from appgov_sim.app import create_app  # after the convertor is registered
@@ -75,6 +99,7 @@ def serve(
         latency_ms=latency_ms,
         data_dir=data_dir,
         state_file=state_file,
+        switches=Switches(forge_apps, app_audit_records, upm_log_feed, gateway_permissions),
     )
     if redirect_uri:
         config.redirect_uris = list(redirect_uri)
@@ -117,6 +142,9 @@ def ground_truth_command(
         str | None, typer.Option(help="ask a running simulator (after control-API changes)")
     ] = None,
     control_token: str | None = None,
+    forge_apps: ForgeApps = "gateway",
+    app_audit_records: AppAuditRecords = False,
+    gateway_permissions: GatewayPermissions = True,
 ) -> None:
     """Print, per site and product, the count and digest of every data set."""
     if url:
@@ -129,4 +157,6 @@ def ground_truth_command(
         response.raise_for_status()
         typer.echo(json.dumps(response.json(), indent=2))
         return
-    typer.echo(json.dumps(ground_truth(generate(profile, seed, hostile)), indent=2))
+    tenant = generate(profile, seed, hostile)
+    tenant.switches = Switches(forge_apps, app_audit_records, gateway_permissions=gateway_permissions)
+    typer.echo(json.dumps(ground_truth(tenant), indent=2))

@@ -67,7 +67,7 @@ Handler = Callable[[SiteContext], Awaitable[Response]]
 class Requirement:
     """What Atlassian requires of a caller (references §1.7)."""
 
-    surface: str  # jira | confluence | upm
+    surface: str  # jira | confluence | upm | graphql
     classic: str | None = None  # classic scope, alone sufficient
     granular: tuple[str, ...] = ()  # granular scopes, all required
     anonymous: bool = False
@@ -127,7 +127,7 @@ async def _serve(request: Request, req: Requirement, handler: Handler) -> Respon
         product = (
             req.surface if req.surface != "upm" else ("confluence" if path.startswith("/wiki") else "jira")
         )
-        if not site.has(product):
+        if req.surface != "graphql" and not site.has(product):  # the GraphQL gateway is every site's
             # the real host has no such product: Atlassian's own 404 page
             response = PlainTextResponse("Not Found", 404)
             status = 404

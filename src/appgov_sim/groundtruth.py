@@ -3,7 +3,8 @@ app's bot user holds (``app_users``) and how many accounts its groups have.
 
 The digest is sha256 over the sorted natural keys (one per line), so a connector's copy can be
 compared without shipping the data. Memberships count inactive users too (a connector reads them
-with ``includeInactiveUsers=true``); apps are the user-installed ones of the plugin manager.
+with ``includeInactiveUsers=true``). Apps are listed by source (the plugin manager, the site's GraphQL
+gateway) and as the inventory of both (``app_sets``).
 Confluence audit records have no id on the wire and two may share a millisecond, so their key is
 ``creationDate`` and a digest of what the record says (``audit_key``).
 """
@@ -12,11 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import asdict
 from typing import Any
 
 from appgov_sim.routes.confluence import audit_facts
 from appgov_sim.tenant.generate import natural_digest
-from appgov_sim.tenant.model import AuditRecord, Site, Tenant
+from appgov_sim.tenant.model import AuditRecord, Site, Switches, Tenant
 
 
 def audit_key(record: AuditRecord) -> str:
@@ -32,7 +34,7 @@ def _entry(keys: list[str]) -> dict[str, Any]:
     return {"count": len(keys), "digest": natural_digest(keys)}
 
 
-def jira_sets(site: Site) -> dict[str, list[str]]:
+def jira_sets(site: Site, switches: Switches) -> dict[str, list[str]]:
     return {
         "users": list(site.user_ids),
         "groups": [g.group_id for g in site.groups],
@@ -51,17 +53,29 @@ def jira_sets(site: Site) -> dict[str, list[str]]:
         ],
         "projects": [p.project_id for p in site.projects],
         "fields": [f.field_id for f in site.fields],
-        "audit_records": [str(r.record_id) for r in site.jira_audit],
-        "apps": [a.key for a in site.apps_for("jira") if a.user_installed],
+        "audit_records": [str(r.record_id) for r in switches.served_audit(site.jira_audit)],
+        **app_sets(site, "jira", switches),
     }
 
 
-def confluence_sets(site: Site) -> dict[str, list[str]]:
+def app_sets(site: Site, product: str, switches: Switches) -> dict[str, list[str]]:
+    """What the plugin manager lists (``apps``), what the site's GraphQL gateway lists
+    (``forge_installations``), and the inventory a client builds from both (``app_inventory``):
+    every user-installed app, wherever the ``forge_apps`` switch shows Forge apps."""
+    installed = [a for a in site.apps_for(product) if a.user_installed]
+    return {
+        "apps": [a.key for a in installed if switches.in_plugin_manager(a)],
+        "forge_installations": [a.key for a in installed if switches.in_gateway(a)],
+        "app_inventory": [a.key for a in installed],
+    }
+
+
+def confluence_sets(site: Site, switches: Switches) -> dict[str, list[str]]:
     return {
         "groups": [g.group_id for g in site.groups],
         "group_members": [f"{g.group_id}:{m}" for g in site.groups for m in g.members],
-        "audit_records": [audit_key(r) for r in site.confluence_audit],
-        "apps": [a.key for a in site.apps_for("confluence") if a.user_installed],
+        "audit_records": [audit_key(r) for r in switches.served_audit(site.confluence_audit)],
+        **app_sets(site, "confluence", switches),
     }
 
 
@@ -113,9 +127,11 @@ def ground_truth(tenant: Tenant) -> dict[str, Any]:
     for site in tenant.sites:
         products: dict[str, Any] = {}
         if site.has("jira"):
-            products["jira"] = {name: _entry(keys) for name, keys in jira_sets(site).items()}
+            products["jira"] = {name: _entry(keys) for name, keys in jira_sets(site, tenant.switches).items()}
         if site.has("confluence"):
-            products["confluence"] = {name: _entry(keys) for name, keys in confluence_sets(site).items()}
+            products["confluence"] = {
+                name: _entry(keys) for name, keys in confluence_sets(site, tenant.switches).items()
+            }
         sites[site.name] = {
             "cloud_id": site.cloud_id,
             "products": products,
@@ -123,4 +139,10 @@ def ground_truth(tenant: Tenant) -> dict[str, Any]:
             "group_member_accounts": len({m for g in site.groups for m in g.members}),
             "app_users": app_users(site),
         }
-    return {"profile": tenant.profile, "seed": tenant.seed, "hostile": tenant.hostile, "sites": sites}
+    return {
+        "profile": tenant.profile,
+        "seed": tenant.seed,
+        "hostile": tenant.hostile,
+        "switches": asdict(tenant.switches),
+        "sites": sites,
+    }

@@ -12,7 +12,7 @@ import json
 import os
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from appgov_sim.faults import FaultBook
 from appgov_sim.oauth import Client, OAuthStore
 from appgov_sim.ratelimit import BurstLimiter, WindowLimiter
 from appgov_sim.tenant.generate import generate
-from appgov_sim.tenant.model import Site, Tenant
+from appgov_sim.tenant.model import Site, Switches, Tenant
 
 REQUEST_LOG_SIZE = 10_000
 
@@ -50,6 +50,7 @@ class SimConfig:
     data_dir: Path | None = None
     state_file: Path | None = None
     cert_path: Path | None = None
+    switches: Switches = field(default_factory=Switches)  # the start-up switches (control API: /switches)
     redirect_uris: list[str] = field(
         default_factory=lambda: ["http://127.0.0.1:8000/integrations/atlassian/callback"]
     )
@@ -64,6 +65,7 @@ class SimState:
         self.config = config
         self.clock = SimClock()
         self.tenant: Tenant = generate(config.profile, config.seed, config.hostile)
+        self.tenant.switches = replace(config.switches)
         self.oauth = OAuthStore(self.clock)
         self.faults = FaultBook()
         self.limiters: dict[str, BurstLimiter] = {

@@ -13,6 +13,8 @@ from urllib.parse import quote
 
 import httpx
 
+from appgov.connectors.atlassian.streams import FORGE_INSTALLATIONS_QUERY
+
 MARKETPLACE_PAGE = 50  # listings looked at for an app to install
 
 
@@ -60,12 +62,22 @@ class DemoSimulatorControl:
         self._call("DELETE", "/faults")
 
     def installed_keys(self, site: str, product: str) -> list[str]:
-        """The site's user-installed apps, read from its plugin manager as a site admin."""
+        """The site's user-installed apps, read as a site admin from its plugin manager and, for
+        Forge apps, its GraphQL gateway (one page: the demo's sites are small)."""
         admin = self.state["accounts"]["site_admin"]
+        auth = (admin["email"], admin["api_token"])
+        where = self._site(site)
         prefix = "/wiki" if product == "confluence" else ""
-        url = f"{self._site(site)['base_url']}{prefix}/rest/plugins/1.0/"
-        reply = self._send("GET", url, auth=(admin["email"], admin["api_token"]))
-        return [p["key"] for p in _checked(reply)["plugins"] if p.get("userInstalled")]
+        reply = self._send("GET", f"{where['base_url']}{prefix}/rest/plugins/1.0/", auth=auth)
+        keys = [str(p["key"]) for p in _checked(reply)["plugins"] if p.get("userInstalled")]
+        context = f"ari:cloud:{product}::site/{where['cloud_id']}"
+        query = {"query": FORGE_INSTALLATIONS_QUERY, "variables": {"contexts": [context], "first": 100}}
+        found = _checked(
+            self._send("POST", f"{where['base_url']}/gateway/api/graphql", json=query, auth=auth)
+        )
+        connection = ((found.get("data") or {}).get("ecosystem") or {}).get("appInstallationsByContext") or {}
+        forge = [str(node["app"]["id"]) for node in connection.get("nodes") or []]
+        return keys + [key for key in forge if key not in keys]
 
     def _an_app_not_installed(self, site: str, product: str) -> str:
         installed = set(self.installed_keys(site, product))

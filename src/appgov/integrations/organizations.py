@@ -1,8 +1,9 @@
 """An optional Atlassian organization, connected with its organization API key: its lifecycle
 (connect, replace the key, delete: each audited), the background read of what the organization
 admin API tells (``sync_organization``: the "App actions" of its audit log, incrementally from a
-bookmark and resumable from its page cursor; its managed accounts' API tokens), and what that gives
-the inventory (``org_installations``: who installed each app on a domain's site).
+bookmark and resumable from its page cursor; its managed accounts' API tokens). New installations
+name their installers in the inventory at once (``installers.from_organization`` is their first
+source).
 
 The key is validated against the org admin API before it is stored (the organization's id and
 name come from it), stored only encrypted (``storage.sealed``), shown only masked, never echoed.
@@ -13,13 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from appgov.accounts.principal import Principal
 from appgov.audit.trail import record_audit
+from appgov.connectors.atlassian.apps import refresh_installers
 from appgov.connectors.atlassian.client import AtlassianError
 from appgov.connectors.atlassian.orgadmin import (
     AppAction,
@@ -41,7 +42,7 @@ from appgov.integrations.domains import clean_token
 from appgov.jobs.queue import ACTIVE, cancel_where, enqueue
 from appgov.runtime import Runtime
 from appgov.security.secrets import SecretError, mask
-from appgov.storage.models import AtlassianSite, Domain, Job, Organization, OrgApiToken, OrgAppEvent
+from appgov.storage.models import Domain, Job, Organization, OrgApiToken, OrgAppEvent
 from appgov.storage.sealed import organization_key_context
 
 ORG_SYNC = "org_sync"  # the job kind reading an organization (workers.org_sync_job)
@@ -56,15 +57,6 @@ class OrganizationNotFound(DomainError):
 class OrgDone:
     organization_id: int
     event_id: int
-
-
-@dataclass(frozen=True)
-class OrgInstall:
-    """Who installed an app on a site, from the organization's audit log."""
-
-    account_id: str
-    name: str | None
-    installed_at: datetime
 
 
 # --- lifecycle ------------------------------------------------------------------------------------
@@ -234,7 +226,17 @@ async def sync_organization(runtime: Runtime, organization_id: int, policy: Retr
     finally:
         await client.aclose()
     _store_tokens(runtime, organization_id, tokens)
+    if added:
+        _refresh_installers(runtime)
     return added
+
+
+def _refresh_installers(runtime: Runtime) -> None:
+    """Every Atlassian domain's installers from the sources again: the organization's new
+    installations go first (an organization holds all its sites; a site outside it matches none)."""
+    with runtime.sessions.begin() as session:
+        for domain_id in session.scalars(select(Domain.id).where(Domain.platform == "atlassian")):
+            refresh_installers(session, domain_id)
 
 
 def _store_page(runtime: Runtime, organization_id: int, actions: list[AppAction], cursor: Cursor) -> int:
@@ -310,26 +312,3 @@ def _failed(runtime: Runtime, organization_id: int, error: str, drop_cursor: boo
 
 
 # --- what the organization tells the inventory ----------------------------------------------------
-
-
-def org_installations(session: Session, domain_id: int) -> dict[str, OrgInstall]:
-    """App key -> who installed it on the domain's site and when, from the latest successful
-    installation event for that app in a connected organization's audit log. The site is matched by
-    its cloud id, or by its host name when the event names no id. Empty without an organization."""
-    domain = session.get(Domain, domain_id)
-    if domain is None:
-        return {}
-    cloud_id = session.scalar(select(AtlassianSite.cloud_id).where(AtlassianSite.domain_id == domain_id))
-    host = urlsplit(domain.site_url).hostname or ""
-    same_site = or_(OrgAppEvent.site_name == host, OrgAppEvent.site_name == f"{domain.name}.atlassian.net")
-    if cloud_id:
-        same_site = or_(OrgAppEvent.site_id == cloud_id, (OrgAppEvent.site_id.is_(None)) & same_site)
-    query = (
-        select(OrgAppEvent)
-        .where(OrgAppEvent.kind == "install", same_site)
-        .order_by(OrgAppEvent.at, OrgAppEvent.id)
-    )
-    found = {}
-    for event in session.scalars(query):  # oldest first: the latest installation wins
-        found[event.app_key] = OrgInstall(event.actor_account_id, event.actor_name, event.at)
-    return found

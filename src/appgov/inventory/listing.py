@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, SQLColumnExpression, case, func, select
 from sqlalchemy.orm import Session, aliased
 
+from appgov.outcomes import Code, Outcome, words
 from appgov.storage.models import App, Domain, Record
 
 # The one status rule: a removed app is removed whatever its last enabled flag said.
@@ -78,10 +79,10 @@ class AppRow:
     vendor_link: str | None
     vendor_marketplace_link: str | None
     framework: str | None
-    scopes: list[str]
+    scopes: list[str] | None  # None: unknown (neither the gateway nor the Marketplace says)
     version: str | None
     installed_by: str | None  # the installer's Atlassian account id
-    installed_by_name: str | None  # and their display name, when the audit log or directory gives it
+    installed_by_name: str | None  # and their display name, when the source or directory gives it
     installed_at: datetime | None
     first_seen: datetime
     last_seen: datetime
@@ -89,6 +90,11 @@ class AppRow:
     # None: enriched from the Marketplace by the last sync; "enrichment_pending": the Marketplace
     # asked to wait, the next sync enriches it (framework, scopes and listing may be older)
     enrichment: str | None = None
+    egress: list[str] | None = None  # the domains the app may reach; None: unknown
+    scopes_source: str | None = None  # gateway | marketplace; None: scopes and egress unknown
+    # org_audit | gateway | upm_feed; None: unknown, for installer_unknown_reason
+    installed_source: str | None = None
+    installer_unknown_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -150,7 +156,7 @@ def _row(app: App, domain: str, status: str, installer: str | None, link: Any, m
         vendor_link=link if isinstance(link, str) else None,
         vendor_marketplace_link=market if isinstance(market, str) else None,
         framework=app.framework,
-        scopes=list(app.scopes or []),
+        scopes=app.scopes,
         version=app.version,
         installed_by=app.installed_by,
         installed_by_name=installer,
@@ -159,6 +165,10 @@ def _row(app: App, domain: str, status: str, installer: str | None, link: Any, m
         last_seen=app.last_seen_at,
         status=status,
         enrichment=app.enrichment,
+        egress=app.egress,
+        scopes_source=app.scopes_source,
+        installed_source=app.installed_source,
+        installer_unknown_reason=None if app.installed_source else words(Outcome(Code.INSTALLER_UNKNOWN)),
     )
 
 

@@ -288,7 +288,11 @@ class App(Base):
     version: Mapped[str | None] = mapped_column(String(128))
     enabled: Mapped[bool]
     framework: Mapped[str | None] = mapped_column(String(16))  # connect | forge | oauth
-    scopes: Mapped[list[str]] = mapped_column(default=list)
+    # scopes and egress domains of the installed version; None: unknown (neither the gateway nor the
+    # Marketplace says), never an empty list for that; scopes_source: gateway | marketplace
+    scopes: Mapped[list[str] | None]
+    egress: Mapped[list[str] | None]
+    scopes_source: Mapped[str | None] = mapped_column(String(16))
     marketplace: Mapped[dict[str, Any] | None]  # listing, vendor trust signals; None when private
     # None: enriched by the last sync; else a reason code: "enrichment_pending" (the Marketplace asked
     # to wait; the enrichment of an earlier sync, if any, is kept until the next sync brings it)
@@ -296,6 +300,9 @@ class App(Base):
     installed_by: Mapped[str | None] = mapped_column(String(128))  # the installer's account id
     installed_by_name: Mapped[str | None] = mapped_column(Text)  # their display name, when known
     installed_at: Mapped[datetime | None]
+    # where installer and install time came from (connectors/atlassian/installers.InstallerSource);
+    # None: no documented source names them (outcomes.Code.INSTALLER_UNKNOWN)
+    installed_source: Mapped[str | None] = mapped_column(String(16))
     first_seen_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
     removed_at: Mapped[datetime | None]

@@ -366,7 +366,9 @@ def epoch_ms_param(ctx: SiteContext, name: str) -> int | None:
 def audit_page(ctx: SiteContext, since_ms: int | None, until_ms: int | None) -> JSONResponse:
     """Audit records newest first, between the bounds (inclusive) and matching ``searchString``."""
     search = ctx.params.get("searchString", "").lower()
-    records = audit_between(ctx.site.confluence_audit, since_ms, until_ms)
+    records = ctx.state.tenant.switches.served_audit(
+        audit_between(ctx.site.confluence_audit, since_ms, until_ms)
+    )
     if search:
         records = [r for r in records if search in audit_text(r)]
     is_admin = functools.cache(ctx.site.is_admin)  # a page has few distinct authors

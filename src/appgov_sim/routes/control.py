@@ -6,6 +6,7 @@ Documented in ``src/appgov_sim/README.md``. Every mutation goes through ``SimSta
 
 from __future__ import annotations
 
+from dataclasses import asdict, fields, replace
 from typing import Any
 
 from starlette.requests import Request
@@ -18,7 +19,7 @@ from appgov_sim.ratelimit import BurstLimiter
 from appgov_sim.routes import control_oauth, control_tenant, orgadmin
 from appgov_sim.routes.control_auth import body, control
 from appgov_sim.state import SimState
-from appgov_sim.tenant.model import BurstLimit
+from appgov_sim.tenant.model import BurstLimit, Switches
 
 
 @control
@@ -91,6 +92,26 @@ async def set_burst_limit(request: Request, state: SimState) -> Response:
 
 
 @control
+async def set_switches(request: Request, state: SimState) -> Response:
+    """PUT /_sim/switches: any of ``forge_apps``, ``app_audit_records``, ``upm_log_feed``,
+    ``gateway_permissions`` (docs/simulator/control.md); answers every switch."""
+    data = await body(request)
+    unknown = set(data) - {f.name for f in fields(Switches)}
+    if unknown:
+        raise ValueError(f"unknown switches: {', '.join(sorted(unknown))}")
+    if any(not isinstance(data[name], bool) for name in data if name != "forge_apps"):
+        raise ValueError("app_audit_records, upm_log_feed and gateway_permissions are booleans")
+    replace(state.tenant.switches, **data)  # refused here, before journaling, when a value is wrong
+    state.apply("set_switches", data)
+    return JSONResponse(asdict(state.tenant.switches))
+
+
+@control
+async def read_switches(request: Request, state: SimState) -> Response:
+    return JSONResponse(asdict(state.tenant.switches))
+
+
+@control
 async def read_counters(request: Request, state: SimState) -> Response:
     return JSONResponse(
         {
@@ -148,12 +169,17 @@ def _set_burst_limit(state: SimState, args: dict[str, Any]) -> None:
     state.limiters[site.name] = BurstLimiter(site.burst, state.clock)
 
 
+def _set_switches(state: SimState, args: dict[str, Any]) -> None:
+    state.tenant.switches = replace(state.tenant.switches, **args)
+
+
 def register_operations(state: SimState) -> None:
     """The journaled mutations, by name (replayed by ``SimState.load``)."""
     state.operations.update(
         {
             "advance_clock": _advance_clock,
             "set_burst_limit": _set_burst_limit,
+            "set_switches": _set_switches,
             **control_oauth.OPERATIONS,
             **control_tenant.OPERATIONS,
             **orgadmin.OPERATIONS,
@@ -168,6 +194,8 @@ ROUTES: list[BaseRoute] = [
     Route("/faults/{fault_id:int}", clear_faults, methods=["DELETE"]),
     Route("/clock", advance_clock, methods=["POST"]),
     Route("/sites/{site}/burst-limit", set_burst_limit, methods=["PUT"]),
+    Route("/switches", set_switches, methods=["PUT"]),
+    Route("/switches", read_switches, methods=["GET"]),
     Route("/grants", mint_grant, methods=["POST"]),
     Route("/counters", read_counters, methods=["GET"]),
     Route("/log", read_log, methods=["GET"]),

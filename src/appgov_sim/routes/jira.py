@@ -1103,7 +1103,7 @@ def time_param(ctx: SiteContext, name: str) -> int | None:
 def audit_selection(ctx: SiteContext) -> list[AuditRecord]:
     """The records asked for by ``from``, ``to`` and ``filter``, newest first [I]."""
     since, until = time_param(ctx, "from"), time_param(ctx, "to")
-    records: Iterable[AuditRecord] = reversed(ctx.site.jira_audit)
+    records: Iterable[AuditRecord] = reversed(ctx.state.tenant.switches.served_audit(ctx.site.jira_audit))
     if since is not None or until is not None:
         low, high = since if since is not None else 0, until if until is not None else 2**63
         records = (r for r in records if low <= r.created_ms <= high)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
+from xml.sax.saxutils import escape
 
 import orjson
 from starlette.exceptions import HTTPException
@@ -25,6 +26,7 @@ from starlette.routing import BaseRoute, Route
 
 from appgov_sim.endpoint import Requirement, SiteContext, site_endpoint
 from appgov_sim.http import ApiError, JSONResponse
+from appgov_sim.routes.marketplace import iso_timestamp
 from appgov_sim.state import SimState
 from appgov_sim.tenant import mutations
 from appgov_sim.tenant.model import InstalledApp
@@ -113,9 +115,15 @@ def _now_ms(ctx: SiteContext) -> int:
     return int(ctx.state.clock.time() * 1000)
 
 
+def _listed(ctx: SiteContext) -> list[InstalledApp]:
+    """The product's plugins; Forge apps only where the ``forge_apps`` switch shows them here."""
+    shown = ctx.state.tenant.switches.in_plugin_manager
+    return [a for a in ctx.site.apps_for(_product(ctx)) if shown(a)]
+
+
 def _app(ctx: SiteContext) -> InstalledApp:
     key = ctx.request.path_params["plugin_key"]
-    app = next((a for a in ctx.site.apps_for(_product(ctx)) if a.key == key), None)
+    app = next((a for a in _listed(ctx) if a.key == key), None)
     if app is None:
         raise ApiError(404, f"The plugin {key} is not installed.", sub_code="upm.plugin.not.found")
     return app
@@ -222,9 +230,8 @@ def render_task(ctx: SiteContext, task: InstallTask, done: bool) -> dict[str, An
 @site_endpoint(UPM)
 async def list_plugins(ctx: SiteContext) -> Response:
     """GET and HEAD /rest/plugins/1.0/: every plugin, and a fresh single-use upm-token header."""
-    apps = ctx.site.apps_for(_product(ctx))
     plugins = []
-    for app in apps:
+    for app in _listed(ctx):
         summary = render_plugin(ctx, app)
         del summary["modules"]  # list entries are summaries [I]
         plugins.append(summary)
@@ -375,6 +382,46 @@ def _task(ctx: SiteContext) -> InstallTask:
     return task
 
 
+FEED_TITLES = {  # [U] UPM's English rendering of its upm.auditLog.* messages was not found
+    "app_installed": "Installed plugin {name} ({key}), version {detail}",
+    "app_upgraded": "Upgraded plugin {name} ({key}) to version {detail}",
+    "app_enabled": "Enabled plugin {name} ({key})",
+    "app_disabled": "Disabled plugin {name} ({key})",
+    "app_uninstalled": "Uninstalled plugin {name} ({key}), version {detail}",
+}
+
+
+@site_endpoint(UPM)
+async def log_feed(ctx: SiteContext) -> Response:
+    """GET log/feed: UPM's audit log as Atom, newest first; ``404`` unless ``upm_log_feed`` is on."""
+    if not ctx.state.tenant.switches.upm_log_feed:
+        raise ApiError(404, "Not Found")
+    records = ctx.site.jira_audit if _product(ctx) == "jira" else ctx.site.confluence_audit
+    accounts = ctx.state.tenant.accounts
+    entries = []
+    for record in reversed(records):
+        title = FEED_TITLES.get(record.kind)
+        if title is None:
+            continue
+        author = accounts.get(record.author_account_id)
+        text = title.format(name=record.object_name, key=record.object_id, detail=record.detail)
+        entries.append(
+            "<entry>"
+            f'<title type="text">{escape(text)}</title>'
+            f"<author><name>{escape(author.display_name if author else record.author_account_id)}</name>"
+            f"<uri>{escape(ctx.base)}/people/{escape(record.author_account_id)}</uri></author>"
+            f"<updated>{iso_timestamp(record.created_ms)}</updated>"
+            f"<id>urn:upm:audit:{ctx.site.cloud_id}:{record.record_id}</id>"
+            "</entry>"
+        )
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<feed xmlns="http://www.w3.org/2005/Atom"><title type="text">Audit log</title>'
+        f"<id>urn:upm:audit:{ctx.site.cloud_id}</id>{''.join(entries)}</feed>"
+    )
+    return Response(body, media_type="application/atom+xml")
+
+
 def _routes(root: str) -> list[BaseRoute]:
     plugin = f"{root}/{{plugin_key:path}}-key"
     return [
@@ -383,6 +430,7 @@ def _routes(root: str) -> list[BaseRoute]:
         Route(f"{root}/", install_plugin, methods=["POST"]),
         Route(f"{root}/pending/{{task_id}}", pending_task, methods=["GET"]),
         Route(f"{root}/tasks/{{task_id}}", task_status, methods=["GET"]),
+        Route(f"{root}/log/feed", log_feed, methods=["GET"]),
         Route(plugin, plugin_detail, methods=["GET"]),
         Route(plugin, update_plugin, methods=["PUT"]),
         Route(plugin, uninstall_plugin, methods=["DELETE"]),

@@ -14,6 +14,7 @@ import uuid
 from appgov_sim.tenant import catalog
 from appgov_sim.tenant.hostile import hostile_link, hostile_name
 from appgov_sim.tenant.model import (
+    APP_AUDIT_KINDS,
     Account,
     ApiToken,
     ApplicationRole,
@@ -662,12 +663,18 @@ class SiteBuilder:
             "user_created",
             "scheme_updated" if product == "jira" else "permission_changed",
         )
+        # ``count`` records besides the app changes, which the log shows only with a switch
+        # (model.Switches.app_audit_records): served or not, the log holds ``count`` others
+        apps = [r for r in self.audit[product] if r.kind in APP_AUDIT_KINDS]
+        others = [r for r in self.audit[product] if r.kind not in APP_AUDIT_KINDS]
+        self.audit[product] = others
         while len(self.audit[product]) < count:
             user = rng.choice(humans)
             group = rng.choice(site.groups)
             kind = kinds[len(self.audit[product]) % len(kinds)]
             self._audit(product, kind, self.admin, user, self.accounts[user].display_name, group.name)
         del self.audit[product][count:]
+        self.audit[product] += apps
 
     def _audit(
         self,
@@ -690,11 +697,21 @@ class SiteBuilder:
         record shares its predecessor's millisecond (Confluence's records carry no id: a client
         that keys them by time alone loses one of the two)."""
         records = sorted(self.audit[product], key=lambda r: r.created_ms)
-        previous = 0
+        newest = other = 0  # the newest time so far, and that of the newest record but app changes
+        others = 0
+        for record in records:
+            # twins are counted among the records but app changes, so that they are twins whether the
+            # log shows app changes or not (the switch); an app change between them moves after both
+            if record.kind in APP_AUDIT_KINDS:
+                record.created_ms = newest = max(record.created_ms, newest + 1)
+                continue
+            twin = twins_every and others % twins_every == twins_every - 1
+            others += 1
+            record.created_ms = other = other if twin else max(record.created_ms, newest + 1)
+            newest = max(newest, other)
+        records.sort(key=lambda r: r.created_ms)
         for i, record in enumerate(records):
             record.record_id = first_id + i
-            twin = twins_every and i % twins_every == twins_every - 1
-            record.created_ms = previous = previous if twin else max(record.created_ms, previous + 1)
         return records
 
 

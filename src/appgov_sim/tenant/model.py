@@ -298,6 +298,49 @@ class OrgEvent:
     site_cloud_id: str | None = None
 
 
+# The audit records of app changes (install, upgrade, enable, disable, uninstall). Atlassian does
+# not document them in the Jira or Confluence audit log (docs/simulator/apps.md): the simulator keeps
+# them in its history and serves them only with the ``app_audit_records`` switch.
+APP_AUDIT_KINDS = frozenset(
+    {"app_installed", "app_upgraded", "app_enabled", "app_disabled", "app_uninstalled"}
+)
+FORGE_SOURCES = ("gateway", "upm", "both")
+
+
+@dataclass(slots=True)
+class Switches:
+    """Where the simulator shows what is uncertain about Atlassian (docs/simulator/control.md).
+
+    ``forge_apps``: where installed Forge apps are listed: the site's GraphQL gateway
+    (``appInstallationsByContext``), the plugin manager, or both. ``app_audit_records``: whether the
+    Jira and Confluence audit logs show app changes (not Atlassian's documented behaviour).
+    ``upm_log_feed``: whether the plugin manager serves its Atom audit feed (unverified on Cloud).
+    ``gateway_permissions``: whether the gateway shows a site admin the scopes and egress of an
+    installed Forge app version (unverified).
+    """
+
+    forge_apps: str = "gateway"
+    app_audit_records: bool = False
+    upm_log_feed: bool = False
+    gateway_permissions: bool = True
+
+    def __post_init__(self) -> None:
+        if self.forge_apps not in FORGE_SOURCES:
+            raise ValueError(f"forge_apps must be one of {', '.join(FORGE_SOURCES)}")
+
+    def in_plugin_manager(self, app: InstalledApp) -> bool:
+        return app.framework != "forge" or self.forge_apps in ("upm", "both")
+
+    def in_gateway(self, app: InstalledApp) -> bool:
+        return app.framework == "forge" and app.user_installed and self.forge_apps in ("gateway", "both")
+
+    def served_audit(self, records: list[AuditRecord]) -> list[AuditRecord]:
+        """The records an audit log shows: without app changes unless ``app_audit_records``."""
+        if self.app_audit_records:
+            return records
+        return [r for r in records if r.kind not in APP_AUDIT_KINDS]
+
+
 @dataclass(slots=True)
 class Tenant:
     profile: str
@@ -311,6 +354,7 @@ class Tenant:
     # lower-cased email -> account id, and the (count, newest id) of ``accounts`` it was built from
     email_index: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     email_index_of: tuple[int, str | None] = field(default=(0, None), repr=False, compare=False)
+    switches: Switches = field(default_factory=Switches)
 
     def site(self, name: str) -> Site | None:
         return next((s for s in self.sites if s.name == name), None)

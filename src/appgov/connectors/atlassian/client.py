@@ -15,9 +15,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 import httpx
 import orjson
+from defusedxml import DefusedXmlException, ElementTree
 
 from appgov import __version__
 from appgov.clock import Clock, SystemClock
@@ -249,10 +251,45 @@ MALFORMED = object()
 
 
 def _parse(response: httpx.Response) -> Any:
-    """The JSON body; a 2xx whose JSON is truncated or garbage is ``MALFORMED`` (transient)."""
-    if not response.content or "json" not in response.headers.get("content-type", ""):
+    """The JSON body, or an Atom feed's ``{"entries": [...]}``; a 2xx whose body is truncated or
+    garbage is ``MALFORMED`` (transient)."""
+    content_type = response.headers.get("content-type", "")
+    if response.content and "atom+xml" in content_type:
+        try:
+            return {"entries": _atom_entries(response.content)}
+        except (ParseError, DefusedXmlException):
+            return MALFORMED if response.status_code < 300 else None
+    if not response.content or "json" not in content_type:
         return None
     try:
         return orjson.loads(response.content)
     except orjson.JSONDecodeError:
         return MALFORMED if response.status_code < 300 else None
+
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def _atom_entries(content: bytes) -> list[dict[str, Any]]:
+    """Each entry of an Atom feed: ``id``, ``title``, ``updated`` and ``author`` (``name``, ``uri``),
+    parsed without entities or DTDs (defusedxml)."""
+    root = ElementTree.fromstring(content, forbid_dtd=True)
+
+    def text(node: Any, name: str) -> str | None:
+        found = node.find(ATOM + name)
+        return found.text if found is not None else None
+
+    entries = []
+    for entry in root.iter(ATOM + "entry"):
+        author = entry.find(ATOM + "author")
+        entries.append(
+            {
+                "id": text(entry, "id"),
+                "title": text(entry, "title"),
+                "updated": text(entry, "updated"),
+                "author": {"name": text(author, "name"), "uri": text(author, "uri")}
+                if author is not None
+                else None,
+            }
+        )
+    return entries

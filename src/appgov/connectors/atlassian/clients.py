@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 from sqlalchemy import select
@@ -16,7 +17,7 @@ from appgov.connectors.atlassian.grants import GrantAuth, GrantTokens
 from appgov.connectors.atlassian.marketplace import MarketplaceEnricher
 from appgov.connectors.atlassian.oauth import AuthorizationServer
 from appgov.connectors.atlassian.streams import AtlassianStream
-from appgov.connectors.base import DomainError, Row, Unavailable
+from appgov.connectors.base import CallStats, DomainError, Reply, Row, Unavailable
 from appgov.connectors.retry import RetryPolicy
 from appgov.connectors.streams import Stream
 from appgov.outcomes import Code, Outcome
@@ -27,20 +28,52 @@ from appgov.storage.sealed import api_token_context
 
 
 @dataclass
+class GraphQLClient:
+    """The site's GraphQL gateway as the page loop sees it: ``get`` POSTs the stream's query, the
+    cursor's params (``first``, ``after``) and the fixed variables (the installation contexts) as
+    its variables, with the site's Basic auth."""
+
+    site: AtlassianClient
+    query: str
+    variables: dict[str, Any]
+    stats: CallStats = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.stats = self.site.stats  # counted with the site's requests
+
+    async def get(self, path_or_url: str, params: dict[str, Any] | None = None) -> Reply:
+        body = {"query": self.query, "variables": {**self.variables, **(params or {})}}
+        # a GraphQL query (no mutation) reads: sent twice, it changes nothing, so it is retried
+        return await self.site.request("POST", path_or_url, json=body, idempotent=True)
+
+    async def aclose(self) -> None:
+        """The site's client is the set's: ``AtlassianClients.aclose`` closes it."""
+
+
+@dataclass
 class AtlassianClients:
     site: AtlassianClient | None = None
     gateway: dict[str, AtlassianClient] = field(default_factory=dict)
     token_endpoint: AuthorizationServer | None = None  # refreshes the gateway's OAuth grant
     marketplace: MarketplaceEnricher | None = None
+    cloud_id: str | None = None  # the site's, naming its products in GraphQL (installation contexts)
 
-    def for_stream(self, stream: Stream) -> AtlassianClient:
+    def for_stream(self, stream: Stream) -> AtlassianClient | GraphQLClient:
         assert isinstance(stream, AtlassianStream)
-        if stream.app_inventory:
+        if stream.app_inventory or stream.site_only:
             if self.site is None:
                 raise Unavailable(
                     "the app inventory needs an API token (the plugin manager has no OAuth scope)",
                     outcome=Outcome(Code.NEEDS_API_TOKEN),
                 )
+            if stream.graphql:
+                if not self.cloud_id:
+                    raise Unavailable(
+                        "the site's cloud id is not known yet: reconnect the domain",
+                        outcome=Outcome(Code.DATASET_UNAVAILABLE, {"detail": "no cloud id"}),
+                    )
+                context = f"ari:cloud:{stream.product}::site/{self.cloud_id}"
+                return GraphQLClient(self.site, stream.graphql, {"contexts": [context]})
             return self.site
         client = self.gateway.get(stream.product) or self.site
         if client is None:
@@ -105,6 +138,7 @@ def clients_for(
             budget=budget,
         )
     site = session.get(AtlassianSite, domain.id)
+    clients.cloud_id = site.cloud_id if site is not None else None
     if site is not None and site.oauth_grant_id is not None and site.cloud_id:
         clients.token_endpoint = authorization_server(runtime)
         tokens = GrantTokens(

@@ -4,6 +4,7 @@ with Atlassian's reason (never empty data), anything else is the data set's erro
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from appgov.connectors.atlassian.client import AtlassianError
@@ -15,9 +16,12 @@ PLAN_WORDS = ("plan", "licen", "paid", "upgrade")  # how Atlassian says its plan
 
 
 def _ok(reply: Reply, stream: Stream) -> Any:
-    """The reply's data, or the error of a non-2xx reply, carrying its reason code."""
-    if reply.status < 300:
-        return reply.data
+    """The reply's data, or the error of a non-2xx reply, carrying its reason code. A GraphQL error
+    (HTTP 200, ``errors``, ``data`` null) is classified by the status its ``extensions`` name; an
+    optional data set's 404 is no data (the site does not serve it)."""
+    reply = _graphql_error(reply) if stream.graphql else reply
+    if reply.status < 300 or (reply.status == 404 and stream.optional):
+        return reply.data if reply.status < 300 else None
     outcome = _reason(reply, stream)
     detail = outcome.params.get("detail") or f"HTTP {reply.status}"
     if outcome.code is Code.CREDENTIALS_REJECTED:
@@ -32,6 +36,17 @@ def _ok(reply: Reply, stream: Stream) -> Any:
         raise AtlassianError(message, reply.status, reply.url, outcome=outcome)
     message = outcome.text if outcome.code is Code.SCOPE_MISSING else detail
     raise Unavailable(message, reply.status, reply.url, outcome=outcome)
+
+
+def _graphql_error(reply: Reply) -> Reply:
+    body = reply.data if isinstance(reply.data, dict) else {}
+    errors = body.get("errors")
+    if reply.status >= 300 or not errors or body.get("data") is not None:
+        return reply
+    first = errors[0] if isinstance(errors[0], dict) else {}
+    status = (first.get("extensions") or {}).get("statusCode")
+    message = {"message": str(first.get("message") or "GraphQL error")}
+    return replace(reply, status=status if isinstance(status, int) and status >= 300 else 500, data=message)
 
 
 def _reason(reply: Reply, stream: Stream) -> Outcome:

@@ -9,6 +9,7 @@ limit fails the stream loudly instead of truncating it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from appgov.connectors.atlassian.client import AtlassianError
@@ -103,3 +104,28 @@ class LinksNext:
         if not isinstance(following, str) or not following:
             return Page(items, None)
         return Page(items, {**cursor, "url": following, "params": {}})
+
+
+class GraphQLConnection:
+    """A GraphQL connection (``nodes``, ``pageInfo { hasNextPage endCursor }``) at ``path`` under
+    ``data``, each node shaped into a row by ``shape``; the next page sends ``after`` (the client
+    turns the cursor's params into the query's variables: ``clients.GraphQLClient``). Atlassian
+    answers a GraphQL error with HTTP 200, ``errors`` and ``data`` null: that page is the last, and
+    the reply's outcome (``outcomes._ok``) classifies the error."""
+
+    def __init__(self, path: tuple[str, ...], shape: Callable[[Any], Any]) -> None:
+        self.path, self.shape = path, shape
+
+    def parse(self, reply: Reply, cursor: Cursor) -> Page:
+        found: Any = (reply.data or {}).get("data") if isinstance(reply.data, dict) else None
+        if found is None:
+            return Page([], None)
+        for name in self.path:
+            found = (found or {}).get(name)
+        nodes = _items(found, "nodes")
+        info = (found or {}).get("pageInfo") or {}
+        rows = [self.shape(node) for node in nodes]
+        after = info.get("endCursor")
+        if info.get("hasNextPage") is True and isinstance(after, str) and after:
+            return Page(rows, _advance(cursor, after=after))
+        return Page(rows, None)

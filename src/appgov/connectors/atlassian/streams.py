@@ -13,15 +13,18 @@ from typing import Any
 from appgov.connectors.atlassian.datasets import (
     CONFLUENCE_APPS,
     CONFLUENCE_AUDIT_RECORDS,
+    CONFLUENCE_FORGE_INSTALLATIONS,
     CONFLUENCE_GROUP_MEMBERS,
     CONFLUENCE_GROUPS,
     CONFLUENCE_LOOK_AND_FEEL,
     CONFLUENCE_SETTINGS,
+    CONFLUENCE_UPM_AUDIT_FEED,
     JIRA_APPLICATION_ROLES,
     JIRA_APPS,
     JIRA_AUDIT_RECORDS,
     JIRA_CONFIGURATION,
     JIRA_FIELDS,
+    JIRA_FORGE_INSTALLATIONS,
     JIRA_GROUP_MEMBERS,
     JIRA_GROUPS,
     JIRA_LICENSE,
@@ -33,10 +36,17 @@ from appgov.connectors.atlassian.datasets import (
     JIRA_PROJECT_ROLES,
     JIRA_PROJECTS,
     JIRA_SERVER_INFO,
+    JIRA_UPM_AUDIT_FEED,
     JIRA_USER_CONFIGURATION,
     JIRA_USERS,
 )
-from appgov.connectors.atlassian.pagination import BareArray, OffsetLimit, PageBean, StartLimitLinks
+from appgov.connectors.atlassian.pagination import (
+    BareArray,
+    GraphQLConnection,
+    OffsetLimit,
+    PageBean,
+    StartLimitLinks,
+)
 from appgov.connectors.base import Row
 from appgov.connectors.paging import Single
 from appgov.connectors.streams import Stream
@@ -48,23 +58,29 @@ WIKI = "/wiki/rest/api"
 @dataclass(frozen=True)
 class AtlassianStream(Stream):
     """A data set of a product (the name's prefix: jira | confluence). The app inventory
-    (``app_inventory``) is read from the plugin manager, which only Basic auth on the site reaches,
-    enriched from the Marketplace, and reconciled into ``apps`` after each complete pass, with the
-    installers from the product's audit log, named from the Jira directory."""
+    (``app_inventory``) is read from two sources that only Basic auth on the site reaches: the
+    plugin manager and the site's GraphQL gateway (installed Forge apps, which Atlassian may list in
+    either); both are enriched from the Marketplace and reconciled into ``apps`` after each complete
+    pass (``apps.reconcile``), the installers named from the Jira directory. The gateway runs after
+    the plugin manager (``after``), so that its pass reconciles what both list."""
 
     scope: str = ""  # the classic scope this data set needs over OAuth (references §1.7)
+    graphql: str = ""  # a GraphQL query POSTed to the site's gateway, the cursor's params its variables
+    after: str = ""  # a data set of the same product that runs first (the other app source)
+    site_only: bool = False  # only Basic auth on the site reaches it (the plugin manager)
+    optional: bool = False  # a 404: the site does not serve it, read as empty (not unavailable)
 
     @property
     def product(self) -> str:
         return self.name.partition(".")[0]
 
     @property
-    def audit_log(self) -> str:
-        return JIRA_AUDIT_RECORDS if self.product == "jira" else CONFLUENCE_AUDIT_RECORDS
+    def audit_feed(self) -> str:
+        return JIRA_UPM_AUDIT_FEED if self.product == "jira" else CONFLUENCE_UPM_AUDIT_FEED
 
     def depends_on(self) -> list[str]:
-        installers = [self.audit_log, JIRA_USERS] if self.app_inventory else []
-        return [*super().depends_on(), *installers]
+        installers = [JIRA_USERS, self.audit_feed] if self.app_inventory else []
+        return [*super().depends_on(), *installers, *([self.after] if self.after else [])]
 
 
 def _drop(*names: str) -> Callable[[Row], Row]:
@@ -123,6 +139,79 @@ def _permissions(data: Any) -> list[Any]:
 
 def _plugins(data: Any) -> list[Any]:
     return [p for p in (data or {}).get("plugins", []) if p.get("userInstalled")]
+
+
+def _entries(data: Any) -> list[Any]:
+    return [e for e in (data or {}).get("entries", []) if e.get("id")]
+
+
+# The installed Forge apps of a site's products (docs/sync.md "Where apps come from"): the query
+# public clients send (Salto's jira adapter, the Forge CLI's types); ``permissions`` may be withheld
+# from a site admin, so scopes and egress are read only where they are answered.
+FORGE_INSTALLATIONS_QUERY = """
+query appgov_forgeInstallations($contexts: [ID!]!, $first: Int, $after: String) {
+  ecosystem {
+    appInstallationsByContext(
+      filter: { appInstallations: { contexts: $contexts } }, first: $first, after: $after
+    ) {
+      nodes {
+        id installationContext createdAt
+        createdBy { accountId name }
+        app { id name vendorName }
+        appEnvironment { type }
+        appEnvironmentVersion { version permissions { scopes { key } egress { type addresses } } }
+      }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}
+"""
+
+
+def forge_installation(node: Any) -> Row:
+    """An installation as an app row: the keys the plugin manager's rows have, the installer, and
+    the scopes and egress (None: the gateway did not say)."""
+    version = node.get("appEnvironmentVersion") or {}
+    permissions = version.get("permissions")
+    scopes = egress = None
+    if isinstance(permissions, list):
+        scopes = sorted({str(s.get("key")) for p in permissions for s in p.get("scopes") or []})
+        egress = sorted(
+            {str(a) for p in permissions for e in p.get("egress") or [] for a in e.get("addresses") or []}
+        )
+    return {
+        "key": str((node.get("app") or {}).get("id")),
+        "name": (node.get("app") or {}).get("name"),
+        "vendor": {"name": (node.get("app") or {}).get("vendorName")},
+        "version": version.get("version"),
+        "context": node.get("installationContext"),
+        "createdAt": node.get("createdAt"),
+        "createdBy": node.get("createdBy"),
+        "scopes": scopes,
+        "egress": egress,
+    }
+
+
+def audit_feed(name: str, path: str) -> AtlassianStream:
+    """The plugin manager's audit feed (Atom): whether Cloud serves it is unverified (docs/sync.md),
+    so a 404 reads as an empty feed."""
+    return AtlassianStream(
+        name, path, lambda r: str(r["id"]), Single(_entries), site_only=True, optional=True
+    )
+
+
+def forge_installations(name: str, plugin_manager: str) -> AtlassianStream:
+    """The product's Forge installations from the site's GraphQL gateway, after its plugin manager."""
+    return AtlassianStream(
+        name,
+        "/gateway/api/graphql",
+        lambda r: str(r["key"]),
+        GraphQLConnection(("ecosystem", "appInstallationsByContext"), forge_installation),
+        {"first": 100},  # one request for most sites (the gateway's largest page is unverified)
+        app_inventory=True,
+        graphql=FORGE_INSTALLATIONS_QUERY,
+        after=plugin_manager,
+    )
 
 
 STREAMS: tuple[AtlassianStream, ...] = (
@@ -250,6 +339,7 @@ STREAMS: tuple[AtlassianStream, ...] = (
         bookmark_param="from",
         scope="manage:jira-configuration",
     ),
+    audit_feed(JIRA_UPM_AUDIT_FEED, "/rest/plugins/1.0/log/feed"),
     AtlassianStream(
         JIRA_APPS,
         "/rest/plugins/1.0/",
@@ -257,6 +347,7 @@ STREAMS: tuple[AtlassianStream, ...] = (
         Single(_plugins),
         app_inventory=True,
     ),
+    forge_installations(JIRA_FORGE_INSTALLATIONS, JIRA_APPS),
     AtlassianStream(
         CONFLUENCE_SETTINGS,
         f"{WIKI}/settings/systemInfo",
@@ -298,6 +389,7 @@ STREAMS: tuple[AtlassianStream, ...] = (
         bookmark_field="creationDate",
         bookmark_param="startDate",
     ),
+    audit_feed(CONFLUENCE_UPM_AUDIT_FEED, "/wiki/rest/plugins/1.0/log/feed"),
     AtlassianStream(
         CONFLUENCE_APPS,
         "/wiki/rest/plugins/1.0/",
@@ -305,4 +397,5 @@ STREAMS: tuple[AtlassianStream, ...] = (
         Single(_plugins),
         app_inventory=True,
     ),
+    forge_installations(CONFLUENCE_FORGE_INSTALLATIONS, CONFLUENCE_APPS),
 )

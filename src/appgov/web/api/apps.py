@@ -32,9 +32,11 @@ class AppPageOut(BaseModel):
     items: list[AppRow] = Field(
         description="names, vendors, scopes and links are the vendor's text, installer names the"
         " tenant's, unescaped; installed_by is the installer's account id, installed_by_name their"
-        " display name (null when neither the audit log nor the directory gives one); enrichment is"
-        " null once the Marketplace enriched the app, enrichment_pending while the next sync is to"
-        " do it"
+        " display name (null when neither the source nor the directory gives one), installed_source"
+        " where installer and time came from (org_audit, gateway, upm_feed; null: unknown, for the reason"
+        " installer_unknown_reason gives); scopes and egress are null when unknown, scopes_source"
+        " says where they came from (gateway, marketplace); enrichment is null once the Marketplace"
+        " enriched the app, enrichment_pending while the next sync is to do it"
     )
     total: int = Field(description="apps the filters select, across all pages")
     page: int
