@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from appgov_sim.tenant.generate import natural_digest
 from support.cli import add_site, appgov
 from support.simulator import Simulator
 
@@ -92,13 +93,17 @@ def test_the_api_tokens_expiry_date_is_given_with_it_changed_alone_and_listed_ex
 
 
 def test_export_lists_every_app_in_json_and_formula_safe_csv(sim: Simulator, tmp_path: Path) -> None:
+    """The export equals the ground truth on a tenant whose Forge apps only the gateway lists (the
+    simulator's default)."""
+    assert sim.ground_truth()["switches"]["forge_apps"] == "gateway"
     assert add_site(sim, tmp_path).returncode == 0
     assert appgov(sim, tmp_path, "sync", "acme").returncode == 0
     apps = json.loads(appgov(sim, tmp_path, "export", "apps", "--format", "json").stdout)
-    truth = sim.ground_truth()["sites"]["acme"]["products"]
-    assert (
-        len(apps) == truth["jira"]["app_inventory"]["count"] + truth["confluence"]["app_inventory"]["count"]
-    )
+    for product, sets in sim.ground_truth()["sites"]["acme"]["products"].items():
+        keys = [app["key"] for app in apps if app["product"] == product]
+        truth = sets["app_inventory"]
+        assert (len(keys), natural_digest(keys)) == (truth["count"], truth["digest"]), product
+    assert any(app["framework"] == "forge" and app["installed_source"] == "gateway" for app in apps)
     assert set(apps[0]) == {
         "domain",
         "product",
