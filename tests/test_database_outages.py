@@ -23,7 +23,7 @@ from appgov.accounts.throttle import FREE_FAILURES, Count, record_failure
 from appgov.config import Settings
 from appgov.runtime import Runtime
 from appgov.storage import db
-from appgov.storage.models import DatasetState, Domain, LoginThrottle, Record, SyncRun
+from appgov.storage.models import App, DatasetState, Domain, LoginThrottle, Record, SyncRun
 from appgov.sync.service import sync_domain
 from appgov.workers.runner import Runner
 from appgov_sim.tenant.generate import natural_digest
@@ -63,6 +63,10 @@ def assert_copy_is_the_ground_truth(runtime: Runtime, sim: Simulator, domain_id:
                 query = select(Record.key).where(
                     Record.domain_id == domain_id, Record.dataset == dataset, Record.removed_at.is_(None)
                 )
+                if name == "app_inventory":  # the apps of both sources, merged: the inventory's own table
+                    query = select(App.key).where(
+                        App.domain_id == domain_id, App.product == product, App.removed_at.is_(None)
+                    )
                 keys = list(session.scalars(query))
                 assert (len(keys), natural_digest(keys)) == (expected["count"], expected["digest"]), dataset
 

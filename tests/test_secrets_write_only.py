@@ -25,12 +25,14 @@ from appgov.connectors.atlassian.probe import SiteProbe
 from appgov.connectors.atlassian.site_rows import atlassian_site
 from appgov.integrations.domains import domain_row, put_api_token
 from appgov.runtime import Runtime
-from appgov.storage.models import ApiToken, User
+from appgov.storage.models import ApiToken, Organization, User
+from appgov.storage.sealed import organization_key_context
 from support.clock import FakeClock
 from support.in_process import ADMIN, PASSWORD, START, Browser
 
 CANARY = "CANARY-api-token-7f3e9b2a4c"
 CANARY_ACCESS, CANARY_REFRESH = "CANARY-access-5d1c", "CANARY-refresh-8a2f"
+CANARY_ORG_KEY = "CANARY-org-api-key-3e6d"
 MASKED = "\u2022" * 4 + CANARY[-4:]
 SITE = "https://canary.atlassian.net"
 
@@ -53,6 +55,15 @@ def world(tmp_path: Path, database_url: str) -> Iterator[tuple[Runtime, Browser,
     with runtime.sessions.begin() as session:
         site = atlassian_site(session, domain_id)
         site.cloud_id, site.oauth_grant_id = "cloud-canary", grant.id
+        organization = Organization(
+            org_id="org-canary", name="Canary", secret=b"", last4=CANARY_ORG_KEY[-4:], created_at=START,
+            created_by=ADMIN, validated_at=START,
+        )  # fmt: skip
+        session.add(organization)
+        session.flush()
+        organization.secret = runtime.secrets.encrypt(
+            CANARY_ORG_KEY, organization_key_context(organization.id)
+        )
     yield runtime, Browser(runtime).sign_in(ADMIN), domain_id
     runtime.engine.dispose()
 
@@ -77,7 +88,7 @@ def test_no_get_route_export_or_openapi_document_ever_returns_a_stored_secret(
     with runtime.sessions() as session:
         user_id = session.scalars(select(User.id).where(User.email == ADMIN)).one()
     ids = {"domain_id": str(domain_id), "user_id": str(user_id), "flow_id": "1", "token": "x",
-           "platform": "atlassian", "session_id": "x", "token_id": "1"}  # fmt: skip
+           "platform": "atlassian", "session_id": "x", "token_id": "1", "organization_id": "1"}  # fmt: skip
     csv_too = ["/api/v1/apps/export?format=csv", "/api/v1/audit/export?format=csv"]  # json is the default
     paths = [filled(path, ids) for path in get_routes(runtime)] + csv_too
     documents = {"/api/openapi.json", "/apps/export.csv", "/api/v1/apps/export", "/audit/export.json"}
@@ -90,7 +101,7 @@ def test_no_get_route_export_or_openapi_document_ever_returns_a_stored_secret(
     leaked = [
         path
         for path, r in answers.items()
-        if any(c in r.text for c in (CANARY, CANARY_ACCESS, CANARY_REFRESH))
+        if any(c in r.text for c in (CANARY, CANARY_ACCESS, CANARY_REFRESH, CANARY_ORG_KEY))
     ]
     assert leaked == []
     shown = [path for path, r in answers.items() if MASKED in r.text]
