@@ -1,7 +1,8 @@
 """The optional organization in the console and the REST API, over real HTTP: ``appgov serve``
 against a hostile simulator. Without one the Integrations page says what connecting one adds; a bad
 key is refused and never echoed; once connected the background runner reads it, its page shows the
-app actions, API tokens and the organization's API keys escaped (WS-06), and replace and delete need their confirmations."""
+app actions, API tokens and the organization's API keys escaped (WS-06), and replace and delete
+need their confirmations."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """An organization connected with its org API key, read from the simulator's org admin API over real
 HTTP, on SQLite and PostgreSQL: the key validated before it is stored and never shown, the audit
 log's App actions read incrementally within the events rate limit, the managed accounts' API tokens,
-the organization's own API keys, and who installed each app on a domain's site (``installers.from_organization``, the inventory at once)."""
+the organization's own API keys, and who installed each app on a domain's site
+(``installers.from_organization``, the inventory at once)."""
 
 from __future__ import annotations
 

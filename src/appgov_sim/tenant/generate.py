@@ -364,14 +364,10 @@ def _organization(rng: random.Random, profile: Profile, accounts: dict[str, Acco
     return org
 
 
-# the scopes an org API key may have [I]: the simulator's own pool, not Atlassian's published list
-ORG_KEY_SCOPES = (
-    "read:events:admin",
-    "read:users:admin",
-    "write:users:admin",
-    "read:api-tokens:admin",
-    "read:domains:admin",
-)
+# the scopes an org API key may have [I]: the simulator's own pool, not Atlassian's published list;
+# appgov's key has the read ones docs/atlassian-setup.md asks for
+APPGOV_KEY_SCOPES = ("read:events:admin", "read:orgs:admin", "read:tokens:admin")
+ORG_KEY_SCOPES = (*APPGOV_KEY_SCOPES, "read:users:admin", "write:users:admin")
 ORG_KEY_LABELS = ("appgov", "SCIM provisioning", "Audit log export", "Terraform", "Offboarding script")
 
 
@@ -392,7 +388,7 @@ def _org_api_keys(rng: random.Random, admins: list[str], hostile: random.Random 
                 ANCHOR_MS + YEAR_MS if i == 0 else expires,  # appgov's key is valid
                 min(ANCHOR_MS, expires) - rng.randint(0, 20) * DAY_MS if used else None,
                 account_id(rng),
-                sorted(rng.sample(ORG_KEY_SCOPES, rng.randint(1, 3))),
+                list(APPGOV_KEY_SCOPES) if i == 0 else sorted(rng.sample(ORG_KEY_SCOPES, rng.randint(1, 3))),
             )
         )
     return keys
