@@ -1,7 +1,8 @@
 """The optional organization in the console and the REST API, over real HTTP: ``appgov serve``
 against a hostile simulator. Without one the Integrations page says what connecting one adds; a bad
 key is refused and never echoed; once connected the background runner reads it, its page shows the
-app actions and API tokens escaped (WS-06), and replace and delete need their confirmations."""
+app actions, API tokens and the organization's API keys escaped (WS-06), and replace and delete
+need their confirmations."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from markupsafe import escape
 
 from support.console import Console
 from support.integrations import running_console
@@ -52,10 +54,19 @@ def test_connect_read_show_escaped_replace_and_delete_an_organization(console: C
     assert {e["kind"] for e in events} >= {"install"}
     assert tokens
     assert all(t["owner_account_id"] for t in tokens)
+    keys = signed.api("GET", f"/api/v1/organizations/{org_id}/api-keys").json()
+    assert {(k["label"], k["created_by_email"]) for k in keys} >= {
+        ("appgov", sim.state["accounts"]["site_admin"]["email"])
+    }
+    assert all(k["created_at"] and k["scopes"] for k in keys)
+    assert any(k["label"] != escape(k["label"]) for k in keys)  # the hostile tenant's labels need escaping
+    assert signed.api("GET", "/api/v1/organizations/999999/api-keys").status_code == 404
 
     html = signed.get(f"/organizations/{org_id}").text
     assert key not in html
     assert "App successful installation" in html
+    assert "API keys of the organization" in html
+    assert all(str(escape(k["label"])) in html for k in keys)  # every key's label, shown as text
     assert "<script>alert" not in html
     assert "<img src=x" not in html
     assert "&lt;img src=x onerror=" in html  # the tenant's hostile app name, shown as text

@@ -198,6 +198,21 @@ def test_org_api_tokens_list_every_managed_users_live_tokens(sim: Simulator) -> 
     assert {t["status"] for t in listed.values() if t["user"]["id"] == expired} == {"EXPIRED"}
 
 
+def test_org_api_keys_page_with_their_creators_and_never_carry_a_secret(sim: Simulator) -> None:
+    path = f"/admin/api-access/v1/orgs/{sim.state['org']['org_id']}/api-keys"
+    pages = follow_cursor(sim, path, limit=2)
+    keys = [k for page in pages for k in page["data"]]
+    assert len(pages) > 1
+    assert admin_get(sim, f"{path}/count").json() == {"count": len(keys)}
+    admin = sim.state["accounts"]["site_admin"]
+    assert (keys[0]["label"], keys[0]["createdBy"]["email"]) == ("appgov", admin["email"])
+    assert all(k["createdAt"] and k["expiresAt"] and k["scopes"] for k in keys)
+    assert not any(
+        sim.state["org"]["api_key"] in admin_get(sim, page["links"]["self"]).text for page in pages
+    )
+    assert_admin_error(sim.get(sim.url + path), 401)
+
+
 def test_a_revoked_api_token_stays_revoked_after_a_restart_with_a_data_dir(tmp_path: Path) -> None:
     first = Simulator("tiny", data_dir=tmp_path)
     try:

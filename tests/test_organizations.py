@@ -1,13 +1,16 @@
 """An organization connected with its org API key, read from the simulator's org admin API over real
 HTTP, on SQLite and PostgreSQL: the key validated before it is stored and never shown, the audit
 log's App actions read incrementally within the events rate limit, the managed accounts' API tokens,
-and who installed each app on a domain's site (``installers.from_organization``, the inventory at once)."""
+the organization's own API keys, and who installed each app on a domain's site
+(``installers.from_organization``, the inventory at once)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -18,6 +21,7 @@ from appgov.connectors.retry import Deferred, RetryPolicy
 from appgov.integrations.organizations import (
     ORG_SYNC,
     add_organization,
+    api_keys,
     api_tokens,
     app_events,
     delete_organization,
@@ -26,7 +30,7 @@ from appgov.integrations.organizations import (
 )
 from appgov.outcomes import Code
 from appgov.runtime import Runtime
-from appgov.storage.models import App, AuditEvent, Job, Organization, OrgAppEvent
+from appgov.storage.models import App, AuditEvent, Job, Organization, OrgApiKey, OrgAppEvent
 from appgov.workers.org_sync_job import plan_org_syncs
 from appgov.workers.runner import Runner
 from support.cli import appgov
@@ -135,6 +139,38 @@ def test_the_read_keeps_app_actions_and_api_tokens_with_their_owners(
     mine = [t for t in tokens if t.owner_account_id == ordinary["account_id"]]
     assert [t.owner_email for t in mine] == [ordinary["email"]]
     assert mine[0].created_at is not None
+
+
+def _moment(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def test_the_read_keeps_the_organizations_api_keys_as_served_with_their_creators_replacing_the_last_list(
+    runtime: Runtime, fresh_sim: Simulator
+) -> None:
+    org_id = add_org(runtime, fresh_sim)
+    with runtime.sessions.begin() as session:  # a key the organization no longer lists
+        session.add(OrgApiKey(organization_id=org_id, key_id="gone", label="old", scopes=[]))
+    asyncio.run(sync_organization(runtime, org_id))
+    org = fresh_sim.state["org"]
+    served = fresh_sim.get(
+        f"{fresh_sim.url}/admin/api-access/v1/orgs/{org['org_id']}/api-keys",
+        headers={"Authorization": f"Bearer {org['api_key']}"},
+    ).json()["data"]
+    with runtime.sessions() as session:
+        stored = api_keys(session, org_id)
+    assert sorted(
+        (k.key_id, k.label, k.created_by_id, k.created_by_name, k.created_by_email, k.created_at,
+         k.expires_at, k.last_active_at, k.scopes)
+        for k in stored
+    ) == sorted(
+        (k["id"], k["label"], k["createdBy"]["id"], k["createdBy"]["name"], k["createdBy"]["email"],
+         _moment(k["createdAt"]), _moment(k["expiresAt"]), _moment(k["lastActiveAt"]), k["scopes"])
+        for k in served
+    )  # fmt: skip
+    admin = fresh_sim.state["accounts"]["site_admin"]
+    assert ("appgov", admin["email"]) in {(k.label, k.created_by_email) for k in stored}
+    assert any(k.last_active_at is None for k in stored)  # a key never used stays "never"
 
 
 def test_a_rate_limited_events_list_defers_the_read_which_resumes_once_the_limit_allows(

@@ -1,7 +1,8 @@
 """An optional Atlassian organization, connected with its organization API key: its lifecycle
 (connect, replace the key, delete: each audited), the background read of what the organization
 admin API tells (``sync_organization``: the "App actions" of its audit log, incrementally from a
-bookmark and resumable from its page cursor; its managed accounts' API tokens). New installations
+bookmark and resumable from its page cursor; its managed accounts' API tokens; its own API keys,
+metadata only). New installations
 name their installers in the inventory at once (``installers.from_organization`` is their first
 source).
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from appgov.accounts.principal import Principal
@@ -24,6 +25,7 @@ from appgov.connectors.atlassian.apps import refresh_installers
 from appgov.connectors.atlassian.client import AtlassianError
 from appgov.connectors.atlassian.orgadmin import (
     AppAction,
+    OrgKey,
     OrgProbe,
     OrgToken,
     action_names,
@@ -32,6 +34,7 @@ from appgov.connectors.atlassian.orgadmin import (
     event_pages,
     event_time,
     events_from,
+    org_keys,
     org_tokens,
     probe_org,
 )
@@ -42,7 +45,7 @@ from appgov.integrations.domains import clean_token
 from appgov.jobs.queue import ACTIVE, cancel_where, enqueue
 from appgov.runtime import Runtime
 from appgov.security.secrets import SecretError, mask
-from appgov.storage.models import Domain, Job, Organization, OrgApiToken, OrgAppEvent
+from appgov.storage.models import Base, Domain, Job, Organization, OrgApiKey, OrgApiToken, OrgAppEvent
 from appgov.storage.sealed import organization_key_context
 
 ORG_SYNC = "org_sync"  # the job kind reading an organization (workers.org_sync_job)
@@ -154,6 +157,13 @@ def api_tokens(session: Session, organization_id: int) -> list[OrgApiToken]:
     return list(session.scalars(query.order_by(OrgApiToken.owner_name, OrgApiToken.label, OrgApiToken.id)))
 
 
+def api_keys(session: Session, organization_id: int) -> list[OrgApiKey]:
+    """The organization's own API keys, by label."""
+    _organization(session, organization_id)
+    query = select(OrgApiKey).where(OrgApiKey.organization_id == organization_id)
+    return list(session.scalars(query.order_by(OrgApiKey.label, OrgApiKey.id)))
+
+
 def _target(org: Organization) -> str:
     return f"{org.name} ({org.org_id})"
 
@@ -195,8 +205,9 @@ def _ms(moment: datetime | None) -> int:
 async def sync_organization(runtime: Runtime, organization_id: int, policy: RetryPolicy | None = None) -> int:
     """Read the organization: its audit log's app actions from the bookmark on (page by page, each
     committed with the cursor of the next, so a read stopped anywhere resumes there), then its
-    managed accounts' API tokens. Returns how many app actions were new. A refused key or a failing
-    API is kept as the organization's ``sync_error``; ``Deferred`` (a long 429) goes to the caller."""
+    managed accounts' API tokens and its own API keys. Returns how many app actions were new. A
+    refused key or a failing API is kept as the organization's ``sync_error``; ``Deferred`` (a long
+    429) goes to the caller."""
     with runtime.sessions() as session:
         org = _organization(session, organization_id)
         org_id, sealed, bookmark, cursor = org.org_id, org.secret, org.events_from, org.events_cursor
@@ -219,13 +230,14 @@ async def sync_organization(runtime: Runtime, organization_id: int, policy: Retr
             actions = [a for a in (app_action(e, names) for e in events) if a is not None]
             added += _store_page(runtime, organization_id, actions, cursor)
         tokens = await org_tokens(client, org_id)
+        keys = await org_keys(client, org_id)
     except AtlassianError as err:
         # a stored page cursor the API no longer takes (400): the next read starts from the bookmark
         _failed(runtime, organization_id, str(err), drop_cursor=err.status == 400)
         return 0
     finally:
         await client.aclose()
-    _store_tokens(runtime, organization_id, tokens)
+    _store_lists(runtime, organization_id, tokens, keys)
     if added:
         _refresh_installers(runtime)
     return added
@@ -271,30 +283,38 @@ def _event_row(organization_id: int, a: AppAction) -> OrgAppEvent:
     )  # fmt: skip
 
 
-def _store_tokens(runtime: Runtime, organization_id: int, tokens: list[OrgToken]) -> None:
-    """The API tokens as listed now (replacing the last list); the read is done."""
+def _replace(
+    session: Session, model: type[OrgApiToken] | type[OrgApiKey], organization_id: int, rows: list[Base]
+) -> None:
+    """The organization's rows of ``model`` replaced by ``rows`` (the list as read now)."""
+    session.execute(delete(model).where(model.organization_id == organization_id))
+    session.add_all(rows)
+
+
+def _store_lists(runtime: Runtime, organization_id: int, tokens: list[OrgToken], keys: list[OrgKey]) -> None:
+    """The API tokens and API keys as listed now (replacing the last lists); the read is done."""
     now = runtime.clock.now()
     with runtime.sessions.begin() as session:
         org = _organization(session, organization_id)
-        for row in session.scalars(select(OrgApiToken).where(OrgApiToken.organization_id == organization_id)):
-            session.delete(row)
-        session.flush()
-        unique = {t.token_id: t for t in tokens}
-        session.add_all(
+        unique_tokens = {t.token_id: t for t in tokens}
+        _replace(session, OrgApiToken, organization_id, [
             OrgApiToken(
-                organization_id=organization_id,
-                token_id=t.token_id,
-                label=t.label[:255],
-                status=t.status,
-                owner_account_id=t.owner_account_id,
-                owner_name=t.owner_name,
-                owner_email=t.owner_email,
-                created_at=t.created_at,
-                last_active_at=t.last_active_at,
-                expires_at=t.expires_at,
+                organization_id=organization_id, token_id=t.token_id, label=t.label[:255], status=t.status,
+                owner_account_id=t.owner_account_id, owner_name=t.owner_name, owner_email=t.owner_email,
+                created_at=t.created_at, last_active_at=t.last_active_at, expires_at=t.expires_at,
             )
-            for t in unique.values()
-        )
+            for t in unique_tokens.values()
+        ])  # fmt: skip
+        unique_keys = {k.key_id: k for k in keys}
+        _replace(session, OrgApiKey, organization_id, [
+            OrgApiKey(
+                organization_id=organization_id, key_id=k.key_id, label=k.label[:255],
+                created_by_id=k.created_by_id, created_by_name=k.created_by_name,
+                created_by_email=k.created_by_email, created_at=k.created_at, expires_at=k.expires_at,
+                last_active_at=k.last_active_at, scopes=k.scopes,
+            )
+            for k in unique_keys.values()
+        ])  # fmt: skip
         org.synced_at, org.sync_error = now, None
         org.next_sync_at = now + timedelta(minutes=runtime.settings.sync_interval_minutes)
 

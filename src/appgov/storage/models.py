@@ -201,6 +201,25 @@ class OrgApiToken(Base):
     expires_at: Mapped[datetime | None]
 
 
+class OrgApiKey(Base):
+    """One of the organization's own API keys, as the API Access API lists it: metadata only."""
+
+    __tablename__ = "org_api_keys"
+    __table_args__ = (UniqueConstraint("organization_id", "key_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    key_id: Mapped[str] = mapped_column(String(128))
+    label: Mapped[str] = mapped_column(String(255))
+    created_by_id: Mapped[str | None] = mapped_column(String(128))
+    created_by_name: Mapped[str | None] = mapped_column(String(255))
+    created_by_email: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+    last_active_at: Mapped[datetime | None]
+    scopes: Mapped[list[str]]
+
+
 class WithReason:
     """A stable reason code and its parameters (``appgov.outcomes``) beside the row's own words."""
 

@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Route
 from appgov_sim.http import ApiError, JSONResponse, admin_error, int_param
 from appgov_sim.paging import CAPS, CursorPage, cursor_links, cursor_page
 from appgov_sim.state import LoggedRequest, SimState
-from appgov_sim.tenant.model import Account, ApiToken, Organization, OrgEvent
+from appgov_sim.tenant.model import Account, ApiToken, Organization, OrgApiKey, OrgEvent
 from appgov_sim.tenant.org_audit import APP_ACTIONS, APP_ACTIONS_GROUP
 
 ORG = "/admin/v1/orgs/{org_id}"
@@ -424,6 +424,46 @@ async def list_org_tokens(ctx: AdminContext) -> Response:
     return JSONResponse(cursor_body(ctx, page, lambda p: render_org_token(ctx, p)))
 
 
+# --- API keys ------------------------------------------------------------------------------------
+
+
+def render_org_key(ctx: AdminContext, key: OrgApiKey) -> dict[str, Any]:
+    """Atlassian API Access API (Experimental), api-keys: the field names are Atlassian's; the
+    ``resource``/``targetResources`` values are the simulator's choice [I]."""
+    creator = ctx.state.tenant.accounts.get(key.created_by)
+    resource = f"ari:cloud:platform::org/{ctx.org.org_id}"
+    return {
+        "id": key.key_id,
+        "label": key.label,
+        "createdAt": iso_ms(key.created_ms),
+        "expiresAt": iso_ms(key.expires_ms),
+        "lastActiveAt": iso_ms(key.last_active_ms),
+        "systemAccountId": key.system_account_id,
+        "resource": resource,
+        "orgId": ctx.org.org_id,
+        "createdBy": {
+            "id": key.created_by,
+            "name": creator.display_name if creator else None,
+            "email": creator.email if creator else None,
+        },
+        "scopes": key.scopes,
+        "targetResources": [resource],
+    }
+
+
+@admin_endpoint
+async def list_org_keys(ctx: AdminContext) -> Response:
+    """GET /admin/api-access/v1/orgs/{orgId}/api-keys: every API key of the organization, expired too."""
+    page = page_of(ctx, ctx.org.api_keys, page_size(ctx, "org"))
+    return JSONResponse(cursor_body(ctx, page, lambda k: render_org_key(ctx, k)))
+
+
+@admin_endpoint
+async def count_org_keys(ctx: AdminContext) -> Response:
+    """GET /admin/api-access/v1/orgs/{orgId}/api-keys/count: ``{"count": n}`` [I]."""
+    return JSONResponse({"count": len(ctx.org.api_keys)})
+
+
 # journaled mutations by name: fn(state, args) -> result (see SimState.apply)
 OPERATIONS: dict[str, Callable[[SimState, dict[str, Any]], Any]] = {"revoke_api_token": _revoke_api_token}
 
@@ -439,4 +479,6 @@ ROUTES: list[BaseRoute] = [
     Route("/users/{account_id}/manage/api-tokens", list_user_tokens),
     Route("/users/{account_id}/manage/api-tokens/{token_id}", revoke_user_token, methods=["DELETE"]),
     Route("/admin/api-access/v1/orgs/{org_id}/api-tokens", list_org_tokens),
+    Route("/admin/api-access/v1/orgs/{org_id}/api-keys", list_org_keys),
+    Route("/admin/api-access/v1/orgs/{org_id}/api-keys/count", count_org_keys),
 ]

@@ -26,6 +26,7 @@ from appgov_sim.tenant.model import (
     InstalledApp,
     OAuthIntegration,
     Organization,
+    OrgApiKey,
     OrgEvent,
     PermissionGrant,
     PermissionScheme,
@@ -181,6 +182,12 @@ def generate(profile_name: str, seed: int, hostile: bool = False) -> Tenant:
         for name, products, size, plans in specs
     ]
     org = _organization(rng, profile, accounts)
+    # a stream of its own (and a hostile one), so the rest of the tenant stays as it was
+    org.api_keys = _org_api_keys(
+        random.Random(f"org-keys:{profile_name}:{seed}"),
+        [people[0], people[2]],  # the org admins: Ada Admin and Eve Expired
+        random.Random(f"hostile-keys:{profile_name}:{seed}") if hostile else None,
+    )
     _app_history(org, sites)
     return Tenant(profile_name, seed, hostile, org, accounts, sites, listings, vendors)
 
@@ -355,6 +362,36 @@ def _organization(rng: random.Random, profile: Profile, accounts: dict[str, Acco
             )
         )
     return org
+
+
+# the scopes an org API key may have [I]: the simulator's own pool, not Atlassian's published list;
+# appgov's key has the read ones docs/atlassian-setup.md asks for
+APPGOV_KEY_SCOPES = ("read:events:admin", "read:orgs:admin", "read:tokens:admin")
+ORG_KEY_SCOPES = (*APPGOV_KEY_SCOPES, "read:users:admin", "write:users:admin")
+ORG_KEY_LABELS = ("appgov", "SCIM provisioning", "Audit log export", "Terraform", "Offboarding script")
+
+
+def _org_api_keys(rng: random.Random, admins: list[str], hostile: random.Random | None) -> list[OrgApiKey]:
+    """A few organization API keys, the first the one appgov connects with (``Organization.api_key``),
+    created by the org admins; some expired, some never used. Hostile labels from ``hostile``."""
+    keys = []
+    for i, label in enumerate(ORG_KEY_LABELS[: rng.randint(3, len(ORG_KEY_LABELS))]):
+        created = ANCHOR_MS - rng.randint(30, 420) * DAY_MS
+        expires = created + YEAR_MS
+        used = i == 0 or rng.random() < 0.7
+        keys.append(
+            OrgApiKey(
+                uuid4(rng),
+                hostile_name(hostile, label) if hostile and i % 2 == 1 else label,
+                admins[0] if i == 0 else rng.choice(admins),
+                created,
+                ANCHOR_MS + YEAR_MS if i == 0 else expires,  # appgov's key is valid
+                min(ANCHOR_MS, expires) - rng.randint(0, 20) * DAY_MS if used else None,
+                account_id(rng),
+                list(APPGOV_KEY_SCOPES) if i == 0 else sorted(rng.sample(ORG_KEY_SCOPES, rng.randint(1, 3))),
+            )
+        )
+    return keys
 
 
 def _app_history(org: Organization, sites: list[Site]) -> None:

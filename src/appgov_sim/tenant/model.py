@@ -274,12 +274,28 @@ class Site:
 
 
 @dataclass(slots=True)
+class OrgApiKey:
+    """An organization API key as the API Access API lists it: metadata, never the secret. The
+    first one is the key in ``Organization.api_key``."""
+
+    key_id: str
+    label: str
+    created_by: str  # the account id of the org admin who created it
+    created_ms: int
+    expires_ms: int
+    last_active_ms: int | None
+    system_account_id: str  # the key acts as a system account of its own
+    scopes: list[str]
+
+
+@dataclass(slots=True)
 class Organization:
     org_id: str
     name: str
     domains: list[str]
     api_key: str
     events: list[OrgEvent] = field(default_factory=list)  # oldest first
+    api_keys: list[OrgApiKey] = field(default_factory=list)  # oldest first
 
 
 @dataclass(slots=True)

@@ -1,9 +1,10 @@
 """The organization admin API (``https://api.atlassian.com``, references §6 and §6.1), read with an
 organization API key as a bearer token: the organization the key belongs to, the "App actions" of
 its audit log (named through ``event-actions``, as Atlassian publishes no action ids: audit-events
-§1), and its managed accounts' API tokens. Every call goes through ``AtlassianClient`` (the one
-retry policy: a 429 on the events list, limited to 10 requests a minute, is waited out after its
-``Retry-After``, or the read is deferred) and every list through the one page loop."""
+§1), its managed accounts' API tokens and its own API keys (metadata only). Every call goes through
+``AtlassianClient`` (the one retry policy: a 429 on the events list, limited to 10 requests a
+minute, is waited out after its ``Retry-After``, or the read is deferred) and every list through
+the one page loop."""
 
 from __future__ import annotations
 
@@ -73,6 +74,21 @@ class OrgToken:
     created_at: datetime | None
     last_active_at: datetime | None
     expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class OrgKey:
+    """An organization API key as the API Access API (Experimental) lists it: never its secret."""
+
+    key_id: str
+    label: str
+    created_by_id: str | None
+    created_by_name: str | None
+    created_by_email: str | None
+    created_at: datetime | None
+    expires_at: datetime | None
+    last_active_at: datetime | None
+    scopes: list[str]
 
 
 def admin_client(
@@ -195,28 +211,58 @@ def app_action(event: Any, names: dict[str, str]) -> AppAction | None:
     )
 
 
+async def _api_access(client: AtlassianClient, org_id: str, kind: str) -> AsyncIterator[dict[str, Any]]:
+    """Every item of an API Access API list (``/admin/api-access/v1/orgs/{orgId}/{kind}``)."""
+    async for page, reply in pages(client, LinksNext(), start(f"/admin/api-access/v1/orgs/{org_id}/{kind}")):
+        _refused(reply)
+        for item in page.items:
+            if isinstance(item, dict) and item.get("id"):
+                yield item
+
+
 async def org_tokens(client: AtlassianClient, org_id: str) -> list[OrgToken]:
     """Every managed account's API token (``/admin/api-access/v1/orgs/{orgId}/api-tokens``)."""
     found = []
-    async for page, reply in pages(
-        client, LinksNext(), start(f"/admin/api-access/v1/orgs/{org_id}/api-tokens")
-    ):
-        _refused(reply)
-        for item in page.items:
-            user = item.get("user") or {}
-            if not item.get("id") or not user.get("id"):
-                continue
-            found.append(
-                OrgToken(
-                    str(item["id"]),
-                    str(item.get("label") or ""),
-                    item.get("status"),
-                    str(user["id"]),
-                    user.get("name"),
-                    user.get("email"),
-                    _time(item.get("createdAt")),
-                    _time(item.get("lastActiveAt")),
-                    _time(item.get("expiresAt")),
-                )
+    async for item in _api_access(client, org_id, "api-tokens"):
+        user = item.get("user") or {}
+        if not user.get("id"):
+            continue
+        found.append(
+            OrgToken(
+                str(item["id"]),
+                str(item.get("label") or ""),
+                item.get("status"),
+                str(user["id"]),
+                user.get("name"),
+                user.get("email"),
+                _time(item.get("createdAt")),
+                _time(item.get("lastActiveAt")),
+                _time(item.get("expiresAt")),
             )
+        )
+    return found
+
+
+async def org_keys(client: AtlassianClient, org_id: str) -> list[OrgKey]:
+    """The organization's API keys (``/admin/api-access/v1/orgs/{orgId}/api-keys``), with who
+    created each."""
+    found = []
+    async for item in _api_access(client, org_id, "api-keys"):
+        creator = item.get("createdBy")
+        creator = creator if isinstance(creator, dict) else {}
+        scopes = item.get("scopes")
+        scopes = scopes if isinstance(scopes, list) else []
+        found.append(
+            OrgKey(
+                str(item["id"]),
+                str(item.get("label") or ""),
+                str(creator["id"]) if creator.get("id") else None,
+                creator.get("name"),
+                creator.get("email"),
+                _time(item.get("createdAt")),
+                _time(item.get("expiresAt")),
+                _time(item.get("lastActiveAt")),
+                [str(scope) for scope in scopes],
+            )
+        )
     return found

@@ -1,6 +1,7 @@
 """The optional organization over REST (``/api/v1/organizations``): connect one with its org API key
 (validated against the org admin API first), replace the key, delete it, read it again now, and what
-its read found: the audit log's app actions and the managed accounts' API tokens. The key goes in
+its read found: the audit log's app actions, the managed accounts' API tokens and the organization's
+own API keys (metadata only). The key goes in
 and never comes back: answers carry it masked, and errors never echo it."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pydantic import BaseModel, Field, StrictBool
 from appgov.accounts.permissions import Permission
 from appgov.integrations import organizations as orgs
 from appgov.integrations.domains import DomainError
-from appgov.storage.models import Organization, OrgApiToken, OrgAppEvent
+from appgov.storage.models import Organization, OrgApiKey, OrgApiToken, OrgAppEvent
 from appgov.web.api.domains import ApiTokenIn
 from appgov.web.auth import Viewer, require, runtime_of
 from appgov.web.inputs import RequestBody, RowId
@@ -62,6 +63,18 @@ class OrgApiTokenOut(BaseModel):
     expires_at: datetime | None
 
 
+class OrgApiKeyOut(BaseModel):
+    key_id: str
+    label: str
+    created_by_id: str | None = Field(description="the account id of who created the key")
+    created_by_name: str | None
+    created_by_email: str | None
+    created_at: datetime | None
+    expires_at: datetime | None
+    last_active_at: datetime | None = Field(description="when the key was last used")
+    scopes: list[str]
+
+
 class OrganizationAdd(RequestBody):
     api_key: ApiTokenIn = Field(
         description="an organization API key (admin.atlassian.com, Settings, API keys)"
@@ -94,6 +107,15 @@ def token_out(token: OrgApiToken) -> OrgApiTokenOut:
         token_id=token.token_id, label=token.label, status=token.status,
         owner_account_id=token.owner_account_id, owner_name=token.owner_name, owner_email=token.owner_email,
         created_at=token.created_at, last_active_at=token.last_active_at, expires_at=token.expires_at,
+    )  # fmt: skip
+
+
+def key_out(key: OrgApiKey) -> OrgApiKeyOut:
+    return OrgApiKeyOut(
+        key_id=key.key_id, label=key.label, created_by_id=key.created_by_id,
+        created_by_name=key.created_by_name, created_by_email=key.created_by_email,
+        created_at=key.created_at, expires_at=key.expires_at, last_active_at=key.last_active_at,
+        scopes=key.scopes,
     )  # fmt: skip
 
 
@@ -208,5 +230,18 @@ def list_api_tokens(
     try:
         with runtime_of(request).sessions() as session:
             return [token_out(t) for t in orgs.api_tokens(session, organization_id)]
+    except DomainError as err:
+        raise _refused(err) from None
+
+
+@router.get("/organizations/{organization_id}/api-keys")
+def list_api_keys(
+    request: Request, _: Annotated[Viewer, require(Permission.READ)], organization_id: RowId
+) -> list[OrgApiKeyOut]:
+    """The organization's own API keys with who created them, their scopes, created, expiry and
+    last-used dates: metadata only, never a secret."""
+    try:
+        with runtime_of(request).sessions() as session:
+            return [key_out(k) for k in orgs.api_keys(session, organization_id)]
     except DomainError as err:
         raise _refused(err) from None

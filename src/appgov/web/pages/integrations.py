@@ -3,8 +3,8 @@ masked API key, first connected, last synced), Add (consent at Atlassian, the ca
 site, its API key, Connect), Reconnect, Edit API key and Delete, each behind a confirmation where
 it replaces or removes something. The work itself is ``integrations.connect``'s. The optional
 Atlassian organization likewise: connected with its org API key from the Integrations page, its page
-(the audit log's app actions, the managed accounts' API tokens), replace its key, delete it
-(``integrations.organizations``)."""
+(the audit log's app actions, the managed accounts' API tokens, the organization's API keys),
+replace its key, delete it (``integrations.organizations``)."""
 
 from __future__ import annotations
 
@@ -401,7 +401,8 @@ def organization_page(
             return _unknown_org(request, viewer)
         events = orgs.app_events(session, organization_id)
         tokens = orgs.api_tokens(session, organization_id)
-    page = {"org": org, "masked": orgs.masked_key(org), "events": events, "tokens": tokens}
+        keys = orgs.api_keys(session, organization_id)
+    page = {"org": org, "masked": orgs.masked_key(org), "events": events, "tokens": tokens, "keys": keys}
     return render(request, "organizations/page.html", viewer, 200, nav="integrations", **page)
 
 
